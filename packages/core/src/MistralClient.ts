@@ -1,0 +1,713 @@
+/**
+ * The client runtime: one generic executor for every operation descriptor.
+ *
+ * It builds the request (URL, query, headers, body through its schema), sends it through `HttpClient.HttpClient`,
+ * maps failures to `MistralError`s, decodes the answer, retries by policy and applies timeouts. Streamed operations
+ * come back as a `Stream` of decoded events.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import type * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Errors from "./internal/errors.js"
+import { decodeEvents } from "./internal/sse.js"
+import { VERSION } from "./internal/version.js"
+import * as MistralError from "./MistralError.js"
+import type * as Operation from "./Operation.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The base URLs of the API's regions.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const servers = {
+  eu: "https://api.mistral.ai",
+  us: "https://api.us.mistral.ai"
+} as const
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API key, sent as `Authorization: Bearer …`. */
+  readonly apiKey?: Redacted.Redacted | undefined
+  /** Default `https://api.mistral.ai`; wins over `server`. */
+  readonly baseUrl?: string | undefined
+  /** A region preset for the base URL. */
+  readonly server?: keyof typeof servers | undefined
+  /** Until the answer's head (for plain calls: until the whole answer is read). Default 60 s. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Longest silence between two chunks of a stream (keep-alives count). Default 60 s. */
+  readonly streamIdleTimeout?: Duration.DurationInput | undefined
+  /** The retry policy; `false` turns retries off. Default `RetryPolicy.defaultPolicy`. */
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | false | undefined
+  /** Called before each retry, after the debug log line (e.g. to show retries to a person). */
+  readonly onRetry?: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** The largest server-sent event accepted, in characters. Default 8 MiB. */
+  readonly maxEventSize?: number | undefined
+}
+
+/**
+ * Per-call settings, carried in the context (see `withRetry`, `withoutRetry`, `withRequestTimeout`, …).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallSettings {
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
+  readonly requestTimeout?: Duration.Duration | undefined
+  readonly streamIdleTimeout?: Duration.Duration | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category context
+ */
+export class CurrentCallSettings extends Context.Reference<CurrentCallSettings>()(
+  "@effect-mistral/core/MistralClient/CurrentCallSettings",
+  { defaultValue: (): CallSettings => ({}) }
+) {}
+
+/**
+ * The arguments of `call` and `stream`: the input may be left out when nothing in it is required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type InputArgs<O extends Operation.Operation> = {} extends Operation.Input<O>
+  ? [input?: Operation.Input<O>]
+  : [input: Operation.Input<O>]
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The base URL requests go to. */
+  readonly baseUrl: string
+  /** Executes an operation and decodes its answer. */
+  readonly call: <O extends Operation.Callable>(
+    operation: O,
+    ...input: InputArgs<O>
+  ) => Effect.Effect<Operation.Success<O>, MistralError.MistralError>
+  /** Executes a streamed operation; each server-sent event is decoded with the operation's event schema. */
+  readonly stream: <O extends Operation.Streamable>(
+    operation: O,
+    ...input: InputArgs<O>
+  ) => Stream.Stream<Operation.Event<O>, MistralError.MistralError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class MistralClient extends Context.Tag("@effect-mistral/core/MistralClient")<MistralClient, Service>() {}
+
+interface Resolved {
+  readonly apiKey: Redacted.Redacted | undefined
+  readonly baseUrl: string
+  readonly requestTimeout: Duration.Duration
+  readonly streamIdleTimeout: Duration.Duration
+  readonly retryPolicy: RetryPolicy.RetryPolicy
+  readonly onRetry: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly maxEventSize: number
+}
+
+const resolve = (options: Options): Resolved => ({
+  apiKey: options.apiKey,
+  baseUrl: (options.baseUrl ?? servers[options.server ?? "eu"]).replace(/\/+$/, ""),
+  requestTimeout: Duration.decode(options.requestTimeout ?? "60 seconds"),
+  streamIdleTimeout: Duration.decode(options.streamIdleTimeout ?? "60 seconds"),
+  retryPolicy:
+    options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
+  onRetry: options.onRetry,
+  headers: options.headers ?? {},
+  maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024
+})
+
+type Decoder = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
+const decoders = new WeakMap<Operation.AnySchema, Decoder>()
+const encoders = new WeakMap<Operation.AnySchema, Decoder>()
+
+/** Compiled once per schema, then reused by every call. */
+const decoderFor = (schema: Operation.AnySchema): Decoder => {
+  let decoder = decoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknownEither(schema)
+    decoders.set(schema, decoder)
+  }
+  return decoder
+}
+
+const encoderFor = (schema: Operation.AnySchema): Decoder => {
+  let encoder = encoders.get(schema)
+  if (encoder === undefined) {
+    encoder = Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
+    encoders.set(schema, encoder)
+  }
+  return encoder
+}
+
+interface RawInput {
+  readonly path?: unknown
+  readonly query?: unknown
+  readonly headers?: unknown
+  readonly body?: unknown
+}
+
+interface Prepared {
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly context: MistralError.RequestContext
+}
+
+const appendFormValue = (form: FormData, key: string, value: unknown): void => {
+  if (value === undefined || value === null) return
+  if (typeof Blob !== "undefined" && value instanceof Blob) {
+    const name = "name" in value && typeof value.name === "string" ? value.name : key
+    form.append(key, value, name)
+  } else if (value instanceof Uint8Array) {
+    form.append(key, new Blob([value as Uint8Array<ArrayBuffer>]), key)
+  } else if (Array.isArray(value)) {
+    for (const item of value) appendFormValue(form, key, item)
+  } else if (typeof value === "object") {
+    form.append(key, JSON.stringify(value))
+  } else {
+    form.append(key, String(value))
+  }
+}
+
+const jsonStream = (body: unknown, stream: boolean | undefined): unknown => {
+  if (stream === undefined || typeof body !== "object" || body === null || Array.isArray(body)) return body
+  const record = body as Record<string, unknown>
+  if (stream) return { ...record, stream: true }
+  return record.stream === true ? { ...record, stream: false } : record
+}
+
+/**
+ * Builds a client from resolved settings and an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.map(HttpClient.HttpClient, (httpClient) => makeWith(httpClient, options))
+
+/**
+ * Builds a client over the given `HttpClient` (no context needed).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {}): Service => {
+  const config = resolve(options)
+  const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
+  const authorization = secret === undefined ? undefined : `Bearer ${secret}`
+  const scrub =
+    secret === undefined || secret.length === 0
+      ? (text: string) => text
+      : (text: string) => (text.includes(secret) ? text.split(secret).join("<redacted>") : text)
+  const baseHeaders: Record<string, string> = {
+    "user-agent": `effect-mistral/${VERSION}`,
+    ...lowerCaseKeys(config.headers)
+  }
+  if (authorization !== undefined) baseHeaders.authorization = authorization
+
+  const encodeFailure = (
+    context: MistralError.RequestContext,
+    error: ParseResult.ParseError,
+    prefix: string
+  ): MistralError.RequestEncodeError => {
+    const { field, issue } = Errors.describeParseError(error, prefix)
+    return new MistralError.RequestEncodeError({ ...context, field, issue: scrub(issue) })
+  }
+
+  const prepare = (
+    operation: Operation.Operation,
+    input: RawInput,
+    settings: CallSettings,
+    accept: string,
+    stream: boolean | undefined
+  ): Either.Either<Prepared, MistralError.MistralError> => {
+    let context: MistralError.RequestContext = {
+      operationId: operation.operationId,
+      method: operation.method,
+      path: operation.path
+    }
+    // Path parameters: encoded through their schema, each percent-encoded into its own segment.
+    let path = operation.path
+    if (operation.pathParameters !== undefined) {
+      const encoded = encoderFor(operation.pathParameters)(input.path ?? {})
+      if (encoded._tag === "Left") return fail(encodeFailure(context, encoded.left, "path"))
+      const values = encoded.right as Record<string, unknown>
+      let missing: string | undefined
+      path = path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+        const value = values[name]
+        const text = value === undefined || value === null ? "" : String(value)
+        if (text.length === 0) missing ??= name
+        return encodeURIComponent(text)
+      })
+      if (missing !== undefined) {
+        return fail(
+          new MistralError.RequestEncodeError({ ...context, field: `path.${missing}`, issue: "must be a non-empty string" })
+        )
+      }
+      context = { ...context, path }
+    }
+    const urlParams: Array<[string, string]> = []
+    if (operation.query !== undefined) {
+      const encoded = encoderFor(operation.query)(input.query ?? {})
+      if (encoded._tag === "Left") return fail(encodeFailure(context, encoded.left, "query"))
+      const json = operation.queryJson
+      for (const [key, value] of Object.entries(encoded.right as Record<string, unknown>)) {
+        if (value === undefined) continue
+        if (json !== undefined && json.includes(key)) {
+          urlParams.push([key, JSON.stringify(value)])
+        } else if (Array.isArray(value)) {
+          for (const item of value) urlParams.push([key, typeof item === "object" ? JSON.stringify(item) : String(item)])
+        } else if (value !== null) {
+          urlParams.push([key, typeof value === "object" ? JSON.stringify(value) : String(value)])
+        }
+      }
+    }
+    const headers: Record<string, string> = { ...baseHeaders, accept }
+    if (operation.headers !== undefined) {
+      const encoded = encoderFor(operation.headers)(input.headers ?? {})
+      if (encoded._tag === "Left") return fail(encodeFailure(context, encoded.left, "headers"))
+      for (const [key, value] of Object.entries(encoded.right as Record<string, unknown>)) {
+        if (value !== undefined && value !== null) headers[key.toLowerCase()] = String(value)
+      }
+    }
+    if (settings.headers !== undefined) Object.assign(headers, lowerCaseKeys(settings.headers))
+    let request = HttpClientRequest.make(operation.method)(config.baseUrl + path, { urlParams, headers })
+    const body = operation.body
+    if (body !== undefined) {
+      if (input.body === undefined) {
+        if (body.required) {
+          return fail(new MistralError.RequestEncodeError({ ...context, field: "body", issue: "is missing" }))
+        }
+      } else {
+        const encoded = encoderFor(body.schema)(input.body)
+        if (encoded._tag === "Left") return fail(encodeFailure(context, encoded.left, "body"))
+        if (body.mediaType === "multipart/form-data") {
+          const form = new FormData()
+          for (const [key, value] of Object.entries(encoded.right as Record<string, unknown>)) {
+            appendFormValue(form, key, value)
+          }
+          request = HttpClientRequest.bodyFormData(request, form)
+        } else {
+          request = HttpClientRequest.bodyText(
+            request,
+            JSON.stringify(jsonStream(encoded.right, stream)),
+            "application/json"
+          )
+        }
+      }
+    }
+    return succeed({ request, context })
+  }
+
+  const withRequestId = (
+    context: MistralError.RequestContext,
+    response: HttpClientResponse.HttpClientResponse
+  ): MistralError.RequestContext => {
+    const requestId = Errors.requestIdOf(response.headers)
+    return requestId === undefined ? context : { ...context, requestId }
+  }
+
+  const transportError = (context: MistralError.RequestContext, error: HttpClientError.HttpClientError) =>
+    new MistralError.TransportError({ ...context, detail: scrub(describeHttpClientError(error)) })
+
+  const send = (prepared: Prepared) =>
+    Effect.mapError(httpClient.execute(prepared.request), (error) => transportError(prepared.context, error))
+
+  const failStatus = (context: MistralError.RequestContext, response: HttpClientResponse.HttpClientResponse) =>
+    response.text.pipe(
+      Effect.orElseSucceed(() => ""),
+      Effect.flatMap((text) =>
+        Effect.clockWith((clock) =>
+          Effect.fail(
+            Errors.fromStatus(context, response.status, response.headers, scrub(text), clock.unsafeCurrentTimeMillis())
+          )
+        )
+      )
+    )
+
+  const readBody = (
+    operation: Operation.Operation,
+    context: MistralError.RequestContext,
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<unknown, MistralError.MistralError> => {
+    const status = response.status
+    if (status < 200 || status >= 300) return failStatus(context, response)
+    const bodyError = (error: HttpClientError.HttpClientError) => transportError(context, error)
+    switch (operation.response) {
+      case "empty":
+        return Effect.asVoid(Effect.mapError(response.text, bodyError))
+      case "bytes":
+        return Effect.map(Effect.mapError(response.arrayBuffer, bodyError), (buffer) => new Uint8Array(buffer))
+    }
+    return Effect.flatMap(Effect.mapError(response.text, bodyError), (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch (cause) {
+        const type = response.headers["content-type"] ?? "no content type"
+        return Effect.fail(
+          new MistralError.ResponseDecodeError({
+            ...context,
+            status,
+            body: scrub(Errors.truncateBody(text)),
+            issue: `expected JSON, got ${type}: ${String(cause)}`
+          })
+        )
+      }
+      if (operation.success === undefined) return Effect.succeed(json)
+      const decoded = decoderFor(operation.success)(json)
+      if (decoded._tag === "Right") return Effect.succeed(decoded.right)
+      const { field, issue } = Errors.describeParseError(decoded.left, "body")
+      return Effect.fail(
+        new MistralError.ResponseDecodeError({
+          ...context,
+          status,
+          body: scrub(Errors.truncateBody(text)),
+          issue: `${field}: ${issue}`
+        })
+      )
+    })
+  }
+
+  const retrySchedule = (operationId: string, policy: RetryPolicy.RetryPolicy) =>
+    RetryPolicy.toSchedule(policy, operationId, MistralError.isRetryable, config.onRetry)
+
+  const call = (operation: Operation.Operation, input: RawInput | undefined): Effect.Effect<unknown, MistralError.MistralError> =>
+    Effect.flatMap(CurrentCallSettings, (settings) => {
+      const prepared = prepare(
+        operation,
+        input ?? {},
+        settings,
+        "application/json",
+        operation.response === "json-or-sse" ? false : undefined
+      )
+      if (prepared._tag === "Left") return Effect.fail(prepared.left)
+      const timeout = settings.requestTimeout ?? config.requestTimeout
+      const attempt = Effect.flatMap(send(prepared.right), (response) =>
+        readBody(operation, withRequestId(prepared.right.context, response), response)
+      ).pipe(
+        // the timeout covers the head and the body of a plain call
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+        })
+      )
+      const policy = settings.retryPolicy ?? config.retryPolicy
+      const retried = policy === RetryPolicy.none ? attempt : Effect.retry(attempt, retrySchedule(operation.operationId, policy))
+      return Effect.withSpan(retried, `Mistral.${operation.operationId}`, {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: {
+          "mistral.operation_id": operation.operationId,
+          "http.request.method": operation.method,
+          "url.path": prepared.right.context.path
+        }
+      })
+    })
+
+  const stream = (
+    operation: Operation.Operation,
+    input: RawInput | undefined
+  ): Stream.Stream<unknown, MistralError.MistralError> =>
+    Stream.unwrap(
+      Effect.map(CurrentCallSettings, (settings) => {
+        const prepared = prepare(
+          operation,
+          input ?? {},
+          settings,
+          "text/event-stream",
+          operation.response === "json-or-sse" ? true : undefined
+        )
+        if (prepared._tag === "Left") return Stream.fail(prepared.left)
+        const eventSchema = operation.event
+        if (eventSchema === undefined) {
+          return Stream.die(new Error(`${operation.operationId} does not stream`))
+        }
+        const decode = decoderFor(eventSchema)
+        const timeout = settings.requestTimeout ?? config.requestTimeout
+        const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
+        const state = { events: 0 }
+        const attempt = Stream.unwrapScoped(
+          Effect.flatMap(
+            Effect.timeoutFail(send(prepared.right), {
+              duration: timeout,
+              onTimeout: () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+            }),
+            (response) => {
+            const context = withRequestId(prepared.right.context, response)
+            const status = response.status
+            if (status < 200 || status >= 300) return failStatus(context, response)
+            const type = response.headers["content-type"] ?? ""
+            if (!type.startsWith("text/event-stream")) {
+              return Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
+                Effect.fail(
+                  new MistralError.ResponseDecodeError({
+                    ...context,
+                    status,
+                    body: scrub(Errors.truncateBody(text)),
+                    issue: `expected text/event-stream, got ${type || "no content type"}`
+                  })
+                )
+              )
+            }
+            const bytes = response.stream.pipe(
+              Stream.mapError(
+                (error): MistralError.MistralError =>
+                  new MistralError.StreamBroken({
+                    ...context,
+                    status,
+                    detail: scrub(describeHttpClientError(error)),
+                    eventsReceived: state.events
+                  })
+              ),
+              Stream.timeoutFail(
+                () =>
+                  new MistralError.StreamIdleTimeout({ ...context, status, timeout: idle, eventsReceived: state.events }),
+                idle
+              )
+            )
+            return Effect.succeed(
+              decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
+            )
+          })
+        )
+        const policy = settings.retryPolicy ?? config.retryPolicy
+        if (policy === RetryPolicy.none) return attempt
+        // Retried only while nothing has been handed on: after the first event a break is an error, never a replay.
+        const schedule = RetryPolicy.toSchedule(
+          policy,
+          operation.operationId,
+          (error) => state.events === 0 && MistralError.isRetryable(error),
+          config.onRetry
+        )
+        return Stream.retry(attempt, schedule)
+      })
+    ).pipe(
+      Stream.withSpan(`Mistral.${operation.operationId}`, {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: { "mistral.operation_id": operation.operationId, "http.request.method": operation.method }
+      })
+    )
+
+  return {
+    baseUrl: config.baseUrl,
+    call: call as Service["call"],
+    stream: stream as Service["stream"]
+  }
+}
+
+const fail = <E>(error: E): Either.Either<never, E> => ({ _tag: "Left", left: error }) as Either.Either<never, E>
+const succeed = <A>(value: A): Either.Either<A, never> => ({ _tag: "Right", right: value }) as Either.Either<A, never>
+
+const lowerCaseKeys = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = value
+  return out
+}
+
+const describeHttpClientError = (error: HttpClientError.HttpClientError): string => {
+  // The platform error holds the request (and its Authorization header): keep only what describes the failure.
+  const cause = "cause" in error ? error.cause : undefined
+  const reason = error.reason
+  return cause === undefined ? reason : `${reason}: ${Errors.describeCause(cause)}`
+}
+
+/**
+ * A layer of the client, over whatever `HttpClient` the context provides.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<MistralClient, never, HttpClient.HttpClient> =>
+  Layer.effect(MistralClient, make(options))
+
+/**
+ * The options read from the environment: `MISTRAL_API_KEY` (required), `MISTRAL_BASE_URL`, `MISTRAL_SERVER`
+ * (`eu` or `us`), `MISTRAL_REQUEST_TIMEOUT` and `MISTRAL_STREAM_IDLE_TIMEOUT` (durations such as `30 seconds`),
+ * `MISTRAL_MAX_RETRIES`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.all({
+  apiKey: Config.redacted("MISTRAL_API_KEY"),
+  baseUrl: Config.option(Config.string("MISTRAL_BASE_URL")),
+  server: Config.option(Config.literal("eu", "us")("MISTRAL_SERVER")),
+  requestTimeout: Config.option(Config.duration("MISTRAL_REQUEST_TIMEOUT")),
+  streamIdleTimeout: Config.option(Config.duration("MISTRAL_STREAM_IDLE_TIMEOUT")),
+  maxRetries: Config.option(Config.integer("MISTRAL_MAX_RETRIES"))
+}).pipe(
+  Config.map(
+    ({ apiKey, baseUrl, server, requestTimeout, streamIdleTimeout, maxRetries }): Options => ({
+      apiKey,
+      baseUrl: optionValue(baseUrl),
+      server: optionValue(server),
+      requestTimeout: optionValue(requestTimeout),
+      streamIdleTimeout: optionValue(streamIdleTimeout),
+      retryPolicy:
+        maxRetries._tag === "Some"
+          ? maxRetries.value <= 0
+            ? false
+            : RetryPolicy.exponential({ maxRetries: maxRetries.value })
+          : undefined
+    })
+  )
+)
+
+const optionValue = <A>(option: { readonly _tag: "Some"; readonly value: A } | { readonly _tag: "None" }) =>
+  option._tag === "Some" ? option.value : undefined
+
+/**
+ * A layer whose options come from `Config` (by default from the environment, see `defaultConfig`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Options> | Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<MistralClient, import("effect/ConfigError").ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    MistralClient,
+    Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), make)
+  )
+
+const updateSettings = <A, E, R>(
+  self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>,
+  f: (settings: CallSettings) => CallSettings
+): Effect.Effect<A, E, R> | Stream.Stream<A, E, R> => {
+  if (Predicate.hasProperty(self, Stream.StreamTypeId)) {
+    const stream = self as Stream.Stream<A, E, R>
+    return Stream.unwrap(
+      Effect.map(CurrentCallSettings, (settings) => Stream.provideService(stream, CurrentCallSettings, f(settings)))
+    )
+  }
+  const effect = self as Effect.Effect<A, E, R>
+  return Effect.flatMap(CurrentCallSettings, (settings) =>
+    Effect.provideService(effect, CurrentCallSettings, f(settings))
+  )
+}
+
+/**
+ * A per-call settings combinator for effects and streams alike.
+ */
+interface SettingsCombinator<Arg> {
+  <A, E, R>(self: Effect.Effect<A, E, R>, arg: Arg): Effect.Effect<A, E, R>
+  <A, E, R>(self: Stream.Stream<A, E, R>, arg: Arg): Stream.Stream<A, E, R>
+  (arg: Arg): {
+    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
+    <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E, R>
+  }
+}
+
+const combinator = <Arg>(f: (arg: Arg) => (settings: CallSettings) => CallSettings): SettingsCombinator<Arg> =>
+  dual(
+    2,
+    <A, E, R>(self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>, arg: Arg) => updateSettings(self, f(arg))
+  ) as SettingsCombinator<Arg>
+
+/**
+ * Runs the calls inside an effect or stream with another retry policy.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withRetry: SettingsCombinator<RetryPolicy.RetryPolicy> = combinator(
+  (retryPolicy) => (settings) => ({ ...settings, retryPolicy })
+)
+
+/**
+ * Runs the calls inside an effect or stream without retries.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withoutRetry = <Self extends Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>>(
+  self: Self
+): Self => updateSettings(self as Effect.Effect<unknown, unknown, unknown>, (settings) => ({
+  ...settings,
+  retryPolicy: RetryPolicy.none
+})) as Self
+
+/**
+ * Runs the calls inside an effect or stream with another request timeout.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withRequestTimeout: SettingsCombinator<Duration.DurationInput> = combinator(
+  (timeout) => (settings) => ({ ...settings, requestTimeout: Duration.decode(timeout) })
+)
+
+/**
+ * Runs the streams inside an effect or stream with another idle timeout.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withStreamIdleTimeout: SettingsCombinator<Duration.DurationInput> = combinator(
+  (timeout) => (settings) => ({ ...settings, streamIdleTimeout: Duration.decode(timeout) })
+)
+
+/**
+ * Adds headers to the requests made inside an effect or stream.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withHeaders: SettingsCombinator<Readonly<Record<string, string>>> = combinator(
+  (headers) => (settings) => ({ ...settings, headers: { ...settings.headers, ...headers } })
+)
+
+/**
+ * Executes any operation through the `MistralClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const call = <O extends Operation.Callable>(
+  operation: O,
+  ...input: InputArgs<O>
+): Effect.Effect<Operation.Success<O>, MistralError.MistralError, MistralClient> =>
+  Effect.flatMap(MistralClient, (client) => client.call(operation, ...input))
+
+/**
+ * Streams any streamed operation through the `MistralClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stream = <O extends Operation.Streamable>(
+  operation: O,
+  ...input: InputArgs<O>
+): Stream.Stream<Operation.Event<O>, MistralError.MistralError, MistralClient> =>
+  Stream.unwrap(Effect.map(MistralClient, (client) => client.stream(operation, ...input)))

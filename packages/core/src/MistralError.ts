@@ -1,0 +1,362 @@
+/**
+ * The errors of the Mistral client: one tagged family, so callers can `Effect.catchTag` on any member.
+ *
+ * Every error carries the operation id, the HTTP method and the URL path it concerns, the status and the request id
+ * where there is one. None ever carries the API key, the request headers or the request object.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Predicate from "effect/Predicate"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-mistral/core/MistralError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Where an error happened: the operation and the request, never its credentials.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestContext {
+  readonly operationId: string
+  readonly method: string
+  /** The URL path that was (or would have been) requested, parameters filled in; no query, no host. */
+  readonly path: string
+  /** The `x-request-id` (or `mistral-correlation-id`) header of the answer, where there was one. */
+  readonly requestId?: string | undefined
+}
+
+/**
+ * The body of an API error as the Mistral API sends it: `{"object":"error","message":…,"type":…,"code":…}`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiErrorBody {
+  readonly message?: string | undefined
+  readonly type?: string | undefined
+  readonly code?: string | undefined
+  /** The answer's body as received (truncated to 4 KiB), for what the fields above do not capture. */
+  readonly raw?: string | undefined
+}
+
+/**
+ * One entry of a 422 answer's `detail`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidationIssue {
+  readonly loc: ReadonlyArray<string | number>
+  /** The API has sent `msg` both as a string and as an array of strings; arrays are joined with `; `. */
+  readonly msg: string
+  readonly type: string
+}
+
+const where = (self: RequestContext & { readonly status?: number | undefined }): string => {
+  const status = self.status === undefined ? "" : ` ${self.status}`
+  const id = self.requestId === undefined ? "" : ` request-id=${self.requestId}`
+  return `(${self.operationId}: ${self.method} ${self.path}${status}${id})`
+}
+
+const describeApiError = (fallback: string, body: ApiErrorBody): string => {
+  const parts = [body.message ?? fallback]
+  if (body.type !== undefined) parts.push(`type=${body.type}`)
+  if (body.code !== undefined) parts.push(`code=${body.code}`)
+  return parts.join(" ")
+}
+
+/**
+ * 422: the API rejected the request's content. `issues` is the decoded `detail`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ValidationError extends Data.TaggedError("ValidationError")<
+  RequestContext & { readonly status: 422; readonly issues: ReadonlyArray<ValidationIssue>; readonly body: ApiErrorBody }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    const issues =
+      this.issues.length === 0
+        ? (this.body.message ?? "invalid request")
+        : this.issues.map((issue) => `${issue.loc.join(".")}: ${issue.msg}`).join("; ")
+    return `Validation failed: ${issues} ${where(this)}`
+  }
+}
+
+/**
+ * 401: the API key is missing, wrong or revoked.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Data.TaggedError("AuthenticationError")<
+  RequestContext & { readonly status: 401; readonly body: ApiErrorBody }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `${describeApiError("Unauthorized", this.body)} ${where(this)}`
+  }
+}
+
+/**
+ * 403: the key is valid but may not do this.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PermissionDenied extends Data.TaggedError("PermissionDenied")<
+  RequestContext & { readonly status: 403; readonly body: ApiErrorBody }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `${describeApiError("Permission denied", this.body)} ${where(this)}`
+  }
+}
+
+/**
+ * 404: the resource (conversation, agent, file…) does not exist.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFound extends Data.TaggedError("NotFound")<RequestContext & { readonly status: 404; readonly body: ApiErrorBody }> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `${describeApiError("Not found", this.body)} ${where(this)}`
+  }
+}
+
+/**
+ * 429: too many requests. `retryAfter` is the server's `Retry-After` (seconds or HTTP date), when it sent one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimited extends Data.TaggedError("RateLimited")<
+  RequestContext & {
+    readonly status: 429
+    readonly retryAfter?: Duration.Duration | undefined
+    readonly body: ApiErrorBody
+  }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    const after = this.retryAfter === undefined ? "" : ` retry after ${Duration.format(this.retryAfter)}`
+    return `${describeApiError("Rate limited", this.body)}${after} ${where(this)}`
+  }
+}
+
+/**
+ * 5xx: the server failed. 500, 502, 503 and 504 are retried by the default policy.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerError extends Data.TaggedError("ServerError")<
+  RequestContext & {
+    readonly status: number
+    readonly retryAfter?: Duration.Duration | undefined
+    readonly body: ApiErrorBody
+  }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `${describeApiError("Server error", this.body)} ${where(this)}`
+  }
+}
+
+/**
+ * Any other non-success status (400, 409, 413…).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class HttpStatusError extends Data.TaggedError("HttpStatusError")<
+  RequestContext & { readonly status: number; readonly body: ApiErrorBody }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `${describeApiError(`HTTP ${this.status}`, this.body)} ${where(this)}`
+  }
+}
+
+/**
+ * The request could not be sent or its answer could not be read (connection refused or reset, DNS, TLS…).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Data.TaggedError("TransportError")<RequestContext & { readonly detail: string }> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `Transport failure: ${this.detail} ${where(this)}`
+  }
+}
+
+/**
+ * No answer (for streams: no response head) within the request timeout.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestTimeout extends Data.TaggedError("RequestTimeout")<RequestContext & { readonly timeout: Duration.Duration }> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `No answer within ${Duration.format(this.timeout)} ${where(this)}`
+  }
+}
+
+/**
+ * A stream sent nothing for longer than the stream idle timeout.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StreamIdleTimeout extends Data.TaggedError("StreamIdleTimeout")<
+  RequestContext & { readonly status: number; readonly timeout: Duration.Duration; readonly eventsReceived: number }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `Stream idle for ${Duration.format(this.timeout)} after ${this.eventsReceived} event(s) ${where(this)}`
+  }
+}
+
+/**
+ * The answer did not match the operation's schema (or was not JSON). `body` is the raw text (truncated to 64 KiB),
+ * `issue` the schema's explanation.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseDecodeError extends Data.TaggedError("ResponseDecodeError")<
+  RequestContext & { readonly status: number; readonly body: string; readonly issue: string }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `Unexpected answer: ${this.issue} ${where(this)}`
+  }
+}
+
+/**
+ * The request's input did not encode with the operation's schema; nothing was sent. `field` is the path of the
+ * offending field (`body.inputs.0.role`), `issue` the schema's explanation.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestEncodeError extends Data.TaggedError("RequestEncodeError")<
+  RequestContext & { readonly field: string; readonly issue: string }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `Invalid request at ${this.field}: ${this.issue} ${where(this)}`
+  }
+}
+
+/**
+ * The server reported an error inside a stream (a `conversation.response.error` event, or an `error` event).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StreamEventError extends Data.TaggedError("StreamEventError")<
+  RequestContext & {
+    readonly status: number
+    readonly code?: string | number | undefined
+    readonly detail: string
+    readonly eventsReceived: number
+  }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    const code = this.code === undefined ? "" : ` code=${this.code}`
+    return `Stream error: ${this.detail}${code} ${where(this)}`
+  }
+}
+
+/**
+ * A stream ended before its end (connection cut, or a body that ended mid-event).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StreamBroken extends Data.TaggedError("StreamBroken")<
+  RequestContext & { readonly status: number; readonly detail: string; readonly eventsReceived: number }
+> {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    return `Stream broke off after ${this.eventsReceived} event(s): ${this.detail} ${where(this)}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MistralError =
+  | ValidationError
+  | AuthenticationError
+  | PermissionDenied
+  | NotFound
+  | RateLimited
+  | ServerError
+  | HttpStatusError
+  | TransportError
+  | RequestTimeout
+  | StreamIdleTimeout
+  | ResponseDecodeError
+  | RequestEncodeError
+  | StreamEventError
+  | StreamBroken
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isMistralError = (u: unknown): u is MistralError => Predicate.hasProperty(u, TypeId)
+
+const retryableStatuses: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+
+/**
+ * Whether the default policy retries this error: 429, 500, 502, 503, 504, transport failures, request timeouts,
+ * and streams that broke or went idle (streams only before their first event; the runtime sees to that).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryable = (error: MistralError): boolean => {
+  switch (error._tag) {
+    case "RateLimited":
+    case "TransportError":
+    case "RequestTimeout":
+    case "StreamIdleTimeout":
+    case "StreamBroken":
+      return true
+    case "ServerError":
+      return retryableStatuses.has(error.status)
+    default:
+      return false
+  }
+}
+
+/**
+ * What the server asked to wait before the next attempt, if it said.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const retryAfter = (error: MistralError): Duration.Duration | undefined =>
+  error._tag === "RateLimited" || error._tag === "ServerError" ? error.retryAfter : undefined

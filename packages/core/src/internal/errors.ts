@@ -1,0 +1,152 @@
+/**
+ * The one place where HTTP answers and transport failures become `MistralError`s.
+ */
+import * as Duration from "effect/Duration"
+import * as ParseResult from "effect/ParseResult"
+import * as MistralError from "../MistralError.js"
+
+const RAW_LIMIT = 4 * 1024
+
+/** Reads the request id of an answer from its headers (lower-cased names, as `Headers` keeps them). */
+export const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined =>
+  headers["x-request-id"] ?? headers["mistral-correlation-id"]
+
+/**
+ * `Retry-After` in seconds (integer or decimal) or as an HTTP date, relative to `now` (epoch ms).
+ * Also understands `retry-after-ms`, which some gateways send.
+ */
+export const parseRetryAfter = (
+  headers: Readonly<Record<string, string | undefined>>,
+  now: number
+): Duration.Duration | undefined => {
+  const ms = headers["retry-after-ms"]
+  if (ms !== undefined) {
+    const value = Number(ms)
+    if (Number.isFinite(value) && value >= 0) return Duration.millis(value)
+  }
+  const raw = headers["retry-after"]
+  if (raw === undefined) return undefined
+  const trimmed = raw.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Duration.millis(Math.round(Number(trimmed) * 1000))
+  const date = Date.parse(trimmed)
+  if (Number.isNaN(date)) return undefined
+  return Duration.millis(Math.max(0, date - now))
+}
+
+const asString = (u: unknown): string | undefined =>
+  typeof u === "string" ? u : typeof u === "number" ? String(u) : undefined
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** Decodes an error body leniently: any shape is accepted, the known fields are picked when present. */
+export const parseApiErrorBody = (text: string): ApiErrorParts => {
+  const json = parseJson(text)
+  const raw = text.length > RAW_LIMIT ? `${text.slice(0, RAW_LIMIT)}…` : text
+  if (typeof json !== "object" || json === null) {
+    return { body: text.length === 0 ? {} : { raw }, issues: [] }
+  }
+  const record = json as Record<string, unknown>
+  const nested =
+    typeof record.error === "object" && record.error !== null ? (record.error as Record<string, unknown>) : record
+  const detail = record.detail
+  const issues: Array<MistralError.ValidationIssue> = []
+  let detailMessage: string | undefined
+  if (Array.isArray(detail)) {
+    for (const item of detail) {
+      if (typeof item !== "object" || item === null) continue
+      const entry = item as Record<string, unknown>
+      const loc = Array.isArray(entry.loc)
+        ? entry.loc.filter((part): part is string | number => typeof part === "string" || typeof part === "number")
+        : []
+      const msg = Array.isArray(entry.msg)
+        ? entry.msg.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join("; ")
+        : (asString(entry.msg) ?? "")
+      issues.push({ loc, msg, type: asString(entry.type) ?? "" })
+    }
+  } else if (typeof detail === "string") {
+    detailMessage = detail
+  }
+  const message = asString(nested.message) ?? detailMessage
+  const type = asString(nested.type)
+  const code = asString(nested.code)
+  return {
+    body: {
+      ...(message === undefined ? {} : { message }),
+      ...(type === undefined ? {} : { type }),
+      ...(code === undefined ? {} : { code }),
+      raw
+    },
+    issues
+  }
+}
+
+interface ApiErrorParts {
+  readonly body: MistralError.ApiErrorBody
+  readonly issues: ReadonlyArray<MistralError.ValidationIssue>
+}
+
+/** Maps a non-success answer to its error. */
+export const fromStatus = (
+  context: MistralError.RequestContext,
+  status: number,
+  headers: Readonly<Record<string, string | undefined>>,
+  text: string,
+  now: number
+): MistralError.MistralError => {
+  const { body, issues } = parseApiErrorBody(text)
+  switch (status) {
+    case 401:
+      return new MistralError.AuthenticationError({ ...context, status, body })
+    case 403:
+      return new MistralError.PermissionDenied({ ...context, status, body })
+    case 404:
+      return new MistralError.NotFound({ ...context, status, body })
+    case 422:
+      return new MistralError.ValidationError({ ...context, status, issues, body })
+    case 429:
+      return new MistralError.RateLimited({ ...context, status, retryAfter: parseRetryAfter(headers, now), body })
+  }
+  if (status >= 500) {
+    return new MistralError.ServerError({ ...context, status, retryAfter: parseRetryAfter(headers, now), body })
+  }
+  return new MistralError.HttpStatusError({ ...context, status, body })
+}
+
+/** A safe description of a transport failure: its message and its cause's, never the request. */
+export const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    if (typeof current === "object") {
+      const record = current as { readonly message?: unknown; readonly code?: unknown; readonly cause?: unknown }
+      const code = typeof record.code === "string" ? `${record.code} ` : ""
+      if (typeof record.message === "string" && record.message.length > 0) parts.push(`${code}${record.message}`)
+      current = record.cause
+    } else {
+      parts.push(String(current))
+      break
+    }
+  }
+  return parts.length === 0 ? "unknown failure" : [...new Set(parts)].join(": ")
+}
+
+/** The path of the first issue of a parse error, and its readable explanation. */
+export const describeParseError = (error: ParseResult.ParseError, prefix: string): { field: string; issue: string } => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const first = issues[0]
+  const field = [prefix, ...(first?.path ?? []).map(String)].filter((part) => part.length > 0).join(".")
+  return {
+    field: field.length === 0 ? prefix : field,
+    issue: first === undefined ? ParseResult.TreeFormatter.formatErrorSync(error) : first.message
+  }
+}
+
+/** Truncates a body kept in an error. */
+export const truncateBody = (text: string, limit = 64 * 1024): string =>
+  text.length > limit ? `${text.slice(0, limit)}…` : text

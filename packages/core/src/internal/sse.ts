@@ -1,0 +1,170 @@
+/**
+ * Server-sent events: bytes in, decoded events out, incrementally.
+ *
+ * `eventsource-parser` does the framing (linear in the input; comments and keep-alives never reach us). Each event's
+ * `data` is parsed as JSON and decoded with a decoder compiled once per schema. `[DONE]` ends the stream. An event
+ * whose decoded value reports an error (`conversation.response.error`, or an `error` event) fails the stream with a
+ * typed error.
+ */
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import type * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
+import * as Stream from "effect/Stream"
+import { createParser, type EventSourceMessage } from "eventsource-parser"
+import * as MistralError from "../MistralError.js"
+import { describeParseError, truncateBody } from "./errors.js"
+
+export interface SseContext extends MistralError.RequestContext {
+  readonly status: number
+  readonly maxEventSize: number
+  readonly scrub: (text: string) => string
+}
+
+export interface SseState {
+  /** Events handed on so far (used by the retry rule and by errors). */
+  events: number
+}
+
+const streamErrorOf = (value: unknown): { readonly detail: string; readonly code?: string | number } | undefined => {
+  if (typeof value !== "object" || value === null) return undefined
+  const record = value as Record<string, unknown>
+  if (record.type !== "conversation.response.error" && record.type !== "error") return undefined
+  const nested =
+    typeof record.error === "object" && record.error !== null ? (record.error as Record<string, unknown>) : record
+  const detail = typeof nested.message === "string" ? nested.message : JSON.stringify(value)
+  const code = nested.code
+  return typeof code === "string" || typeof code === "number" ? { detail, code } : { detail }
+}
+
+/**
+ * A channel from response bytes to decoded events.
+ */
+export const decodeEvents = <A>(
+  bytes: Stream.Stream<Uint8Array, MistralError.MistralError>,
+  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
+  context: SseContext,
+  state: SseState
+): Stream.Stream<A, MistralError.MistralError> =>
+  Stream.suspend(() => {
+    const decoder = new TextDecoder()
+    let pending: Array<A> = []
+    let failure: MistralError.MistralError | undefined
+    let done = false
+    const base = {
+      operationId: context.operationId,
+      method: context.method,
+      path: context.path,
+      requestId: context.requestId,
+      status: context.status
+    }
+    const onEvent = (message: EventSourceMessage): void => {
+      if (failure !== undefined || done) return
+      const data = message.data
+      if (data === "[DONE]") {
+        done = true
+        return
+      }
+      if (data.length === 0) return
+      if (data.length > context.maxEventSize) {
+        failure = new MistralError.ResponseDecodeError({
+          ...base,
+          body: "",
+          issue: `a server-sent event exceeds ${context.maxEventSize} characters`
+        })
+        return
+      }
+      let json: unknown
+      try {
+        json = JSON.parse(data)
+      } catch (cause) {
+        failure = new MistralError.ResponseDecodeError({
+          ...base,
+          body: context.scrub(truncateBody(data)),
+          issue: `event ${message.event ?? "message"} is not JSON: ${String(cause)}`
+        })
+        return
+      }
+      const reported = streamErrorOf(json)
+      if (reported !== undefined) {
+        failure = new MistralError.StreamEventError({
+          ...base,
+          detail: context.scrub(reported.detail),
+          code: reported.code,
+          eventsReceived: state.events + pending.length
+        })
+        return
+      }
+      const result = decode(json)
+      if (result._tag === "Left") {
+        const { field, issue } = describeParseError(result.left, "event")
+        failure = new MistralError.ResponseDecodeError({
+          ...base,
+          body: context.scrub(truncateBody(data)),
+          issue: `${field}: ${issue}`
+        })
+        return
+      }
+      pending.push(result.right)
+    }
+    const parser = createParser({
+      onEvent,
+      maxBufferSize: context.maxEventSize,
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded" && failure === undefined) {
+          failure = new MistralError.ResponseDecodeError({
+            ...base,
+            body: "",
+            issue: `a server-sent event exceeds ${context.maxEventSize} characters`
+          })
+        }
+      }
+    })
+    const feed = (text: string): void => {
+      try {
+        parser.feed(text)
+      } catch (cause) {
+        // the parser refuses input once it has reported an oversized event
+        failure ??= new MistralError.ResponseDecodeError({ ...base, body: "", issue: String(cause) })
+      }
+    }
+    const flush = (): Chunk.Chunk<A> => {
+      const out = Chunk.unsafeFromArray(pending)
+      state.events += pending.length
+      pending = []
+      return out
+    }
+    const emit = <R>(next: Channel.Channel<Chunk.Chunk<A>, Chunk.Chunk<Uint8Array>, MistralError.MistralError, MistralError.MistralError, void, unknown, R>) => {
+      const out = flush()
+      if (failure !== undefined) {
+        const error = failure
+        return Chunk.isEmpty(out)
+          ? Channel.fail(error)
+          : Channel.zipRight(Channel.write(out), Channel.fail(error))
+      }
+      if (done) return Chunk.isEmpty(out) ? Channel.void : Channel.write(out)
+      return Chunk.isEmpty(out) ? next : Channel.zipRight(Channel.write(out), next)
+    }
+    const loop: Channel.Channel<
+      Chunk.Chunk<A>,
+      Chunk.Chunk<Uint8Array>,
+      MistralError.MistralError,
+      MistralError.MistralError,
+      void,
+      unknown
+    > = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => {
+        for (const bytes of input) {
+          feed(decoder.decode(bytes, { stream: true }))
+          if (failure !== undefined || done) break
+        }
+        return emit(Channel.suspend(() => loop))
+      },
+      onFailure: (cause) => Channel.failCause(cause),
+      onDone: () => {
+        feed(decoder.decode())
+        return emit(Channel.void)
+      }
+    })
+    return Stream.pipeThroughChannel(bytes, loop)
+  })
