@@ -94,9 +94,8 @@ export class CurrentCallSettings extends Context.Reference<CurrentCallSettings>(
  * @since 0.1.0
  * @category models
  */
-export type InputArgs<O extends Operation.Operation> = {} extends Operation.Input<O>
-  ? [input?: Operation.Input<O>]
-  : [input: Operation.Input<O>]
+export type InputArgs<O extends Operation.Operation> =
+  {} extends Operation.Input<O> ? [input?: Operation.Input<O>] : [input: Operation.Input<O>]
 
 /**
  * @since 0.1.0
@@ -139,8 +138,7 @@ const resolve = (options: Options): Resolved => ({
   baseUrl: (options.baseUrl ?? servers[options.server ?? "eu"]).replace(/\/+$/, ""),
   requestTimeout: Duration.decode(options.requestTimeout ?? "60 seconds"),
   streamIdleTimeout: Duration.decode(options.streamIdleTimeout ?? "60 seconds"),
-  retryPolicy:
-    options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
+  retryPolicy: options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
   onRetry: options.onRetry,
   headers: options.headers ?? {},
   maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024
@@ -270,7 +268,11 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       })
       if (missing !== undefined) {
         return fail(
-          new MistralError.RequestEncodeError({ ...context, field: `path.${missing}`, issue: "must be a non-empty string" })
+          new MistralError.RequestEncodeError({
+            ...context,
+            field: `path.${missing}`,
+            issue: "must be a non-empty string"
+          })
         )
       }
       context = { ...context, path }
@@ -282,10 +284,11 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       const json = operation.queryJson
       for (const [key, value] of Object.entries(encoded.right as Record<string, unknown>)) {
         if (value === undefined) continue
-        if (json !== undefined && json.includes(key)) {
+        if (json?.includes(key)) {
           urlParams.push([key, JSON.stringify(value)])
         } else if (Array.isArray(value)) {
-          for (const item of value) urlParams.push([key, typeof item === "object" ? JSON.stringify(item) : String(item)])
+          for (const item of value)
+            urlParams.push([key, typeof item === "object" ? JSON.stringify(item) : String(item)])
         } else if (value !== null) {
           urlParams.push([key, typeof value === "object" ? JSON.stringify(value) : String(value)])
         }
@@ -401,7 +404,10 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
   const retrySchedule = (operationId: string, policy: RetryPolicy.RetryPolicy) =>
     RetryPolicy.toSchedule(policy, operationId, MistralError.isRetryable, config.onRetry)
 
-  const call = (operation: Operation.Operation, input: RawInput | undefined): Effect.Effect<unknown, MistralError.MistralError> =>
+  const call = (
+    operation: Operation.Operation,
+    input: RawInput | undefined
+  ): Effect.Effect<unknown, MistralError.MistralError> =>
     Effect.flatMap(CurrentCallSettings, (settings) => {
       const prepared = prepare(
         operation,
@@ -422,7 +428,8 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         })
       )
       const policy = settings.retryPolicy ?? config.retryPolicy
-      const retried = policy === RetryPolicy.none ? attempt : Effect.retry(attempt, retrySchedule(operation.operationId, policy))
+      const retried =
+        policy === RetryPolicy.none ? attempt : Effect.retry(attempt, retrySchedule(operation.operationId, policy))
       return Effect.withSpan(retried, `Mistral.${operation.operationId}`, {
         kind: "client",
         captureStackTrace: false,
@@ -463,42 +470,50 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
               onTimeout: () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
             }),
             (response) => {
-            const context = withRequestId(prepared.right.context, response)
-            const status = response.status
-            if (status < 200 || status >= 300) return failStatus(context, response)
-            const type = response.headers["content-type"] ?? ""
-            if (!type.startsWith("text/event-stream")) {
-              return Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
-                Effect.fail(
-                  new MistralError.ResponseDecodeError({
-                    ...context,
-                    status,
-                    body: scrub(Errors.truncateBody(text)),
-                    issue: `expected text/event-stream, got ${type || "no content type"}`
-                  })
+              const context = withRequestId(prepared.right.context, response)
+              const status = response.status
+              if (status < 200 || status >= 300) return failStatus(context, response)
+              const type = response.headers["content-type"] ?? ""
+              if (!type.startsWith("text/event-stream")) {
+                return Effect.flatMap(
+                  Effect.orElseSucceed(response.text, () => ""),
+                  (text) =>
+                    Effect.fail(
+                      new MistralError.ResponseDecodeError({
+                        ...context,
+                        status,
+                        body: scrub(Errors.truncateBody(text)),
+                        issue: `expected text/event-stream, got ${type || "no content type"}`
+                      })
+                    )
+                )
+              }
+              const bytes = response.stream.pipe(
+                Stream.mapError(
+                  (error): MistralError.MistralError =>
+                    new MistralError.StreamBroken({
+                      ...context,
+                      status,
+                      detail: scrub(describeHttpClientError(error)),
+                      eventsReceived: state.events
+                    })
+                ),
+                Stream.timeoutFail(
+                  () =>
+                    new MistralError.StreamIdleTimeout({
+                      ...context,
+                      status,
+                      timeout: idle,
+                      eventsReceived: state.events
+                    }),
+                  idle
                 )
               )
-            }
-            const bytes = response.stream.pipe(
-              Stream.mapError(
-                (error): MistralError.MistralError =>
-                  new MistralError.StreamBroken({
-                    ...context,
-                    status,
-                    detail: scrub(describeHttpClientError(error)),
-                    eventsReceived: state.events
-                  })
-              ),
-              Stream.timeoutFail(
-                () =>
-                  new MistralError.StreamIdleTimeout({ ...context, status, timeout: idle, eventsReceived: state.events }),
-                idle
+              return Effect.succeed(
+                decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
               )
-            )
-            return Effect.succeed(
-              decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
-            )
-          })
+            }
+          )
         )
         const policy = settings.retryPolicy ?? config.retryPolicy
         if (policy === RetryPolicy.none) return attempt
@@ -596,10 +611,7 @@ const optionValue = <A>(option: { readonly _tag: "Some"; readonly value: A } | {
 export const layerConfig = (
   config: Config.Config<Options> | Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<MistralClient, import("effect/ConfigError").ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(
-    MistralClient,
-    Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), make)
-  )
+  Layer.effect(MistralClient, Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), make))
 
 const updateSettings = <A, E, R>(
   self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>,
@@ -620,19 +632,16 @@ const updateSettings = <A, E, R>(
 /**
  * A per-call settings combinator for effects and streams alike.
  */
+type EffectOrStream = Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>
+
 interface SettingsCombinator<Arg> {
-  <A, E, R>(self: Effect.Effect<A, E, R>, arg: Arg): Effect.Effect<A, E, R>
-  <A, E, R>(self: Stream.Stream<A, E, R>, arg: Arg): Stream.Stream<A, E, R>
-  (arg: Arg): {
-    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
-    <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E, R>
-  }
+  <Self extends EffectOrStream>(self: Self, arg: Arg): Self
+  (arg: Arg): <Self extends EffectOrStream>(self: Self) => Self
 }
 
 const combinator = <Arg>(f: (arg: Arg) => (settings: CallSettings) => CallSettings): SettingsCombinator<Arg> =>
-  dual(
-    2,
-    <A, E, R>(self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>, arg: Arg) => updateSettings(self, f(arg))
+  dual(2, <A, E, R>(self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>, arg: Arg) =>
+    updateSettings(self, f(arg))
   ) as SettingsCombinator<Arg>
 
 /**
@@ -641,9 +650,10 @@ const combinator = <Arg>(f: (arg: Arg) => (settings: CallSettings) => CallSettin
  * @since 0.1.0
  * @category combinators
  */
-export const withRetry: SettingsCombinator<RetryPolicy.RetryPolicy> = combinator(
-  (retryPolicy) => (settings) => ({ ...settings, retryPolicy })
-)
+export const withRetry: SettingsCombinator<RetryPolicy.RetryPolicy> = combinator((retryPolicy) => (settings) => ({
+  ...settings,
+  retryPolicy
+}))
 
 /**
  * Runs the calls inside an effect or stream without retries.
@@ -651,12 +661,8 @@ export const withRetry: SettingsCombinator<RetryPolicy.RetryPolicy> = combinator
  * @since 0.1.0
  * @category combinators
  */
-export const withoutRetry = <Self extends Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>>(
-  self: Self
-): Self => updateSettings(self as Effect.Effect<unknown, unknown, unknown>, (settings) => ({
-  ...settings,
-  retryPolicy: RetryPolicy.none
-})) as Self
+export const withoutRetry = <Self extends EffectOrStream>(self: Self): Self =>
+  updateSettings(self, (settings) => ({ ...settings, retryPolicy: RetryPolicy.none })) as Self
 
 /**
  * Runs the calls inside an effect or stream with another request timeout.
@@ -664,9 +670,10 @@ export const withoutRetry = <Self extends Effect.Effect<unknown, unknown, unknow
  * @since 0.1.0
  * @category combinators
  */
-export const withRequestTimeout: SettingsCombinator<Duration.DurationInput> = combinator(
-  (timeout) => (settings) => ({ ...settings, requestTimeout: Duration.decode(timeout) })
-)
+export const withRequestTimeout: SettingsCombinator<Duration.DurationInput> = combinator((timeout) => (settings) => ({
+  ...settings,
+  requestTimeout: Duration.decode(timeout)
+}))
 
 /**
  * Runs the streams inside an effect or stream with another idle timeout.

@@ -84,7 +84,11 @@ const describeApiError = (fallback: string, body: ApiErrorBody): string => {
  * @category errors
  */
 export class ValidationError extends Data.TaggedError("ValidationError")<
-  RequestContext & { readonly status: 422; readonly issues: ReadonlyArray<ValidationIssue>; readonly body: ApiErrorBody }
+  RequestContext & {
+    readonly status: 422
+    readonly issues: ReadonlyArray<ValidationIssue>
+    readonly body: ApiErrorBody
+  }
 > {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
@@ -132,7 +136,9 @@ export class PermissionDenied extends Data.TaggedError("PermissionDenied")<
  * @since 0.1.0
  * @category errors
  */
-export class NotFound extends Data.TaggedError("NotFound")<RequestContext & { readonly status: 404; readonly body: ApiErrorBody }> {
+export class NotFound extends Data.TaggedError("NotFound")<
+  RequestContext & { readonly status: 404; readonly body: ApiErrorBody }
+> {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError("Not found", this.body)} ${where(this)}`
@@ -212,7 +218,9 @@ export class TransportError extends Data.TaggedError("TransportError")<RequestCo
  * @since 0.1.0
  * @category errors
  */
-export class RequestTimeout extends Data.TaggedError("RequestTimeout")<RequestContext & { readonly timeout: Duration.Duration }> {
+export class RequestTimeout extends Data.TaggedError("RequestTimeout")<
+  RequestContext & { readonly timeout: Duration.Duration }
+> {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `No answer within ${Duration.format(this.timeout)} ${where(this)}`

@@ -3,7 +3,16 @@ import { Chunk, Duration, Effect, Either, Fiber, Redacted, Schedule, Stream, Tes
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralError from "../src/MistralError.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
-import { brokenStream, createItem, deleteItem, fakeHttp, getItem, type Answer, sse, streamItems } from "./fixtures/fakeHttp.js"
+import {
+  brokenStream,
+  createItem,
+  deleteItem,
+  fakeHttp,
+  getItem,
+  type Answer,
+  sse,
+  streamItems
+} from "./fixtures/fakeHttp.js"
 
 const KEY = "sk-test-secret-key-0123456789"
 
@@ -44,7 +53,8 @@ describe("MistralClient request building", () => {
       expect(request.headers["user-agent"]).toMatch(/^effect-mistral\/\d+\.\d+\.\d+/)
       expect(request.headers.accept).toBe("application/json")
       expect(request.headers["x-trace"]).toBe("abc")
-    }))
+    })
+  )
 
   it.effect("encodes the JSON body and forces stream=false on a plain call of a json-or-sse operation", () =>
     Effect.gen(function* () {
@@ -52,7 +62,8 @@ describe("MistralClient request building", () => {
       yield* client.call(createItem, { body: { name: "n", size: 3, stream: true } })
       expect(JSON.parse(recorded[0].body as string)).toEqual({ name: "n", size: 3, stream: false })
       expect(recorded[0].headers["content-type"]).toBe("application/json")
-    }))
+    })
+  )
 
   it.effect("an input that does not encode is a typed error naming the field, and nothing is sent", () =>
     Effect.gen(function* () {
@@ -64,7 +75,8 @@ describe("MistralClient request building", () => {
       expect(empty._tag).toBe("RequestEncodeError")
       if (empty._tag === "RequestEncodeError") expect(empty.field).toBe("path.item_id")
       expect(recorded).toHaveLength(0)
-    }))
+    })
+  )
 
   it.effect("maps statuses to tagged errors with their context", () =>
     Effect.gen(function* () {
@@ -77,7 +89,9 @@ describe("MistralClient request building", () => {
         [501, { message: "nope" }, "ServerError"]
       ]
       for (const [status, body, tag] of cases) {
-        const { client } = clientOf([json(body, status, { "mistral-correlation-id": "corr-1" })], { retryPolicy: false })
+        const { client } = clientOf([json(body, status, { "mistral-correlation-id": "corr-1" })], {
+          retryPolicy: false
+        })
         const error = yield* Effect.flip(client.call(getItem, { path: { item_id: "x" } }))
         expect(error._tag).toBe(tag)
         expect(error.operationId).toBe("items_get")
@@ -86,7 +100,8 @@ describe("MistralClient request building", () => {
         expect(error.requestId).toBe("corr-1")
         expect("status" in error && error.status).toBe(status)
       }
-    }))
+    })
+  )
 
   it.effect("decodes 422 details whose msg is an array", () =>
     Effect.gen(function* () {
@@ -97,7 +112,8 @@ describe("MistralClient request building", () => {
         expect(error.issues).toEqual([{ loc: ["body", 0], msg: "a; b", type: "x" }])
         expect(error.message).toContain("body.0: a; b")
       }
-    }))
+    })
+  )
 
   it.effect("a body that does not decode is a ResponseDecodeError keeping the raw body", () =>
     Effect.gen(function* () {
@@ -108,7 +124,8 @@ describe("MistralClient request building", () => {
       const wrong = yield* Effect.flip(client.call(getItem, { path: { item_id: "x" } }))
       expect(wrong._tag).toBe("ResponseDecodeError")
       if (wrong._tag === "ResponseDecodeError") expect(wrong.issue).toContain("body.id")
-    }))
+    })
+  )
 
   it.effect("empty answers decode to void", () =>
     Effect.gen(function* () {
@@ -116,13 +133,17 @@ describe("MistralClient request building", () => {
       const result = yield* client.call(deleteItem, { path: { item_id: "x" } })
       expect(result).toBeUndefined()
       expect(recorded[0].method).toBe("DELETE")
-    }))
+    })
+  )
 })
 
 describe("MistralClient retries", () => {
   it.effect("429 with Retry-After: 3 waits at least 3 seconds", () =>
     Effect.gen(function* () {
-      const { client, recorded } = clientOf([json({ message: "slow down" }, 429, { "retry-after": "3" }), json({ id: "ok" })])
+      const { client, recorded } = clientOf([
+        json({ message: "slow down" }, 429, { "retry-after": "3" }),
+        json({ id: "ok" })
+      ])
       const fiber = yield* Effect.fork(client.call(getItem, { path: { item_id: "x" } }))
       yield* TestClock.adjust("2999 millis")
       expect(recorded).toHaveLength(1)
@@ -131,7 +152,8 @@ describe("MistralClient retries", () => {
       expect(result).toEqual({ id: "ok" })
       expect(recorded).toHaveLength(2)
       expect(recorded[1].at - recorded[0].at).toBeGreaterThanOrEqual(3000)
-    }))
+    })
+  )
 
   it.effect("Retry-After as an HTTP date", () =>
     Effect.gen(function* () {
@@ -143,7 +165,8 @@ describe("MistralClient retries", () => {
       yield* TestClock.adjust("1 seconds")
       yield* Fiber.join(fiber)
       expect(recorded).toHaveLength(2)
-    }))
+    })
+  )
 
   it.effect("503, 503, 200 succeeds on the third attempt", () =>
     Effect.gen(function* () {
@@ -152,7 +175,8 @@ describe("MistralClient retries", () => {
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toEqual({ id: "ok" })
       expect(recorded).toHaveLength(3)
-    }))
+    })
+  )
 
   it.effect("a 429 storm ends with RateLimited after 4 retries", () =>
     Effect.gen(function* () {
@@ -163,7 +187,8 @@ describe("MistralClient retries", () => {
       expect(error._tag).toBe("RateLimited")
       if (error._tag === "RateLimited") expect(Duration.toMillis(error.retryAfter!)).toBe(1000)
       expect(recorded).toHaveLength(5)
-    }))
+    })
+  )
 
   it.effect("400 is never retried", () =>
     Effect.gen(function* () {
@@ -171,7 +196,8 @@ describe("MistralClient retries", () => {
       const error = yield* Effect.flip(client.call(getItem, { path: { item_id: "x" } }))
       expect(error._tag).toBe("HttpStatusError")
       expect(recorded).toHaveLength(1)
-    }))
+    })
+  )
 
   it.effect("transport failures are retried", () =>
     Effect.gen(function* () {
@@ -180,7 +206,8 @@ describe("MistralClient retries", () => {
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toEqual({ id: "ok" })
       expect(recorded).toHaveLength(2)
-    }))
+    })
+  )
 
   it.effect("withoutRetry and withRetry override the policy per call", () =>
     Effect.gen(function* () {
@@ -196,7 +223,8 @@ describe("MistralClient retries", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       expect(recorded).toHaveLength(3)
-    }))
+    })
+  )
 
   it.effect("the layer's retry policy can be replaced, and onRetry sees each wait", () =>
     Effect.gen(function* () {
@@ -212,7 +240,8 @@ describe("MistralClient retries", () => {
         [1, 100, "ServerError"],
         [2, 200, "ServerError"]
       ])
-    }))
+    })
+  )
 })
 
 describe("MistralClient timeouts", () => {
@@ -223,7 +252,8 @@ describe("MistralClient timeouts", () => {
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
       expect(error._tag).toBe("RequestTimeout")
-    }))
+    })
+  )
 
   it.effect("a stream silent for longer than the idle timeout fails with StreamIdleTimeout", () =>
     Effect.gen(function* () {
@@ -236,13 +266,16 @@ describe("MistralClient timeouts", () => {
         streamIdleTimeout: "5 seconds",
         retryPolicy: false
       })
-      const fiber = yield* Effect.fork(Stream.runCollect(Stream.either(client.stream(streamItems, { body: { name: "x" } }))))
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(Stream.either(client.stream(streamItems, { body: { name: "x" } })))
+      )
       yield* TestClock.adjust("5 seconds")
       const results = Chunk.toArray(yield* Fiber.join(fiber))
       expect(results[0]).toEqual(Either.right({ type: "a" }))
       const last = results[1]
       expect(Either.isLeft(last) && last.left._tag).toBe("StreamIdleTimeout")
-    }))
+    })
+  )
 })
 
 describe("MistralClient streams", () => {
@@ -256,16 +289,22 @@ describe("MistralClient streams", () => {
       expect(Chunk.toArray(events)).toEqual([{ type: "a", text: "x" }, { type: "b" }])
       expect(JSON.parse(recorded[0].body as string)).toEqual({ name: "n", stream: true })
       expect(recorded[0].headers.accept).toBe("text/event-stream")
-    }))
+    })
+  )
 
   it.effect("an error event fails the stream with StreamEventError after the events before it", () =>
     Effect.gen(function* () {
       const body = sse([
         { event: "message.output.delta", data: { type: "a" } },
-        { event: "conversation.response.error", data: { type: "conversation.response.error", message: "boom", code: 3000 } }
+        {
+          event: "conversation.response.error",
+          data: { type: "conversation.response.error", message: "boom", code: 3000 }
+        }
       ])
       const { client } = clientOf([{ headers: sseHeaders, body }])
-      const results = Chunk.toArray(yield* Stream.runCollect(Stream.either(client.stream(streamItems, { body: { name: "x" } }))))
+      const results = Chunk.toArray(
+        yield* Stream.runCollect(Stream.either(client.stream(streamItems, { body: { name: "x" } })))
+      )
       expect(results[0]).toEqual(Either.right({ type: "a" }))
       const error = results[1]
       expect(Either.isLeft(error) && error.left._tag).toBe("StreamEventError")
@@ -274,7 +313,8 @@ describe("MistralClient streams", () => {
         expect(error.left.code).toBe(3000)
         expect(error.left.eventsReceived).toBe(1)
       }
-    }))
+    })
+  )
 
   it.effect("a stream that fails before its first event is retried", () =>
     Effect.gen(function* () {
@@ -287,7 +327,8 @@ describe("MistralClient streams", () => {
       yield* TestClock.adjust("1 minute")
       expect(Chunk.toArray(yield* Fiber.join(fiber))).toEqual([{ type: "a" }])
       expect(recorded).toHaveLength(3)
-    }))
+    })
+  )
 
   it.effect("a stream that breaks after its first event is a typed error and is not replayed", () =>
     Effect.gen(function* () {
@@ -306,14 +347,16 @@ describe("MistralClient streams", () => {
       expect(Either.isLeft(error) && error.left._tag).toBe("StreamBroken")
       if (Either.isLeft(error) && error.left._tag === "StreamBroken") expect(error.left.eventsReceived).toBe(1)
       expect(recorded).toHaveLength(1)
-    }))
+    })
+  )
 
   it.effect("a stream answered with JSON is a ResponseDecodeError", () =>
     Effect.gen(function* () {
       const { client } = clientOf([json({ id: "1" })])
       const error = yield* Effect.flip(Stream.runDrain(client.stream(streamItems, { body: { name: "x" } })))
       expect(error._tag).toBe("ResponseDecodeError")
-    }))
+    })
+  )
 
   it.effect("an event that does not decode is a ResponseDecodeError keeping the raw data", () =>
     Effect.gen(function* () {
@@ -321,7 +364,8 @@ describe("MistralClient streams", () => {
       const error = yield* Effect.flip(Stream.runDrain(client.stream(streamItems, { body: { name: "x" } })))
       expect(error._tag).toBe("ResponseDecodeError")
       if (error._tag === "ResponseDecodeError") expect(error.body).toBe('{"type":1}')
-    }))
+    })
+  )
 
   it.effect("an event over the size limit is a typed error, not a defect", () =>
     Effect.gen(function* () {
@@ -329,7 +373,8 @@ describe("MistralClient streams", () => {
       const { client } = clientOf([{ headers: sseHeaders, body: big }], { maxEventSize: 1000 })
       const error = yield* Effect.flip(Stream.runDrain(client.stream(streamItems, { body: { name: "x" } })))
       expect(error._tag).toBe("ResponseDecodeError")
-    }))
+    })
+  )
 })
 
 describe("secrets", () => {
@@ -349,5 +394,6 @@ describe("secrets", () => {
           expect(text).not.toContain(KEY)
         }
       }
-    }))
+    })
+  )
 })

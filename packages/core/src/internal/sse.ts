@@ -134,13 +134,21 @@ export const decodeEvents = <A>(
       pending = []
       return out
     }
-    const emit = <R>(next: Channel.Channel<Chunk.Chunk<A>, Chunk.Chunk<Uint8Array>, MistralError.MistralError, MistralError.MistralError, void, unknown, R>) => {
+    const emit = <R>(
+      next: Channel.Channel<
+        Chunk.Chunk<A>,
+        Chunk.Chunk<Uint8Array>,
+        MistralError.MistralError,
+        MistralError.MistralError,
+        void,
+        unknown,
+        R
+      >
+    ) => {
       const out = flush()
       if (failure !== undefined) {
         const error = failure
-        return Chunk.isEmpty(out)
-          ? Channel.fail(error)
-          : Channel.zipRight(Channel.write(out), Channel.fail(error))
+        return Chunk.isEmpty(out) ? Channel.fail(error) : Channel.zipRight(Channel.write(out), Channel.fail(error))
       }
       if (done) return Chunk.isEmpty(out) ? Channel.void : Channel.write(out)
       return Chunk.isEmpty(out) ? next : Channel.zipRight(Channel.write(out), next)

@@ -1,0 +1,448 @@
+/**
+ * The Conversations API: start, append and restart a conversation (each plain or streamed), read it, list and delete.
+ *
+ * @since 0.1.0
+ */
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type * as Components from "./generated/components.js"
+import * as Operations from "./generated/conversations.js"
+import * as MistralClient from "./MistralClient.js"
+import type * as MistralError from "./MistralError.js"
+import type * as Operation from "./Operation.js"
+
+type Body<O extends Operation.Operation> =
+  Operation.Input<O> extends { readonly body?: infer B } ? NonNullable<B> : never
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StartRequest = Body<typeof Operations.agents_api_v1_conversations_start>
+
+/**
+ * The request of a streamed start; the service sets `stream: true` itself.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StartStreamRequest = Omit<Body<typeof Operations.agents_api_v1_conversations_start_stream>, "stream">
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AppendRequest = Body<typeof Operations.agents_api_v1_conversations_append>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AppendStreamRequest = Omit<Body<typeof Operations.agents_api_v1_conversations_append_stream>, "stream">
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RestartRequest = Body<typeof Operations.agents_api_v1_conversations_restart>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RestartStreamRequest = Omit<Body<typeof Operations.agents_api_v1_conversations_restart_stream>, "stream">
+
+/**
+ * What start, append and restart answer: the conversation id, the new entries and the usage.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ConversationResponse = Operations.ConversationResponse
+
+/**
+ * One event of a streamed reply (or an unknown event kind, kept raw).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ConversationEvent = Components.ConversationEventsData
+
+/**
+ * A conversation as `get` and `list` return it (with a model or with an agent).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Conversation = Operations.AgentsApiV1ConversationsGetResponse
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListOptions {
+  /** Zero-based page number. */
+  readonly page?: number | undefined
+  readonly page_size?: number | undefined
+  /** Only conversations whose metadata holds these keys and values. */
+  readonly metadata?: { readonly [key: string]: unknown } | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly start: (request: StartRequest) => Effect.Effect<ConversationResponse, MistralError.MistralError>
+  readonly startStream: (request: StartStreamRequest) => Stream.Stream<ConversationEvent, MistralError.MistralError>
+  readonly append: (
+    conversationId: string,
+    request: AppendRequest
+  ) => Effect.Effect<ConversationResponse, MistralError.MistralError>
+  readonly appendStream: (
+    conversationId: string,
+    request: AppendStreamRequest
+  ) => Stream.Stream<ConversationEvent, MistralError.MistralError>
+  /** Creates a new conversation from the entries of this one up to `from_entry_id`, then runs the new inputs. */
+  readonly restart: (
+    conversationId: string,
+    request: RestartRequest
+  ) => Effect.Effect<ConversationResponse, MistralError.MistralError>
+  readonly restartStream: (
+    conversationId: string,
+    request: RestartStreamRequest
+  ) => Stream.Stream<ConversationEvent, MistralError.MistralError>
+  readonly get: (conversationId: string) => Effect.Effect<Conversation, MistralError.MistralError>
+  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Conversation>, MistralError.MistralError>
+  /** Every conversation, page after page, until a page comes back short. */
+  readonly listAll: (options?: Omit<ListOptions, "page">) => Stream.Stream<Conversation, MistralError.MistralError>
+  readonly history: (conversationId: string) => Effect.Effect<Operations.ConversationHistory, MistralError.MistralError>
+  readonly messages: (
+    conversationId: string
+  ) => Effect.Effect<Operations.ConversationMessages, MistralError.MistralError>
+  readonly delete: (conversationId: string) => Effect.Effect<void, MistralError.MistralError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Conversations extends Context.Tag("@effect-mistral/core/Conversations")<Conversations, Service>() {}
+
+const DEFAULT_PAGE_SIZE = 100
+
+/**
+ * Builds the service on a client.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromClient = (client: MistralClient.Service): Service => {
+  const list = (options: ListOptions = {}) =>
+    client.call(Operations.agents_api_v1_conversations_list, {
+      query: {
+        ...(options.page === undefined ? {} : { page: options.page }),
+        ...(options.page_size === undefined ? {} : { page_size: options.page_size }),
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata })
+      }
+    })
+  return {
+    start: (request) => client.call(Operations.agents_api_v1_conversations_start, { body: request }),
+    startStream: (request) =>
+      client.stream(Operations.agents_api_v1_conversations_start_stream, { body: { ...request, stream: true } }),
+    append: (conversationId, request) =>
+      client.call(Operations.agents_api_v1_conversations_append, {
+        path: { conversation_id: conversationId },
+        body: request
+      }),
+    appendStream: (conversationId, request) =>
+      client.stream(Operations.agents_api_v1_conversations_append_stream, {
+        path: { conversation_id: conversationId },
+        body: { ...request, stream: true }
+      }),
+    restart: (conversationId, request) =>
+      client.call(Operations.agents_api_v1_conversations_restart, {
+        path: { conversation_id: conversationId },
+        body: request
+      }),
+    restartStream: (conversationId, request) =>
+      client.stream(Operations.agents_api_v1_conversations_restart_stream, {
+        path: { conversation_id: conversationId },
+        body: { ...request, stream: true }
+      }),
+    get: (conversationId) =>
+      client.call(Operations.agents_api_v1_conversations_get, { path: { conversation_id: conversationId } }),
+    list,
+    listAll: (options = {}) => {
+      const pageSize = options.page_size ?? DEFAULT_PAGE_SIZE
+      return Stream.paginateChunkEffect(0, (page) =>
+        Effect.map(list({ ...options, page, page_size: pageSize }), (items) => [
+          Chunk.unsafeFromArray(items as Array<Conversation>),
+          items.length < pageSize ? Option.none() : Option.some(page + 1)
+        ])
+      )
+    },
+    history: (conversationId) =>
+      client.call(Operations.agents_api_v1_conversations_history, { path: { conversation_id: conversationId } }),
+    messages: (conversationId) =>
+      client.call(Operations.agents_api_v1_conversations_messages, { path: { conversation_id: conversationId } }),
+    delete: (conversationId) =>
+      client.call(Operations.agents_api_v1_conversations_delete, { path: { conversation_id: conversationId } })
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = Effect.map(
+  MistralClient.MistralClient,
+  fromClient
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Conversations, never, MistralClient.MistralClient> = Layer.effect(Conversations, make)
+
+type Output = ConversationResponse["outputs"][number]
+type ContentChunk = Exclude<Components.MessageOutputEntry["content"], string>[number]
+
+interface Accumulator {
+  conversationId: string
+  usage: Components.ConversationUsageInfo
+  readonly outputs: Array<Output>
+  /** Index in `outputs` of the entry each event id builds. */
+  readonly byId: Map<string, number>
+}
+
+const appendContent = (
+  current: string | ReadonlyArray<ContentChunk>,
+  delta: string | ContentChunk
+): string | ReadonlyArray<ContentChunk> => {
+  if (typeof current === "string" && typeof delta === "string") return current + delta
+  const chunks: Array<ContentChunk> =
+    typeof current === "string" ? (current.length === 0 ? [] : [{ type: "text", text: current }]) : [...current]
+  const next: ContentChunk = typeof delta === "string" ? { type: "text", text: delta } : delta
+  const last = chunks[chunks.length - 1]
+  if (last !== undefined && last.type === "text" && next.type === "text" && "text" in last && "text" in next) {
+    chunks[chunks.length - 1] = { ...last, text: last.text + next.text }
+  } else {
+    chunks.push(next)
+  }
+  return chunks
+}
+
+const upsert = <A extends Output>(acc: Accumulator, id: string, create: () => A, update: (current: A) => A) => {
+  const index = acc.byId.get(id)
+  if (index === undefined) {
+    acc.byId.set(id, acc.outputs.length)
+    acc.outputs.push(create())
+  } else {
+    acc.outputs[index] = update(acc.outputs[index] as A)
+  }
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+
+const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
+  switch (event.type) {
+    case "conversation.response.started":
+      acc.conversationId = event.conversation_id
+      break
+    case "conversation.response.done":
+      acc.usage = event.usage
+      break
+    case "message.output.delta":
+      upsert<Components.MessageOutputEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "message.output",
+          id: event.id,
+          ...optional("created_at", event.created_at),
+          ...optional("model", event.model),
+          ...optional("agent_id", event.agent_id),
+          role: "assistant",
+          content: appendContent("", event.content)
+        }),
+        (current) => ({ ...current, content: appendContent(current.content, event.content) })
+      )
+      break
+    case "function.call.delta":
+      upsert<Components.FunctionCallEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "function.call",
+          id: event.id,
+          ...optional("created_at", event.created_at),
+          ...optional("model", event.model),
+          ...optional("agent_id", event.agent_id),
+          tool_call_id: event.tool_call_id,
+          name: event.name,
+          arguments: event.arguments,
+          ...optional("confirmation_status", event.confirmation_status)
+        }),
+        (current) => ({
+          ...current,
+          arguments: `${typeof current.arguments === "string" ? current.arguments : JSON.stringify(current.arguments)}${event.arguments}`
+        })
+      )
+      break
+    case "tool.execution.started":
+    case "tool.execution.delta":
+      upsert<Components.ToolExecutionEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "tool.execution",
+          id: event.id,
+          ...optional("created_at", event.created_at),
+          name: event.name,
+          arguments: event.arguments
+        }),
+        (current) => ({
+          ...current,
+          arguments: event.type === "tool.execution.delta" ? current.arguments + event.arguments : current.arguments
+        })
+      )
+      break
+    case "tool.execution.done":
+      upsert<Components.ToolExecutionEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "tool.execution",
+          id: event.id,
+          name: event.name,
+          arguments: "",
+          ...optional("info", event.info)
+        }),
+        (current) => ({ ...current, ...optional("info", event.info) })
+      )
+      break
+    case "agent.handoff.started":
+      upsert<Components.AgentHandoffEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "agent.handoff",
+          id: event.id,
+          ...optional("created_at", event.created_at),
+          previous_agent_id: event.previous_agent_id,
+          previous_agent_name: event.previous_agent_name,
+          next_agent_id: "",
+          next_agent_name: ""
+        }),
+        (current) => current
+      )
+      break
+    case "agent.handoff.done":
+      upsert<Components.AgentHandoffEntry>(
+        acc,
+        event.id,
+        () => ({
+          object: "entry",
+          type: "agent.handoff",
+          id: event.id,
+          previous_agent_id: "",
+          previous_agent_name: "",
+          next_agent_id: event.next_agent_id,
+          next_agent_name: event.next_agent_name
+        }),
+        (current) => ({ ...current, next_agent_id: event.next_agent_id, next_agent_name: event.next_agent_name })
+      )
+      break
+  }
+  return acc
+}
+
+/**
+ * Folds a streamed reply into the value the plain call returns: the same conversation id, entries and usage.
+ * Unknown event kinds are skipped.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export const collect = <E, R>(
+  events: Stream.Stream<ConversationEvent, E, R>
+): Effect.Effect<ConversationResponse, E, R> =>
+  Effect.suspend(() => {
+    const acc: Accumulator = { conversationId: "", usage: {}, outputs: [], byId: new Map() }
+    return Stream.runForEachChunk(events, (chunk) =>
+      Effect.sync(() => {
+        // a plain loop: folding element by element through a large chunk can overflow the stack
+        for (const event of chunk) step(acc, event)
+      })
+    ).pipe(
+      Effect.as<ConversationResponse>({
+        object: "conversation.response",
+        get conversation_id() {
+          return acc.conversationId
+        },
+        outputs: acc.outputs,
+        get usage() {
+          return acc.usage
+        }
+      })
+    )
+  })
+
+/**
+ * The text of a streamed reply as it arrives (text deltas only; other events are skipped).
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export const textDeltas = <E, R>(events: Stream.Stream<ConversationEvent, E, R>): Stream.Stream<string, E, R> =>
+  Stream.filterMap(events, (event) => {
+    if (event.type !== "message.output.delta") return Option.none()
+    const content = event.content
+    if (typeof content === "string") return content.length === 0 ? Option.none() : Option.some(content)
+    return content.type === "text" && "text" in content ? Option.some(content.text) : Option.none()
+  })
+
+/**
+ * The text of a reply's message entries (what a person would read), joined.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const outputText = (response: ConversationResponse): string =>
+  response.outputs
+    .flatMap((output) => {
+      if (output.type !== "message.output") return []
+      const content = output.content
+      if (typeof content === "string") return [content]
+      return content.flatMap((chunk) => (chunk.type === "text" && "text" in chunk ? [chunk.text] : []))
+    })
+    .join("")
+
+/**
+ * Calls `start` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const start = (request: StartRequest) => Effect.flatMap(Conversations, (service) => service.start(request))
+
+/**
+ * Calls `startStream` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const startStream = (request: StartStreamRequest) =>
+  Stream.unwrap(Effect.map(Conversations, (service) => service.startStream(request)))

@@ -1,0 +1,295 @@
+/**
+ * Schema primitives the generated schemas are built from: open enums, tolerant tagged unions and binary uploads.
+ *
+ * They carry the forward-compatibility rules of the project: an enum value the document does not list still decodes,
+ * a union member with an unknown discriminant decodes to an explicit {@link Unknown} value that keeps the raw input,
+ * and a known member whose body does not match is a decode error.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
+
+/**
+ * The annotation under which {@link openEnum} keeps the values the document lists.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const KnownValuesAnnotationId: unique symbol = Symbol.for("effect-mistral/MistralSchema/KnownValues")
+
+/**
+ * A string enum that stays open: the listed values for completion, any other string accepted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OpenEnum<A extends string> = A | (string & {})
+
+/**
+ * A numeric enum that stays open.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OpenNumericEnum<A extends number> = A | (number & {})
+
+/**
+ * An open string enum: decodes and encodes any string, typed as the listed values or any other string.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openEnum = <const A extends ReadonlyArray<string>>(...values: A): Schema.Schema<OpenEnum<A[number]>> =>
+  Schema.String.annotations({ [KnownValuesAnnotationId]: values })
+
+/**
+ * An open numeric enum: decodes and encodes any number.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openNumericEnum = <const A extends ReadonlyArray<number>>(
+  ...values: A
+): Schema.Schema<OpenNumericEnum<A[number]>> => Schema.Number.annotations({ [KnownValuesAnnotationId]: values })
+
+/**
+ * The values an {@link openEnum} lists, if the schema is one.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const knownValues = (schema: Schema.Schema.Any): ReadonlyArray<string | number> | undefined =>
+  schema.ast.annotations[KnownValuesAnnotationId] as ReadonlyArray<string | number> | undefined
+
+/**
+ * A union member whose discriminant the document does not know (a new entry kind, chunk type or stream event).
+ *
+ * `raw` is the value as it came off the wire; encoding gives it back unchanged.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Unknown<K extends string> = { readonly [P in K]: "$unknown" } & { readonly raw: unknown }
+
+/**
+ * The discriminant value of an {@link Unknown} member.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const unknownTag = "$unknown" as const
+
+/**
+ * Whether a decoded union value is an {@link Unknown} member.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isUnknown = <A>(value: A): value is Extract<A, { readonly raw: unknown }> => {
+  if (typeof value !== "object" || value === null || !("raw" in value)) return false
+  for (const key in value) {
+    if ((value as Record<string, unknown>)[key] === unknownTag) return true
+  }
+  return false
+}
+
+/**
+ * Builds an {@link Unknown} member, e.g. to send back a value the client did not recognise.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUnknown = <K extends string>(key: K, raw: unknown): Unknown<K> =>
+  ({ [key]: unknownTag, raw }) as Unknown<K>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TaggedMembers = {
+  readonly [tag: string]: Schema.Schema.AnyNoContext | ReadonlyArray<Schema.Schema.AnyNoContext>
+}
+
+type MemberSchema<M extends TaggedMembers> = {
+  readonly [T in keyof M]: M[T] extends ReadonlyArray<infer S> ? S : M[T]
+}[keyof M]
+
+/**
+ * The schema {@link taggedUnion} builds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TaggedUnion<K extends string, M extends TaggedMembers>
+  extends Schema.Schema<
+    Schema.Schema.Type<MemberSchema<M>> | Unknown<K>,
+    Schema.Schema.Encoded<MemberSchema<M>> | Unknown<K>
+  > {}
+
+type Parser = (input: unknown, options?: AST.ParseOptions) => Effect.Effect<unknown, ParseResult.ParseIssue>
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Tries the parsers in order and keeps the first success; synchronous results stay synchronous. */
+const firstSuccess = (
+  parsers: ReadonlyArray<Parser>,
+  input: unknown,
+  options: AST.ParseOptions,
+  ast: AST.AST
+): Effect.Effect<unknown, ParseResult.ParseIssue> => {
+  const issues: Array<ParseResult.ParseIssue> = []
+  const loop = (index: number): Effect.Effect<unknown, ParseResult.ParseIssue> => {
+    if (index >= parsers.length) {
+      return issues.length === 1
+        ? Either.left(issues[0])
+        : Either.left(
+            new ParseResult.Composite(ast, input, issues as [ParseResult.ParseIssue, ...Array<ParseResult.ParseIssue>])
+          )
+    }
+    const result = parsers[index](input, options)
+    if (Either.isEither(result)) {
+      const either = result as Either.Either<unknown, ParseResult.ParseIssue>
+      if (Either.isRight(either)) return either
+      issues.push(either.left)
+      return loop(index + 1)
+    }
+    return Effect.catchAll(result, (issue) => {
+      issues.push(issue)
+      return loop(index + 1)
+    })
+  }
+  return loop(0)
+}
+
+/**
+ * A tolerant discriminated union of object schemas, keyed by the value of the `key` property.
+ *
+ * Decoding:
+ * - a known tag decodes with its member (several members for one tag are tried in order); a body that does not
+ *   match is a decode error;
+ * - an unknown tag (a string the map does not list) decodes to `{ [key]: "$unknown", raw }`;
+ * - an absent tag tries the members listed in `absent` (those whose discriminant the document makes optional), in
+ *   order; if none is listed or none matches, it is an error;
+ * - a tag that is not a string, or an input that is not an object, is an error.
+ *
+ * Encoding mirrors it: an {@link Unknown} member encodes to its `raw` value.
+ *
+ * Member parsers are compiled once per schema, not per call.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const taggedUnion = <const K extends string, const M extends TaggedMembers>(
+  key: K,
+  members: M,
+  absent: ReadonlyArray<keyof M & string> = []
+): TaggedUnion<K, M> => {
+  const schemas: Array<Schema.Schema.AnyNoContext> = []
+  const indicesByTag = new Map<string, ReadonlyArray<number>>()
+  for (const tag of Object.keys(members)) {
+    const member = members[tag]
+    const list: ReadonlyArray<Schema.Schema.AnyNoContext> = Array.isArray(member)
+      ? member
+      : [member as Schema.Schema.AnyNoContext]
+    const indices: Array<number> = []
+    for (const schema of list) {
+      indices.push(schemas.length)
+      schemas.push(schema)
+    }
+    indicesByTag.set(tag, indices)
+  }
+  const absentIndices = absent.flatMap((tag) => indicesByTag.get(tag) ?? [])
+
+  const make =
+    (compile: (schema: Schema.Schema.AnyNoContext) => Parser, encoding: boolean) =>
+    (...typeParameters: ReadonlyArray<Schema.Schema.AnyNoContext>) => {
+      const parsers = typeParameters.map(compile)
+      const byTag = new Map<string, ReadonlyArray<Parser>>()
+      for (const [tag, indices] of indicesByTag)
+        byTag.set(
+          tag,
+          indices.map((i) => parsers[i])
+        )
+      const whenAbsent = absentIndices.map((i) => parsers[i])
+      return (
+        input: unknown,
+        options: AST.ParseOptions,
+        ast: AST.Declaration
+      ): Effect.Effect<unknown, ParseResult.ParseIssue> => {
+        if (!isRecord(input)) {
+          return Either.left(new ParseResult.Type(ast, input, `Expected an object with a "${key}" discriminant`))
+        }
+        const tag = input[key]
+        if (tag === unknownTag && "raw" in input) {
+          // an already decoded unknown member: encoding gives back the raw value, validating keeps it as is
+          return Either.right(encoding ? input.raw : input)
+        }
+        if (tag === undefined) {
+          if (whenAbsent.length === 0) {
+            return Either.left(
+              new ParseResult.Pointer(key, input, new ParseResult.Type(ast, undefined, `Missing "${key}" discriminant`))
+            )
+          }
+          return whenAbsent.length === 1 ? whenAbsent[0](input, options) : firstSuccess(whenAbsent, input, options, ast)
+        }
+        if (typeof tag !== "string") {
+          return Either.left(
+            new ParseResult.Pointer(
+              key,
+              input,
+              new ParseResult.Type(ast, tag, `Expected a string "${key}" discriminant`)
+            )
+          )
+        }
+        const candidates = byTag.get(tag)
+        if (candidates === undefined) {
+          if (encoding) {
+            return Either.left(
+              new ParseResult.Type(
+                ast,
+                input,
+                `Unknown "${key}" value ${JSON.stringify(tag)}: wrap values the schema does not list as { ${key}: "$unknown", raw }`
+              )
+            )
+          }
+          return Either.right({ [key]: unknownTag, raw: input })
+        }
+        return candidates.length === 1 ? candidates[0](input, options) : firstSuccess(candidates, input, options, ast)
+      }
+    }
+
+  const schema: Schema.Schema<unknown, unknown> = Schema.declare(
+    schemas,
+    {
+      decode: make((member) => ParseResult.decodeUnknownEither(member), false),
+      encode: make((member) => ParseResult.encodeUnknownEither(member), true)
+    },
+    { title: `TaggedUnion<${key}>` }
+  )
+  // the declaration is typed by its members: `unknown` above only because the member list is built at run time
+  return schema as TaggedUnion<K, M>
+}
+
+/**
+ * What a `format: binary` field (a multipart file part) accepts: a `Blob` (which includes `File`) or a `Uint8Array`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BinaryInput = Blob | Uint8Array
+
+/**
+ * A binary multipart field: accepts a `Blob` (which includes `File`) or a `Uint8Array`, kept as is; the runtime
+ * turns it into a multipart part.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Binary: Schema.Schema<BinaryInput> = Schema.declare(
+  (u: unknown): u is BinaryInput => u instanceof Uint8Array || (typeof Blob !== "undefined" && u instanceof Blob),
+  { identifier: "Binary", title: "Blob | Uint8Array" }
+)

@@ -1,0 +1,164 @@
+/**
+ * A local, stateful Mistral API server that answers the real wire format,
+ * deterministically, and misbehaves on demand.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import type * as Fault from "./Fault.js"
+import { makeApp } from "./internal/server.js"
+import { makeState } from "./internal/state.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The port to listen on; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+  /** The address to listen on, `127.0.0.1` by default. */
+  readonly host?: string | undefined
+  /** When set, `Authorization: Bearer <apiKey>` is required; otherwise any non-empty bearer token is accepted. */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+}
+
+/**
+ * Which requests an injected fault applies to; every given field must match.
+ * `operation` is an operation id of the API document
+ * (`agents_api_v1_conversations_start`); it also matches the streamed variant
+ * (`agents_api_v1_conversations_start_stream`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultMatch {
+  readonly method?: string | undefined
+  readonly path?: string | RegExp | undefined
+  readonly operation?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface InjectOptions {
+  /** How many matching requests the fault applies to: 1 by default, `Infinity` for all. */
+  readonly times?: number | undefined
+  readonly match?: FaultMatch | undefined
+}
+
+/**
+ * A request as the emulator saw it. `headers` never holds `authorization`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly method: string
+  readonly path: string
+  /** The query string, with its `?`, or `""`. */
+  readonly query: string
+  /** The operation id of the API document, `_stream` suffixed for streamed calls. */
+  readonly operation: string | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+  readonly time: Date
+  /** The fault the emulator applied to this request, if any. */
+  readonly fault: Fault.Fault | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The base URL, e.g. `http://127.0.0.1:54321`, without a trailing slash. */
+  readonly url: string
+  readonly port: number
+  /** Makes the next `times` matching requests misbehave. */
+  readonly inject: (fault: Fault.Fault, options?: InjectOptions) => Effect.Effect<void>
+  /** Forgets injected faults, `x-emulator-fault` counters and the request log; conversations and agents stay. */
+  readonly reset: Effect.Effect<void>
+  /** Requests received since the start or the last `reset`, oldest first (the last 10,000). */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class MistralEmulator extends Context.Tag("@effect-mistral/emulator/MistralEmulator")<
+  MistralEmulator,
+  Service
+>() {}
+
+/**
+ * Starts the emulator; it stops when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const apiKey = Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey
+    const state = makeState({ apiKey })
+    const host = options.host ?? "127.0.0.1"
+    let nodeServer: Http.Server | undefined
+    const server = yield* NodeHttpServer.make(
+      () => {
+        nodeServer = Http.createServer()
+        return nodeServer
+      },
+      { port: options.port ?? 0, host }
+    )
+    // Runs before the server's own close: open streams and keep-alive connections would hold it.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+    // A network server lives in real time, even when started from a test with a TestClock.
+    yield* Effect.withClock(server.serve(makeApp(state)), Clock.make())
+    const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+    const urlHost = host.includes(":") ? `[${host}]` : host
+    return MistralEmulator.of({
+      url: `http://${urlHost}:${port}`,
+      port,
+      inject: (fault, injectOptions) =>
+        Effect.sync(() => {
+          state.faults.push({ fault, remaining: injectOptions?.times ?? 1, match: injectOptions?.match })
+        }),
+      reset: Effect.sync(() => {
+        state.faults = []
+        state.headerFaultCounts.clear()
+        state.requests = []
+      }),
+      requests: Effect.sync(() => [...state.requests])
+    })
+  })
+
+/**
+ * The emulator as a layer, listening on loopback (a free port by default).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<MistralEmulator, HttpServerError.ServeError> =>
+  Layer.scoped(MistralEmulator, make(options))
+
+/**
+ * The emulator as a layer, with options read from `Config`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options>
+): Layer.Layer<MistralEmulator, HttpServerError.ServeError | ConfigError.ConfigError> =>
+  Layer.scoped(MistralEmulator, Effect.flatMap(Config.unwrap(options), make))

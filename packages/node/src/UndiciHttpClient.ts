@@ -1,0 +1,260 @@
+/**
+ * A lean `HttpClient` for Node, directly over `undici.request` with keep-alive.
+ *
+ * It implements the `@effect/platform` `HttpClient` interface, so anything written against that interface works
+ * with it, but it skips what the stock client pays for on every request and this library does not need: a `URL`
+ * object, an `AbortController` registered for finalization, a cached body reader and a span of its own (the Mistral
+ * client opens one span per operation). Interrupting a request or its body stream destroys the connection.
+ *
+ * @since 0.1.0
+ */
+import type { Readable } from "node:stream"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as Undici from "undici"
+
+/**
+ * The undici dispatcher requests go through.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Dispatcher extends Context.Tag("@effect-mistral/node/UndiciHttpClient/Dispatcher")<
+  Dispatcher,
+  Undici.Dispatcher
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AgentOptions {
+  /** How long an idle keep-alive socket is kept. Default 30 s. */
+  readonly keepAliveTimeout?: number | undefined
+  /** The most sockets per origin. Default unlimited. */
+  readonly connections?: number | undefined
+}
+
+/**
+ * A keep-alive agent, closed with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const dispatcherLayer = (options: AgentOptions = {}): Layer.Layer<Dispatcher> =>
+  Layer.scoped(
+    Dispatcher,
+    Effect.acquireRelease(
+      Effect.sync(
+        () =>
+          new Undici.Agent({
+            keepAliveTimeout: options.keepAliveTimeout ?? 30_000,
+            ...(options.connections === undefined ? {} : { connections: options.connections })
+          })
+      ),
+      (agent) => Effect.promise(() => agent.destroy())
+    )
+  )
+
+const noop = () => {}
+
+const splitUrl = (url: string): { readonly origin: string; readonly path: string } => {
+  const schemeEnd = url.indexOf("://")
+  const pathStart = schemeEnd === -1 ? -1 : url.indexOf("/", schemeEnd + 3)
+  return pathStart === -1 ? { origin: url, path: "/" } : { origin: url.slice(0, pathStart), path: url.slice(pathStart) }
+}
+
+/** The path with its query; a fragment is never sent. */
+const withQuery = (path: string, params: UrlParams.UrlParams): string => {
+  if (params.length === 0) return path
+  let query = ""
+  for (const [key, value] of params) {
+    query += `${query.length === 0 ? "" : "&"}${encodeURIComponent(key)}=${encodeURIComponent(value)}`
+  }
+  return path + (path.includes("?") ? "&" : "?") + query
+}
+
+// the global FormData is undici's own, typed apart from the npm package's
+type UndiciBody = string | Uint8Array | Undici.FormData | Readable | null
+
+const bodyOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  headers: Record<string, string>
+): Effect.Effect<UndiciBody> => {
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(null)
+    case "Uint8Array":
+      headers["content-type"] ??= body.contentType
+      headers["content-length"] = String(body.body.length)
+      return Effect.succeed(body.body)
+    case "FormData":
+      return Effect.succeed(body.formData as unknown as Undici.FormData)
+    case "Raw":
+      if (body.contentType !== undefined) headers["content-type"] ??= body.contentType
+      if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
+      return Effect.succeed(body.body as UndiciBody)
+    case "Stream":
+      headers["content-type"] ??= body.contentType
+      if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
+      return Effect.map(Effect.runtime<never>(), (runtime) =>
+        NodeStream.toReadableNever(body.stream.pipe(Stream.provideContext(runtime.context)))
+      )
+  }
+}
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly status: number
+  readonly headers: Headers.Headers
+  private readonly body: Undici.Dispatcher.ResponseData["body"]
+  private cachedText: Promise<string> | undefined
+  private cachedCookies: Cookies.Cookies | undefined
+  private readonly setCookie: ReadonlyArray<string>
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    data: Undici.Dispatcher.ResponseData
+  ) {
+    super()
+    this.status = data.statusCode
+    this.headers = Headers.fromInput(data.headers as Record<string, string | ReadonlyArray<string>>)
+    this.body = data.body
+    const setCookie = data.headers["set-cookie"]
+    this.setCookie = setCookie === undefined ? [] : typeof setCookie === "string" ? [setCookie] : setCookie
+    // a body dropped early (a chat stream stopped at [DONE]) emits an abort error nobody listens to
+    this.body.on("error", noop)
+  }
+
+  toJSON(): unknown {
+    return { _id: "@effect-mistral/node/UndiciHttpClient/Response", status: this.status, headers: this.headers }
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.cachedCookies !== undefined) return this.cachedCookies
+    this.cachedCookies = Cookies.fromSetCookie(this.setCookie)
+    return this.cachedCookies
+  }
+
+  private decodeError(cause: unknown) {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.tryPromise({
+      try: () => {
+        this.cachedText ??= this.body.text()
+        return this.cachedText
+      },
+      catch: (cause) => this.decodeError(cause)
+    }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({ try: () => (text === "" ? null : JSON.parse(text)), catch: (cause) => this.decodeError(cause) })
+    )
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.tryPromise({
+      try: () => this.body.arrayBuffer(),
+      catch: (cause) => this.decodeError(cause)
+    }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.map(this.text, (text) => UrlParams.fromInput(new URLSearchParams(text)))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.tryPromise({
+      try: () => new Response(this.body as unknown as ReadableStream, { headers: this.headers }).formData(),
+      catch: (cause) => this.decodeError(cause)
+    })
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    const body = this.body
+    return NodeStream.fromReadable<HttpClientError.ResponseError, Uint8Array>(
+      () => body,
+      (cause) => this.decodeError(cause)
+    ).pipe(
+      // ending early (interruption, [DONE]) must close the connection, not leave it half-read
+      Stream.ensuring(Effect.sync(() => body.destroy()))
+    )
+  }
+}
+
+/**
+ * An `HttpClient` over the given undici dispatcher.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
+  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (requestEffect) =>
+      Effect.flatMap(requestEffect, (request) => {
+        const { origin, path } = splitUrl(request.url)
+        const headers: Record<string, string> = { ...request.headers }
+        return Effect.flatMap(bodyOf(request, headers), (body) =>
+          Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume, signal) => {
+            dispatcher
+              .request({
+                origin,
+                path: withQuery(path, request.urlParams),
+                method: request.method as Undici.Dispatcher.HttpMethod,
+                headers,
+                body,
+                signal
+              })
+              .then(
+                (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
+                (cause: unknown) =>
+                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+              )
+          })
+        )
+      }),
+    Effect.succeed
+  )
+
+/**
+ * The client over the `Dispatcher` in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, Dispatcher> = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(Dispatcher, make)
+)
+
+/**
+ * The client with its own keep-alive agent.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: AgentOptions = {}): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.provide(layerWithoutDispatcher, dispatcherLayer(options))

@@ -1,0 +1,9 @@
+/**
+ * @since 0.1.0
+ */
+export * as MistralNode from "./MistralNode.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as UndiciHttpClient from "./UndiciHttpClient.js"

@@ -1,0 +1,170 @@
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as MistralClient from "@effect-mistral/core/MistralClient"
+import * as Operation from "@effect-mistral/core/Operation"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Context, Deferred, Effect, Either, Fiber, Layer, Redacted, Schema, Stream } from "effect"
+import * as MistralNode from "../src/MistralNode.js"
+
+// A descriptor shaped like the generated conversation stream operations, with an open event union.
+const Event = Schema.Struct({ type: Schema.String, content: Schema.optional(Schema.String) })
+const streamOperation = Operation.make({
+  operationId: "test_stream",
+  method: "POST",
+  path: "/v1/test",
+  tags: ["test"],
+  deprecated: false,
+  body: { mediaType: "application/json", required: true, schema: Schema.Struct({ stream: Schema.Literal(true) }) },
+  response: "sse",
+  successStatus: 200,
+  successMediaType: "text/event-stream",
+  event: Event,
+  errors: {}
+})
+
+interface TestServer {
+  readonly url: string
+  readonly closed: Deferred.Deferred<void>
+  readonly requests: Array<{ readonly headers: Http.IncomingHttpHeaders; readonly body: string }>
+}
+
+/** A real HTTP server on loopback; the handler writes the answer by hand. */
+const serve = (handler: (response: Http.ServerResponse, closed: () => void) => void) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const closed = yield* Deferred.make<void>()
+      const requests: TestServer["requests"] = []
+      const server = Http.createServer((request, response) => {
+        let body = ""
+        request.on("data", (chunk) => {
+          body += chunk
+        })
+        request.on("end", () => {
+          requests.push({ headers: request.headers, body })
+          response.on("close", () => Deferred.unsafeDone(closed, Effect.void))
+          handler(response, () => Deferred.unsafeDone(closed, Effect.void))
+        })
+      })
+      yield* Effect.async<void>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.void))
+      })
+      const port = (server.address() as AddressInfo).port
+      return { server, value: { url: `http://127.0.0.1:${port}`, closed, requests } satisfies TestServer }
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map(({ value }) => value))
+
+/** The client, alive for the test's scope. */
+const clientFor = (url: string, options: MistralClient.Options = {}) =>
+  Effect.map(
+    Layer.build(
+      MistralNode.layerWithoutHttpClient({ apiKey: Redacted.make("k"), baseUrl: url, ...options }).pipe(
+        Layer.provide(MistralNode.httpClientLayer)
+      )
+    ),
+    (context) => Context.get(context, MistralClient.MistralClient)
+  )
+
+const frames = [
+  ": keep-alive\n\n",
+  'event: message.output.delta\ndata: {"type":"message.output.delta","content":"héllo 🌍"}\n\n',
+  'event: something.new\ndata: {"type":"something.new","x":1}\n\n',
+  'event: message.output.delta\r\ndata: {"type":"message.output.delta","content":"wörld"}\r\n\r\n',
+  ":ping\n\n",
+  'event: conversation.response.done\ndata: {"type":"conversation.response.done"}\n\n'
+]
+
+describe("SSE over loopback", () => {
+  it.scoped("decodes events split at awkward places: mid-line and inside multi-byte characters", () =>
+    Effect.gen(function* () {
+      const bytes = Buffer.from(frames.join(""), "utf8")
+      const server = yield* serve((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        // one byte at a time through the first multi-byte characters, then uneven slices
+        let offset = 0
+        const sizes = [1, 1, 1, 2, 3, 5, 7, 11, 13]
+        const write = () => {
+          if (offset >= bytes.length) return response.end()
+          const size = sizes[offset % sizes.length]
+          response.write(bytes.subarray(offset, offset + size))
+          offset += size
+          setImmediate(write)
+        }
+        write()
+      })
+      const client = yield* clientFor(server.url)
+      const events = yield* Stream.runCollect(client.stream(streamOperation, { body: { stream: true } }))
+      expect(Chunk.toArray(events)).toEqual([
+        { type: "message.output.delta", content: "héllo 🌍" },
+        { type: "something.new" },
+        { type: "message.output.delta", content: "wörld" },
+        { type: "conversation.response.done" }
+      ])
+      expect(server.requests[0].headers.accept).toBe("text/event-stream")
+    })
+  )
+
+  it.scoped("a conversation.response.error event fails the stream with StreamEventError", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "req-42" })
+        response.write(frames[1])
+        response.end(
+          'event: conversation.response.error\ndata: {"type":"conversation.response.error","message":"model overloaded","code":3001}\n\n'
+        )
+      })
+      const client = yield* clientFor(server.url)
+      const results = Chunk.toArray(
+        yield* Stream.runCollect(Stream.either(client.stream(streamOperation, { body: { stream: true } })))
+      )
+      expect(results).toHaveLength(2)
+      const last = results[1]
+      expect(Either.isLeft(last) && last.left._tag).toBe("StreamEventError")
+      if (Either.isLeft(last) && last.left._tag === "StreamEventError") {
+        expect(last.left.detail).toBe("model overloaded")
+        expect(last.left.requestId).toBe("req-42")
+      }
+    })
+  )
+
+  it.scoped("interrupting a stream closes its socket", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write(frames[1])
+        // keeps the stream open forever
+      })
+      const client = yield* clientFor(server.url)
+      const first = yield* Deferred.make<void>()
+      const fiber = yield* client.stream(streamOperation, { body: { stream: true } }).pipe(
+        Stream.tap(() => Deferred.succeed(first, undefined)),
+        Stream.runDrain,
+        Effect.fork
+      )
+      yield* Deferred.await(first)
+      yield* Fiber.interrupt(fiber)
+      yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+    })
+  )
+
+  it.scoped("a connection cut after an event is StreamBroken, with the event delivered and no replay", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write(frames[1], () => setTimeout(() => response.socket?.destroy(), 20))
+      })
+      const client = yield* clientFor(server.url)
+      const results = Chunk.toArray(
+        yield* Stream.runCollect(Stream.either(client.stream(streamOperation, { body: { stream: true } })))
+      )
+      expect(results[0]).toEqual(Either.right({ type: "message.output.delta", content: "héllo 🌍" }))
+      const last = results[1]
+      expect(Either.isLeft(last) && last.left._tag).toBe("StreamBroken")
+      expect(server.requests).toHaveLength(1)
+    })
+  )
+})
