@@ -99,7 +99,10 @@ export const toSchedule = (
     Schedule.whileInput(isRetryable),
     Schedule.modifyDelayEffect(([[, error], count], delay) => {
       const floor = MistralError.retryAfter(error)
-      const wait = floor !== undefined && Duration.greaterThan(floor, delay) ? floor : delay
+      // whole milliseconds: jitter makes fractions nobody needs to read
+      const wait = Duration.millis(
+        Math.ceil(Duration.toMillis(floor !== undefined && Duration.greaterThan(floor, delay) ? floor : delay))
+      )
       const attempt: RetryAttempt = { operationId, attempt: count + 1, delay: wait, error }
       const log = Effect.logDebug(`Retrying ${operationId} in ${Duration.format(wait)}`).pipe(
         Effect.annotateLogs({

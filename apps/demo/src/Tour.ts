@@ -1,0 +1,201 @@
+/**
+ * A tour of the Conversations API, step by step.
+ */
+import * as Conversations from "@effect-mistral/core/Conversations"
+import type * as MistralError from "@effect-mistral/core/MistralError"
+import * as Fault from "@effect-mistral/emulator/Fault"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { CurrentTarget } from "./Setup.js"
+
+const heading = (step: number, title: string) => Console.log(`\n${step}. ${title}`)
+const line = (text: string) => Console.log(`   ${text}`)
+const write = (text: string) => Effect.sync(() => process.stdout.write(text))
+
+type Entry = Conversations.ConversationResponse["outputs"][number]
+
+const describeEntry = (entry: { readonly type?: string | undefined; readonly id?: string | undefined } & object) => {
+  const record = entry as Record<string, unknown>
+  const content = record.content
+  const text =
+    typeof content === "string"
+      ? content
+      : Array.isArray(content)
+        ? content.map((chunk) => (typeof chunk?.text === "string" ? chunk.text : `[${chunk?.type}]`)).join("")
+        : record.type === "function.call"
+          ? `${String(record.name)}(${typeof record.arguments === "string" ? record.arguments : JSON.stringify(record.arguments)})`
+          : record.type === "function.result"
+            ? `→ ${String(record.result)}`
+            : ""
+  const role = typeof record.role === "string" ? `${record.role} ` : ""
+  return `${entry.type ?? "entry"} ${role}${entry.id ?? ""}: ${text}`
+}
+
+/** Streams a reply to the terminal as it arrives, then returns the folded response. */
+const streamToTerminal = <E, R>(events: Stream.Stream<Conversations.ConversationEvent, E, R>) =>
+  Effect.gen(function* () {
+    yield* write("   ")
+    const response = yield* Conversations.collect(
+      events.pipe(
+        Stream.tap((event) =>
+          event.type === "message.output.delta" && typeof event.content === "string" ? write(event.content) : Effect.void
+        )
+      )
+    )
+    yield* write("\n")
+    return response
+  })
+
+const weatherTool = {
+  type: "function" as const,
+  function: {
+    name: "get_weather",
+    description: "Current weather for a city",
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" } },
+      required: ["city"]
+    }
+  }
+}
+
+/** The tool's implementation, here a constant answer. */
+const getWeather = (args: unknown) => {
+  const city =
+    typeof args === "object" && args !== null && typeof (args as Record<string, unknown>).city === "string"
+      ? (args as Record<string, string>).city
+      : "somewhere"
+  return JSON.stringify({ city, forecast: "sunny", celsius: 21 })
+}
+
+const parseArguments = (raw: unknown): unknown => {
+  if (typeof raw !== "string") return raw
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return {}
+  }
+}
+
+/** The whole tour. */
+export const tour = Effect.gen(function* () {
+  const conversations = yield* Conversations.Conversations
+  const target = yield* CurrentTarget
+  const started = Date.now()
+  yield* Console.log(
+    target.kind === "emulator"
+      ? `effect-mistral tour against the local emulator at ${target.url} (no MISTRAL_API_KEY set)`
+      : `effect-mistral tour against ${target.url} with model ${target.model}`
+  )
+
+  yield* heading(1, "Start a conversation")
+  const first = yield* conversations.start({
+    model: target.model,
+    inputs: "Say hello to effect-mistral in one short sentence.",
+    metadata: { demo: "effect-mistral" }
+  })
+  const conversationId = first.conversation_id
+  yield* line(`conversation ${conversationId}`)
+  yield* line(`reply: ${Conversations.outputText(first)}`)
+
+  yield* heading(2, "Stream a reply as it arrives (append, streamed)")
+  const streamed = yield* streamToTerminal(
+    conversations.appendStream(conversationId, { inputs: "Now name three things Effect is good at." })
+  )
+  yield* line(`(${streamed.outputs.length} entry, ${streamed.usage.total_tokens ?? 0} tokens in total)`)
+
+  yield* heading(3, "Append")
+  const appended = yield* conversations.append(conversationId, { inputs: "Thanks! One more sentence, please." })
+  yield* line(`reply: ${Conversations.outputText(appended)}`)
+
+  yield* heading(4, "History and messages")
+  const history = yield* conversations.history(conversationId)
+  for (const entry of history.entries) yield* line(describeEntry(entry as Entry & object))
+  const messages = yield* conversations.messages(conversationId)
+  yield* line(`${messages.messages.length} messages, ${history.entries.length} entries`)
+
+  yield* heading(5, "Restart from the first reply")
+  const firstReply = first.outputs[0]
+  const fromEntryId = firstReply !== undefined && "id" in firstReply ? firstReply.id : undefined
+  if (typeof fromEntryId === "string") {
+    const restarted = yield* conversations.restart(conversationId, {
+      from_entry_id: fromEntryId,
+      inputs: "Let's take another direction: say goodbye instead."
+    })
+    const restartedHistory = yield* conversations.history(restarted.conversation_id)
+    yield* line(`new conversation ${restarted.conversation_id} (the original ${conversationId} is unchanged)`)
+    yield* line(`it holds ${restartedHistory.entries.length} entries; reply: ${Conversations.outputText(restarted)}`)
+  } else {
+    yield* line("the first reply has no entry id; skipped")
+  }
+
+  yield* heading(6, "A function tool round trip")
+  const asked = yield* conversations.start({
+    model: target.model,
+    inputs: "What is the weather in Paris? Use get_weather city=Paris",
+    tools: [weatherTool]
+  })
+  const call = asked.outputs.find((entry) => entry.type === "function.call")
+  if (call !== undefined && call.type === "function.call") {
+    yield* line(`the model calls ${call.name}(${typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments)})`)
+    const result = getWeather(parseArguments(call.arguments))
+    yield* line(`we run it and send back ${result}`)
+    const answered = yield* conversations.append(asked.conversation_id, {
+      inputs: [{ type: "function.result", tool_call_id: call.tool_call_id, result }]
+    })
+    yield* line(`reply: ${Conversations.outputText(answered)}`)
+  } else {
+    yield* line(`the model answered without the tool: ${Conversations.outputText(asked)}`)
+  }
+
+  yield* heading(7, "List and delete")
+  const listed = yield* conversations.listAll({ page_size: 2, metadata: { demo: "effect-mistral" } }).pipe(
+    Stream.take(10),
+    Stream.runCollect
+  )
+  yield* line(`conversations tagged demo=effect-mistral: ${listed.length}`)
+  yield* conversations.delete(asked.conversation_id)
+  const gone = yield* Effect.either(conversations.get(asked.conversation_id))
+  yield* line(
+    `deleted ${asked.conversation_id}; get now answers ${gone._tag === "Left" ? gone.left._tag : "the conversation (still there)"}`
+  )
+
+  yield* heading(8, "Riding out rate limits and outages")
+  if (Option.isSome(target.emulator)) {
+    const emulator = target.emulator.value
+    yield* emulator.inject(Fault.rateLimited({ retryAfter: 1 }), { times: 1, match: { method: "GET" } })
+    yield* emulator.inject(Fault.status(503), { times: 1, match: { method: "GET" } })
+    yield* line("the emulator will answer the next requests with 429 (Retry-After: 1) and then 503")
+    const survived = yield* conversations.get(conversationId)
+    yield* line(`then the call succeeds: conversation ${survived.id} is still there`)
+  } else {
+    yield* line("skipped against the real API (faults are injected by the emulator only)")
+  }
+
+  yield* Console.log(`\nTour complete in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
+})
+
+/** `chat "<prompt>"`: one streamed reply. */
+export const chat = (prompt: string) =>
+  Effect.gen(function* () {
+    const conversations = yield* Conversations.Conversations
+    const target = yield* CurrentTarget
+    const response = yield* streamToTerminal(conversations.startStream({ model: target.model, inputs: prompt }))
+    yield* line(`(conversation ${response.conversation_id})`)
+  })
+
+/** `conversations list`. */
+export const listConversations = Effect.gen(function* () {
+  const conversations = yield* Conversations.Conversations
+  const all = yield* conversations.list({ page_size: 20 })
+  if (all.length === 0) yield* line("no conversations")
+  for (const conversation of all) {
+    yield* line(`${conversation.id} ${conversation.created_at ?? ""} ${conversation.name ?? ""}`)
+  }
+})
+
+/** A short, readable line for an error that ends the program. */
+export const describeError = (error: MistralError.MistralError | unknown): string =>
+  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
