@@ -380,25 +380,44 @@ export const collect = <E, R>(
   events: Stream.Stream<ConversationEvent, E, R>
 ): Effect.Effect<ConversationResponse, E, R> =>
   Effect.suspend(() => {
-    const acc: Accumulator = { conversationId: "", usage: {}, outputs: [], byId: new Map() }
+    const collector = makeCollector()
     return Stream.runForEachChunk(events, (chunk) =>
       Effect.sync(() => {
         // a plain loop: folding element by element through a large chunk can overflow the stack
-        for (const event of chunk) step(acc, event)
+        for (const event of chunk) collector.add(event)
       })
-    ).pipe(
-      Effect.as<ConversationResponse>({
-        object: "conversation.response",
-        get conversation_id() {
-          return acc.conversationId
-        },
-        outputs: acc.outputs,
-        get usage() {
-          return acc.usage
-        }
-      })
-    )
+    ).pipe(Effect.map(collector.result))
   })
+
+/**
+ * A mutable fold of conversation events, for callers that consume a stream themselves (see `collect`).
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export interface Collector {
+  readonly add: (event: ConversationEvent) => void
+  readonly result: () => ConversationResponse
+}
+
+/**
+ * @since 0.1.0
+ * @category streams
+ */
+export const makeCollector = (): Collector => {
+  const acc: Accumulator = { conversationId: "", usage: {}, outputs: [], byId: new Map() }
+  return {
+    add: (event) => {
+      step(acc, event)
+    },
+    result: () => ({
+      object: "conversation.response",
+      conversation_id: acc.conversationId,
+      outputs: [...acc.outputs],
+      usage: acc.usage
+    })
+  }
+}
 
 /**
  * The text of a streamed reply as it arrives (text deltas only; other events are skipped).

@@ -1,6 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * as ConversationRunner from "./ConversationRunner.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Conversations from "./Conversations.js"
 
 /**
@@ -41,3 +46,8 @@ export { Operations } from "./generated/Operations.js"
  * @since 0.1.0
  */
 export * as Schemas from "./generated/index.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Tool from "./Tool.js"
