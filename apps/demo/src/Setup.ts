@@ -2,7 +2,7 @@
  * Where the demo runs: against the real API when `MISTRAL_API_KEY` is set, otherwise against an emulator started
  * in this process on a free loopback port.
  */
-import * as Conversations from "@effect-mistral/core/Conversations"
+import type * as Conversations from "@effect-mistral/core/Conversations"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
 import * as RetryPolicy from "@effect-mistral/core/RetryPolicy"
 import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"

@@ -1,12 +1,15 @@
 /**
  * A tour of the Conversations API, step by step.
  */
+import * as ConversationRunner from "@effect-mistral/core/ConversationRunner"
 import * as Conversations from "@effect-mistral/core/Conversations"
 import type * as MistralError from "@effect-mistral/core/MistralError"
+import * as Tool from "@effect-mistral/core/Tool"
 import * as Fault from "@effect-mistral/emulator/Fault"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { CurrentTarget } from "./Setup.js"
 
@@ -40,7 +43,9 @@ const streamToTerminal = <E, R>(events: Stream.Stream<Conversations.Conversation
     const response = yield* Conversations.collect(
       events.pipe(
         Stream.tap((event) =>
-          event.type === "message.output.delta" && typeof event.content === "string" ? write(event.content) : Effect.void
+          event.type === "message.output.delta" && typeof event.content === "string"
+            ? write(event.content)
+            : Effect.void
         )
       )
     )
@@ -48,36 +53,12 @@ const streamToTerminal = <E, R>(events: Stream.Stream<Conversations.Conversation
     return response
   })
 
-const weatherTool = {
-  type: "function" as const,
-  function: {
-    name: "get_weather",
-    description: "Current weather for a city",
-    parameters: {
-      type: "object",
-      properties: { city: { type: "string" } },
-      required: ["city"]
-    }
-  }
-}
-
-/** The tool's implementation, here a constant answer. */
-const getWeather = (args: unknown) => {
-  const city =
-    typeof args === "object" && args !== null && typeof (args as Record<string, unknown>).city === "string"
-      ? (args as Record<string, string>).city
-      : "somewhere"
-  return JSON.stringify({ city, forecast: "sunny", celsius: 21 })
-}
-
-const parseArguments = (raw: unknown): unknown => {
-  if (typeof raw !== "string") return raw
-  try {
-    return JSON.parse(raw)
-  } catch {
-    return {}
-  }
-}
+/** A function tool, declared once: its parameters schema is sent as JSON Schema, its handler runs locally. */
+const getWeather = Tool.make("get_weather", {
+  description: "Current weather for a city",
+  parameters: Schema.Struct({ city: Schema.String }),
+  handler: ({ city }) => Effect.succeed({ city, forecast: "sunny", celsius: 21 })
+})
 
 /** The whole tour. */
 export const tour = Effect.gen(function* () {
@@ -131,30 +112,23 @@ export const tour = Effect.gen(function* () {
     yield* line("the first reply has no entry id; skipped")
   }
 
-  yield* heading(6, "A function tool round trip")
-  const asked = yield* conversations.start({
-    model: target.model,
-    inputs: "What is the weather in Paris? Use get_weather city=Paris",
-    tools: [weatherTool]
-  })
-  const call = asked.outputs.find((entry) => entry.type === "function.call")
-  if (call !== undefined && call.type === "function.call") {
-    yield* line(`the model calls ${call.name}(${typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments)})`)
-    const result = getWeather(parseArguments(call.arguments))
-    yield* line(`we run it and send back ${result}`)
-    const answered = yield* conversations.append(asked.conversation_id, {
-      inputs: [{ type: "function.result", tool_call_id: call.tool_call_id, result }]
-    })
-    yield* line(`reply: ${Conversations.outputText(answered)}`)
-  } else {
-    yield* line(`the model answered without the tool: ${Conversations.outputText(asked)}`)
+  yield* heading(6, "A function tool round trip (ConversationRunner)")
+  const run = yield* ConversationRunner.run(
+    { model: target.model, inputs: "What is the weather in Paris? Use get_weather city=Paris" },
+    { tools: [getWeather], maxSteps: 4 }
+  )
+  for (const step of run.steps) {
+    for (const call of step.calls) {
+      yield* line(`the model calls ${call.name}(${call.arguments}) → ${call.outcome}: ${call.result ?? ""}`)
+    }
   }
+  yield* line(`reply after ${run.steps.length} step(s): ${run.text}`)
+  const asked = { conversation_id: run.conversationId }
 
   yield* heading(7, "List and delete")
-  const listed = yield* conversations.listAll({ page_size: 2, metadata: { demo: "effect-mistral" } }).pipe(
-    Stream.take(10),
-    Stream.runCollect
-  )
+  const listed = yield* conversations
+    .listAll({ page_size: 2, metadata: { demo: "effect-mistral" } })
+    .pipe(Stream.take(10), Stream.runCollect)
   yield* line(`conversations tagged demo=effect-mistral: ${listed.length}`)
   yield* conversations.delete(asked.conversation_id)
   const gone = yield* Effect.either(conversations.get(asked.conversation_id))

@@ -22,9 +22,7 @@ const chat = Command.make("chat", { prompt: Args.text({ name: "prompt" }) }, ({ 
   Command.withDescription("Stream one reply to a prompt")
 )
 
-const list = Command.make("list", {}, () => Tour.listConversations).pipe(
-  Command.withDescription("List conversations")
-)
+const list = Command.make("list", {}, () => Tour.listConversations).pipe(Command.withDescription("List conversations"))
 
 const conversations = Command.make("conversations").pipe(
   Command.withDescription("Conversation commands"),
