@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { makeIdGenerator } from "../src/internal/ids.js"
+import { instanceOf } from "../src/internal/jsonSchema.js"
 import { argumentsOf, computeTurn, findCalledTool, splitChars, splitWords } from "../src/internal/replies.js"
 
 describe("reply rules", () => {
@@ -62,5 +63,34 @@ describe("reply rules", () => {
     if (result._tag === "Turn") {
       assert.strictEqual(result.turn.outputs[0].content, "Echo: Hi (reply 1 from the Mistral emulator)")
     }
+  })
+})
+
+describe("JSON schema instances", () => {
+  it("follows refs, merges allOf, respects bounds and ends on recursive schemas", () => {
+    const tree = {
+      type: "object",
+      properties: { label: { type: "string" }, children: { type: "array", items: { $ref: "#" } } },
+      required: ["label"]
+    }
+    // optional properties stop at depth 4 (arrays count as a level), so the tree ends
+    assert.deepStrictEqual(instanceOf(tree), {
+      label: "label",
+      children: [{ label: "label", children: [{ label: "label" }] }]
+    })
+    assert.deepStrictEqual(
+      instanceOf({
+        allOf: [
+          { type: "object", properties: { a: { type: "number", exclusiveMinimum: 50 } }, required: ["a"] },
+          { properties: { b: { type: ["integer", "null"], maximum: 0 } } }
+        ]
+      }),
+      { a: 50.5, b: 0 }
+    )
+    assert.deepStrictEqual(instanceOf({ type: "array", items: { const: "x" }, maxItems: 0 }), [])
+    assert.deepStrictEqual(
+      instanceOf({ definitions: { id: { type: "string", format: "uuid" } }, $ref: "#/definitions/id" }),
+      "00000000-0000-4000-8000-000000000000"
+    )
   })
 })

@@ -12,6 +12,12 @@ export interface IdGenerator {
   /** 9 alphanumeric characters, as the API's tool call ids look. */
   readonly toolCallId: () => string
   readonly requestId: () => string
+  /** 32 hex characters, as the API's completion ids look. */
+  readonly hex: (kind: string) => string
+  /** A UUID (version 4 layout), as the API's file and batch job ids look. */
+  readonly uuid: (kind: string) => string
+  /** A hash of `parts` under the generator's seed: 64 hex characters, no counter involved. */
+  readonly digest: (...parts: ReadonlyArray<string>) => string
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -31,6 +37,16 @@ export const makeIdGenerator = (seed = "mistral-emulator"): IdGenerator => {
       for (let i = 0; i < 9; i++) id += ALPHANUMERIC[bytes[i] % ALPHANUMERIC.length]
       return id
     },
-    requestId: () => hash("request").toString("hex").slice(0, 32)
+    requestId: () => hash("request").toString("hex").slice(0, 32),
+    hex: (kind) => hash(kind).toString("hex").slice(0, 32),
+    uuid: (kind) => {
+      const hex = hash(kind).toString("hex")
+      const variant = ((Number.parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+    },
+    digest: (...parts) =>
+      createHash("sha256")
+        .update(`${seed}:${parts.join("\u0000")}`)
+        .digest("hex")
   }
 }

@@ -1,4 +1,6 @@
-/** The models the emulator lists; every one of them answers conversations the same way. */
+/** The models the emulator lists; every one of them answers conversations and completions the same way. */
+import type { FineTunedModel } from "./state.js"
+
 const created = 1_735_689_600 // 2025-01-01T00:00:00Z, fixed so answers are reproducible
 
 const capabilities = (overrides: Record<string, boolean>) => ({
@@ -73,6 +75,20 @@ export const models: ReadonlyArray<Record<string, unknown> & { readonly id: stri
     capabilities: { completion_fim: true },
     temperature: 0.3
   }),
+  card("mistral-ocr-latest", {
+    name: "mistral-ocr-2505",
+    aliases: ["mistral-ocr-2505"],
+    maxContextLength: 16384,
+    capabilities: { completion_chat: false, function_calling: false, ocr: true },
+    temperature: null
+  }),
+  card("mistral-moderation-latest", {
+    name: "mistral-moderation-2411",
+    aliases: ["mistral-moderation-2411"],
+    maxContextLength: 8192,
+    capabilities: { completion_chat: false, function_calling: false, moderation: true, classification: true },
+    temperature: null
+  }),
   card("mistral-embed", {
     name: "mistral-embed",
     aliases: [],
@@ -80,4 +96,30 @@ export const models: ReadonlyArray<Record<string, unknown> & { readonly id: stri
     capabilities: { completion_chat: false, function_calling: false },
     temperature: null
   })
+]
+
+/** The fine-tuned model every emulator starts with, so the fine-tuned model routes have something to act on. */
+export const fineTunedModelId = "ft:mistral-small-latest:e3f1a2b4:20250101:c0ffee01"
+
+export const fineTunedModels = (): Array<FineTunedModel> => [
+  {
+    id: fineTunedModelId,
+    object: "model",
+    created,
+    owned_by: "emulator-organization",
+    capabilities: capabilities({ fine_tuning: true }),
+    name: "emulator-fine-tune",
+    description: "A fine-tuned model of the Mistral emulator",
+    max_context_length: 32768,
+    aliases: [],
+    deprecation: null,
+    deprecation_replacement_model: null,
+    default_model_temperature: 0.3,
+    type: "fine-tuned",
+    job: "0b2a9a4e-5c1d-4f0e-9a63-6f7d2f3c1e01",
+    root: "mistral-small-latest",
+    root_version: "2506",
+    workspace_id: "8d6c5b1e-2f3a-4b7c-9d0e-1a2b3c4d5e6f",
+    archived: false
+  }
 ]

@@ -140,7 +140,7 @@ export const argumentsOf = (text: string): string => {
   return JSON.stringify(args)
 }
 
-const countWords = (text: string): number => text.split(/\s+/).filter((word) => word !== "").length
+export const countWords = (text: string): number => text.split(/\s+/).filter((word) => word !== "").length
 
 const entryText = (entry: Entry): string => {
   switch (entry.type) {

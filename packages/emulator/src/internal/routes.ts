@@ -1,110 +1,27 @@
-/** The API routes: conversations, agents and models, kept in memory. */
+/** The API routes, kept in memory: conversations and agents here, the other groups in their own modules. */
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
-import { type ApiError, apiError, notFound, validation } from "./errors.js"
-import { models } from "./models.js"
-import { computeTurn, type Entry, normalizeInputs, type ServerSentEvent, type Turn, turnEvents } from "./replies.js"
+import { batchRoutes } from "./batchRoutes.js"
+import { completionRoutes } from "./completionRoutes.js"
+import { type ApiError, notFound, validation } from "./errors.js"
+import { fileRoutes } from "./fileRoutes.js"
+import {
+  integerQuery,
+  matchesMetadata,
+  metadataQuery,
+  nowIso,
+  orNull,
+  page,
+  pathParam,
+  queryParam,
+  sseResponse,
+  validBody
+} from "./http.js"
+import { modelRoutes } from "./modelRoutes.js"
+import { computeTurn, type Entry, normalizeInputs, type Turn, turnEvents } from "./replies.js"
 import type { AgentRecord, AgentWire, Conversation, State } from "./state.js"
 import * as Validation from "./validation.js"
-
-type Body = Record<string, unknown>
-
-const encoder = new TextEncoder()
-
-/** One `Uint8Array` per event, so faults can count and cut events. */
-export const encodeEvent = (event: ServerSentEvent): Uint8Array =>
-  encoder.encode(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`)
-
-const sseResponse = (events: ReadonlyArray<ServerSentEvent>) =>
-  HttpServerResponse.stream(Stream.fromIterable(events.map(encodeEvent)), {
-    contentType: "text/event-stream",
-    headers: { "cache-control": "no-cache" }
-  })
-
-const nowIso = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
-
-const readBody = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const text = yield* Effect.mapError(request.text, () => apiError(400, "Could not read the request body"))
-  if (text.trim() === "") {
-    return yield* Effect.fail(validation([{ loc: ["body"], msg: "Field required", type: "missing" }]))
-  }
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return yield* Effect.fail(validation([{ loc: ["body", 0], msg: "JSON decode error", type: "json_invalid" }]))
-  }
-})
-
-const validBody = (check: (body: unknown) => ReadonlyArray<Validation.ValidationDetail>) =>
-  Effect.flatMap(readBody, (body) => {
-    const detail = check(body)
-    return detail.length > 0 ? Effect.fail(validation(detail)) : Effect.succeed(body as Body)
-  })
-
-const pathParam = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
-
-const queryParam = (name: string) =>
-  Effect.map(HttpServerRequest.ParsedSearchParams, (params) => {
-    const value = params[name]
-    return Array.isArray(value) ? value[0] : value
-  })
-
-const integerQuery = (name: string, fallback: number, minimum: number) =>
-  Effect.flatMap(queryParam(name), (value) => {
-    if (value === undefined || value === "") return Effect.succeed(fallback)
-    const n = Number(value)
-    if (!Number.isInteger(n)) {
-      return Effect.fail(
-        validation([
-          {
-            loc: ["query", name],
-            msg: "Input should be a valid integer, unable to parse string as an integer",
-            type: "int_parsing"
-          }
-        ])
-      )
-    }
-    if (n < minimum) {
-      return Effect.fail(
-        validation([
-          {
-            loc: ["query", name],
-            msg: `Input should be greater than or equal to ${minimum}`,
-            type: "greater_than_equal"
-          }
-        ])
-      )
-    }
-    return Effect.succeed(n)
-  })
-
-const metadataQuery = Effect.flatMap(queryParam("metadata"), (value) => {
-  if (value === undefined || value === "") return Effect.succeed(undefined)
-  try {
-    const parsed: unknown = JSON.parse(value)
-    if (parsed === null) return Effect.succeed(undefined)
-    if (typeof parsed === "object" && !Array.isArray(parsed)) return Effect.succeed(parsed as Record<string, unknown>)
-  } catch {
-    // reported below
-  }
-  return Effect.fail(validation([{ loc: ["query", "metadata"], msg: "JSON decode error", type: "json_invalid" }]))
-})
-
-const matchesMetadata = (metadata: Record<string, unknown> | null, filter: Record<string, unknown> | undefined) =>
-  filter === undefined ||
-  Object.entries(filter).every(
-    ([key, value]) => metadata !== null && key in metadata && JSON.stringify(metadata[key]) === JSON.stringify(value)
-  )
-
-const page = <A>(items: ReadonlyArray<A>, pageIndex: number, pageSize: number) =>
-  items.slice(pageIndex * pageSize, (pageIndex + 1) * pageSize)
-
-const orNull = <A>(value: A | undefined | null): A | null => (value === undefined ? null : value)
 
 /** A conversation as `ModelConversation` or `AgentConversation`. */
 export const conversationWire = (conversation: Conversation): Record<string, unknown> =>
@@ -392,16 +309,6 @@ export const makeRouter = (state: State) => {
     return HttpServerResponse.empty({ status: 204 })
   })
 
-  const listModels = Effect.sync(() => HttpServerResponse.unsafeJson({ object: "list", data: models }))
-
-  const getModel = Effect.gen(function* () {
-    const id = yield* pathParam("model_id")
-    const model = models.find((card) => card.id === id || (card.aliases as ReadonlyArray<string>).includes(id))
-    return model === undefined
-      ? yield* Effect.fail(notFound(`Model ${id} not found`))
-      : HttpServerResponse.unsafeJson(model)
-  })
-
   return HttpRouter.empty.pipe(
     HttpRouter.post("/v1/conversations", start),
     HttpRouter.get("/v1/conversations", list),
@@ -416,7 +323,9 @@ export const makeRouter = (state: State) => {
     HttpRouter.get("/v1/agents/:agent_id", getAgent),
     HttpRouter.patch("/v1/agents/:agent_id", updateAgent),
     HttpRouter.del("/v1/agents/:agent_id", deleteAgent),
-    HttpRouter.get("/v1/models", listModels),
-    HttpRouter.get("/v1/models/:model_id", getModel)
+    HttpRouter.concat(modelRoutes(state)),
+    HttpRouter.concat(completionRoutes(state)),
+    HttpRouter.concat(fileRoutes(state)),
+    HttpRouter.concat(batchRoutes(state))
   )
 }

@@ -1,6 +1,7 @@
 import type * as Fault from "../Fault.js"
 import type { IdGenerator } from "./ids.js"
 import { makeIdGenerator } from "./ids.js"
+import { fineTunedModels } from "./models.js"
 import type { Entry } from "./replies.js"
 
 export interface Conversation {
@@ -31,6 +32,64 @@ export interface AgentRecord {
   readonly snapshots: Map<number, AgentWire>
 }
 
+/** An uploaded or produced file: its `FileSchema` fields and its bytes. */
+export interface StoredFile {
+  readonly id: string
+  readonly object: "file"
+  readonly bytes: number
+  readonly created_at: number
+  readonly filename: string
+  readonly purpose: string
+  readonly sample_type: string
+  readonly num_lines: number | null
+  readonly mimetype: string | null
+  readonly source: string
+  readonly signature: string
+  readonly expires_at: number | null
+  readonly visibility: string
+  readonly content: Uint8Array
+}
+
+/** A batch job as the API shows it (`BatchJob`), plus what it runs. */
+export interface BatchJobRecord {
+  readonly id: string
+  readonly object: "batch"
+  readonly input_files: ReadonlyArray<string>
+  readonly metadata: Record<string, unknown> | null
+  readonly endpoint: string
+  readonly model: string | null
+  readonly agent_id: string | null
+  output_file: string | null
+  error_file: string | null
+  errors: Array<{ readonly message: string; readonly count: number }>
+  outputs: Array<Record<string, unknown>> | null
+  status: string
+  readonly created_at: number
+  total_requests: number
+  completed_requests: number
+  succeeded_requests: number
+  failed_requests: number
+  started_at: number | null
+  completed_at: number | null
+  /** The request lines, read when the job is created. */
+  readonly requests: ReadonlyArray<BatchLine>
+  /** Whether the requests came inline (`requests`) rather than from files: then the outputs are shown inline. */
+  readonly inline: boolean
+}
+
+/** One request of a batch: its body, or why its line could not be read. */
+export type BatchLine =
+  | { readonly custom_id: string | null; readonly body: Record<string, unknown> }
+  | { readonly custom_id: string | null; readonly error: string }
+
+/** A fine-tuned model (`FTModelCard`); update, archive and delete act on these. */
+export type FineTunedModel = Record<string, unknown> & {
+  readonly id: string
+  name: string | null
+  description: string | null
+  archived: boolean
+}
+
 export interface FaultMatch {
   readonly method?: string | undefined
   readonly path?: string | RegExp | undefined
@@ -59,6 +118,9 @@ export interface State {
   readonly apiKey: string | undefined
   readonly conversations: Map<string, Conversation>
   readonly agents: Map<string, AgentRecord>
+  readonly files: Map<string, StoredFile>
+  readonly batchJobs: Map<string, BatchJobRecord>
+  readonly fineTunedModels: Map<string, FineTunedModel>
   faults: Array<InjectedFault>
   readonly headerFaultCounts: Map<string, number>
   requests: Array<RequestRecord>
@@ -69,6 +131,9 @@ export const makeState = (options: { readonly apiKey?: string | undefined }): St
   apiKey: options.apiKey,
   conversations: new Map(),
   agents: new Map(),
+  files: new Map(),
+  batchJobs: new Map(),
+  fineTunedModels: new Map(fineTunedModels().map((model) => [model.id, model])),
   faults: [],
   headerFaultCounts: new Map(),
   requests: []

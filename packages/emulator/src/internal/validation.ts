@@ -5,7 +5,14 @@
  * entry types are refused here.
  */
 import * as Agents from "@effect-mistral/core/generated/agents"
+import * as Batch from "@effect-mistral/core/generated/batch"
+import * as Chat from "@effect-mistral/core/generated/chat"
+import * as Classifiers from "@effect-mistral/core/generated/classifiers"
 import * as Conversations from "@effect-mistral/core/generated/conversations"
+import * as Embeddings from "@effect-mistral/core/generated/embeddings"
+import * as Fim from "@effect-mistral/core/generated/fim"
+import * as Models from "@effect-mistral/core/generated/models"
+import * as Ocr from "@effect-mistral/core/generated/ocr"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -96,3 +103,70 @@ export const checkAppend = (value: unknown) => body(value, pick(appendSchemas, v
 export const checkRestart = (value: unknown) => body(value, pick(restartSchemas, value))
 export const checkCreateAgent = (value: unknown) => body(value, Agents.CreateAgentRequest as unknown as AnySchema)
 export const checkUpdateAgent = (value: unknown) => body(value, Agents.UpdateAgentRequest as unknown as AnySchema)
+
+const roles = new Set(["system", "user", "assistant", "tool"])
+
+/** Messages whose `role` the document does not know decode as unknown members; a server refuses them. */
+const checkRoles = (messages: unknown, loc: ReadonlyArray<string | number>): Array<ValidationDetail> => {
+  if (!Array.isArray(messages)) return []
+  return messages.flatMap((message, index) => {
+    if (typeof message !== "object" || message === null) return []
+    const role = (message as { readonly role?: unknown }).role
+    return typeof role === "string" && !roles.has(role)
+      ? [
+          {
+            loc: [...loc, index, "role"],
+            msg: `Input tag '${role}' does not match any of the expected tags: 'system', 'user', 'assistant', 'tool'`,
+            type: "union_tag_invalid"
+          }
+        ]
+      : []
+  })
+}
+
+const withRoles =
+  (schema: AnySchema, messagesOf: (value: Record<string, unknown>) => Array<[unknown, Array<string | number>]>) =>
+  (value: unknown): Array<ValidationDetail> => {
+    const issues = body(value, schema)
+    if (issues.length > 0) return issues
+    return messagesOf(value as Record<string, unknown>).flatMap(([messages, loc]) => checkRoles(messages, loc))
+  }
+
+export const checkChat = (value: unknown): Array<ValidationDetail> => {
+  const issues = withRoles(Chat.ChatCompletionRequest as unknown as AnySchema, (v) => [
+    [v.messages, ["body", "messages"]]
+  ])(value)
+  if (issues.length > 0) return issues
+  const messages = (value as { readonly messages: ReadonlyArray<unknown> }).messages
+  return messages.length === 0
+    ? [
+        {
+          loc: ["body", "messages"],
+          msg: "List should have at least 1 item after validation, not 0",
+          type: "too_short"
+        }
+      ]
+    : []
+}
+export const checkFim = (value: unknown) => body(value, Fim.FIMCompletionRequest as unknown as AnySchema)
+export const checkEmbeddings = (value: unknown) => body(value, Embeddings.EmbeddingRequest as unknown as AnySchema)
+export const checkOcr = (value: unknown) => body(value, Ocr.OCRRequest as unknown as AnySchema)
+export const checkClassification = (value: unknown) =>
+  body(value, Classifiers.ClassificationRequest as unknown as AnySchema)
+export const checkChatModeration = withRoles(Classifiers.ChatModerationRequest as unknown as AnySchema, (v) =>
+  Array.isArray(v.input)
+    ? v.input.every(Array.isArray)
+      ? v.input.map((conversation, i): [unknown, Array<string | number>] => [conversation, ["body", "input", i]])
+      : [[v.input, ["body", "input"]]]
+    : []
+)
+export const checkChatClassification = withRoles(Classifiers.ChatClassificationRequest as unknown as AnySchema, (v) =>
+  Array.isArray(v.input)
+    ? v.input.map((request, i): [unknown, Array<string | number>] => [
+        (request as { readonly messages?: unknown }).messages,
+        ["body", "input", i, "messages"]
+      ])
+    : [[(v.input as { readonly messages?: unknown }).messages, ["body", "input", "messages"]]]
+)
+export const checkUpdateModel = (value: unknown) => body(value, Models.UpdateModelRequest as unknown as AnySchema)
+export const checkCreateBatch = (value: unknown) => body(value, Batch.CreateBatchJobRequest as unknown as AnySchema)
