@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { makeIdGenerator } from "../src/internal/ids.js"
 import { instanceOf } from "../src/internal/jsonSchema.js"
-import { argumentsOf, computeTurn, findCalledTool, splitChars, splitWords } from "../src/internal/replies.js"
+import { argumentsOf, callsOf, computeTurn, findCalledTools, splitChars, splitWords } from "../src/internal/replies.js"
 
 describe("reply rules", () => {
   it("splits text into pieces of three words, keeping every character", () => {
@@ -27,10 +27,16 @@ describe("reply rules", () => {
   })
 
   it("finds the declared tool mentioned first, as a whole word", () => {
-    assert.strictEqual(findCalledTool("use add then multiply", ["multiply", "add"]), "add")
-    assert.isUndefined(findCalledTool("address", ["add"]))
-    assert.isUndefined(findCalledTool("get_weather_now", ["get_weather"]))
-    assert.strictEqual(findCalledTool("call get_weather.", ["get_weather"]), "get_weather")
+    const names = (text: string, tools: Array<string>) => findCalledTools(text, tools).map((mention) => mention.name)
+    assert.deepStrictEqual(names("use add then multiply", ["multiply", "add"]), ["add", "multiply"])
+    assert.deepStrictEqual(names("address", ["add"]), [])
+    assert.deepStrictEqual(names("get_weather_now", ["get_weather"]), [])
+    assert.deepStrictEqual(names("call get_weather.", ["get_weather"]), ["get_weather"])
+    const text = "get_weather city=Paris and get_time zone=CET"
+    assert.deepStrictEqual(callsOf(text, findCalledTools(text, ["get_time", "get_weather"])), [
+      { name: "get_weather", args: '{"city":"Paris"}' },
+      { name: "get_time", args: '{"zone":"CET"}' }
+    ])
   })
 
   it("ids are deterministic", () => {

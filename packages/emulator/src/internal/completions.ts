@@ -6,7 +6,17 @@
  */
 import type { IdGenerator } from "./ids.js"
 import { instanceOf } from "./jsonSchema.js"
-import { argumentsOf, countWords, echoText, functionToolNames, splitChars, splitWords, textOf } from "./replies.js"
+import {
+  argumentsOf,
+  callsOf,
+  countWords,
+  echoText,
+  findCalledTools,
+  functionToolNames,
+  splitChars,
+  splitWords,
+  textOf
+} from "./replies.js"
 import type { ValidationDetail } from "./validation.js"
 
 type Body = Record<string, unknown>
@@ -46,20 +56,6 @@ export type Result<A> =
 
 const ok = <A>(value: A): Result<A> => ({ _tag: "Ok", value })
 const invalid = <A>(detail: Array<ValidationDetail>): Result<A> => ({ _tag: "Invalid", detail })
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
-/** Every declared tool named in `text` as a whole word, in the order of their first mention. */
-export const findCalledTools = (
-  text: string,
-  names: ReadonlyArray<string>
-): Array<{ readonly name: string; readonly index: number }> =>
-  names
-    .flatMap((name) => {
-      const match = new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(name)}(?![A-Za-z0-9_])`).exec(text)
-      return match === null ? [] : [{ name, index: match.index + match[1].length }]
-    })
-    .sort((a, b) => a.index - b.index)
 
 const messageText = (message: Message): string => {
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as ReadonlyArray<Message>) : []
@@ -158,11 +154,7 @@ export const chatReply = (body: Body, ids: IdGenerator): Result<Reply> => {
       forced !== undefined
         ? [{ name: forced, args: argumentsOf(text) }]
         : mentions.length > 0
-          ? mentions.slice(0, body.parallel_tool_calls === false ? 1 : mentions.length).map((mention, i) => ({
-              name: mention.name,
-              // each call takes the key=value pairs up to the next mention; the first also those before it
-              args: argumentsOf(text.slice(i === 0 ? 0 : mention.index, mentions[i + 1]?.index ?? text.length))
-            }))
+          ? callsOf(text, mentions).slice(0, body.parallel_tool_calls === false ? 1 : mentions.length)
           : toolChoice === "any" || toolChoice === "required"
             ? [{ name: tools[0], args: argumentsOf(text) }]
             : []

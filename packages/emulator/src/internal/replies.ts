@@ -105,18 +105,27 @@ export const functionToolNames = (tools: ReadonlyArray<unknown>): Array<string> 
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/** The declared tool whose name appears first, as a whole word, in `text`. */
-export const findCalledTool = (text: string, names: ReadonlyArray<string>): string | undefined => {
-  let best: { readonly name: string; readonly index: number } | undefined
-  for (const name of names) {
-    const match = new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(name)}(?![A-Za-z0-9_])`).exec(text)
-    if (match !== null) {
-      const index = match.index + match[1].length
-      if (best === undefined || index < best.index) best = { name, index }
-    }
-  }
-  return best?.name
-}
+/** Every declared tool named in `text` as a whole word, in the order of their first mention. */
+export const findCalledTools = (
+  text: string,
+  names: ReadonlyArray<string>
+): Array<{ readonly name: string; readonly index: number }> =>
+  names
+    .flatMap((name) => {
+      const match = new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(name)}(?![A-Za-z0-9_])`).exec(text)
+      return match === null ? [] : [{ name, index: match.index + match[1].length }]
+    })
+    .sort((a, b) => a.index - b.index)
+
+/** The arguments of each mentioned tool: the `key=value` pairs up to the next mention. */
+export const callsOf = (
+  text: string,
+  mentions: ReadonlyArray<{ readonly name: string; readonly index: number }>
+): Array<{ readonly name: string; readonly args: string }> =>
+  mentions.map((mention, i) => ({
+    name: mention.name,
+    args: argumentsOf(text.slice(i === 0 ? 0 : mention.index, mentions[i + 1]?.index ?? text.length))
+  }))
 
 /**
  * The arguments of a call: the `key=value` pairs of the text, values read as
@@ -164,9 +173,9 @@ export const echoText = (input: string, replyNumber: number): string =>
  *
  * 1. the inputs hold `function.result` entries: one message
  *    `The result of <name> is <result>.` per result;
- * 2. else the last user message mentions a declared function tool by name:
- *    a `function.call` of that tool with the `key=value` pairs of the message
- *    as arguments;
+ * 2. else the last user message mentions declared function tools by name:
+ *    a `function.call` of each, in the order of mention, with the `key=value`
+ *    pairs up to the next mention as arguments (parallel calls);
  * 3. else `Echo: <last user message> (reply <n> from the Mistral emulator)`
  */
 export const computeTurn = (
@@ -186,12 +195,15 @@ export const computeTurn = (
   }
   const promptTokens =
     countWords(context.instructions ?? "") + all.reduce((sum, entry) => sum + countWords(entryText(entry)), 0)
-  const finish = (output: Entry): { readonly _tag: "Turn"; readonly turn: Turn } => {
-    const completionTokens = Math.max(1, countWords(entryText(output)))
+  const finish = (...outputs: Array<Entry>): { readonly _tag: "Turn"; readonly turn: Turn } => {
+    const completionTokens = Math.max(
+      1,
+      outputs.reduce((sum, output) => sum + countWords(entryText(output)), 0)
+    )
     return {
       _tag: "Turn",
       turn: {
-        outputs: [output],
+        outputs,
         usage: {
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
@@ -235,16 +247,20 @@ export const computeTurn = (
     .reverse()
     .find((entry) => entry.type === "message.input" && (entry.role ?? "user") === "user")
   const text = lastUser === undefined ? "" : textOf(lastUser.content)
-  const tool = findCalledTool(text, functionToolNames(context.tools))
-  if (tool !== undefined) {
-    return finish({
-      ...common,
-      type: "function.call",
-      id: ids.next("fc"),
-      tool_call_id: ids.toolCallId(),
-      name: tool,
-      arguments: argumentsOf(text)
-    })
+  const calls = callsOf(text, findCalledTools(text, functionToolNames(context.tools)))
+  if (calls.length > 0) {
+    return finish(
+      ...calls.map(
+        (call): Entry => ({
+          ...common,
+          type: "function.call",
+          id: ids.next("fc"),
+          tool_call_id: ids.toolCallId(),
+          name: call.name,
+          arguments: call.args
+        })
+      )
+    )
   }
   const replyNumber = all.filter((entry) => entry.type === "message.output").length + 1
   return finish({
