@@ -51,6 +51,7 @@ export const decodeEvents = <A>(
     let pending: Array<A> = []
     let failure: MistralError.MistralError | undefined
     let done = false
+    let ending = false
     const base = {
       operationId: context.operationId,
       method: context.method,
@@ -63,6 +64,15 @@ export const decodeEvents = <A>(
       const data = message.data
       if (data === "[DONE]") {
         done = true
+        return
+      }
+      if (ending) {
+        // dispatched only by the blank line fed at the end: the body stopped inside this event
+        failure = new MistralError.StreamBroken({
+          ...base,
+          detail: "the body ended inside an event",
+          eventsReceived: state.events + pending.length
+        })
         return
       }
       if (data.length === 0) return
@@ -171,6 +181,8 @@ export const decodeEvents = <A>(
       onFailure: (cause) => Channel.failCause(cause),
       onDone: () => {
         feed(decoder.decode())
+        ending = true
+        feed("\n\n")
         return emit(Channel.void)
       }
     })
