@@ -1,0 +1,63 @@
+/**
+ * What every measured client implements: the scenarios, written the way a user of that client would write them,
+ * each checking every decoded answer so that nothing can be skipped.
+ */
+import * as Payloads from "./payloads.js"
+
+export interface StreamResult {
+  /** `message.output.delta` events (conversations) or content chunks (chat) received. */
+  readonly events: number
+  /** Their contents, concatenated. */
+  readonly text: string
+}
+
+export interface BenchClient {
+  /** `count` conversation starts, one after the other; answers how many came back as expected. */
+  readonly sequential: (count: number) => Promise<number>
+  /** `count` conversation starts, `concurrency` at a time; answers how many came back as expected. */
+  readonly concurrent: (count: number, concurrency: number) => Promise<number>
+  /** One streamed conversation start, fully decoded. */
+  readonly conversationStream: () => Promise<StreamResult>
+  /** One streamed chat completion, fully decoded. */
+  readonly chatStream: () => Promise<StreamResult>
+  readonly close: () => Promise<void>
+}
+
+/** A client module's export: a client whose requests go to `baseUrl` (which may carry a `/n/<events>` prefix). */
+export type MakeClient = (baseUrl: string) => Promise<BenchClient>
+
+export const apiKey = "bench-api-key"
+
+/** The check every client applies to a conversation start, on the fields as that client names them. */
+export const isExpectedReply = (conversationId: unknown, content: unknown): boolean =>
+  conversationId === Payloads.conversationId && content === Payloads.replyText
+
+/** Runs `task` `count` times, `concurrency` at a time, counting the `true` answers. */
+export const pool = async (count: number, concurrency: number, task: () => Promise<boolean>): Promise<number> => {
+  let started = 0
+  let ok = 0
+  const worker = async () => {
+    while (started < count) {
+      started++
+      if (await task()) ok++
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
+  return ok
+}
+
+/** The clients, by the name the harness knows them by; each lives in its own module so it is imported alone. */
+export const clientNames = [
+  "effect-mistral",
+  "effect-mistral+layerUndici",
+  "@mistralai/mistralai",
+  "raw undici"
+] as const
+export type ClientName = (typeof clientNames)[number]
+
+export const clientModules: Record<ClientName, string> = {
+  "effect-mistral": "./clients/effectLean.js",
+  "effect-mistral+layerUndici": "./clients/effectLayerUndici.js",
+  "@mistralai/mistralai": "./clients/official.js",
+  "raw undici": "./clients/rawUndici.js"
+}

@@ -1,0 +1,84 @@
+/**
+ * effect-mistral, driven the way an Effect program drives it: one runtime built from the layer, each scenario a
+ * single effect (`Effect.forEach` for the request loops, `Stream.runFold` for the streams).
+ */
+import * as Conversations from "@effect-mistral/core/Conversations"
+import * as Chat from "@effect-mistral/core/generated/chat"
+import * as MistralClient from "@effect-mistral/core/MistralClient"
+import type * as MistralNode from "@effect-mistral/node/MistralNode"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { apiKey, type BenchClient, isExpectedReply } from "../BenchClient.js"
+import * as Payloads from "../payloads.js"
+
+export const options = (baseUrl: string): MistralClient.Options => ({ apiKey: Redacted.make(apiKey), baseUrl })
+
+interface Fold {
+  events: number
+  text: string
+}
+
+export const fromLayer = async (layer: Layer.Layer<MistralNode.Services>): Promise<BenchClient> => {
+  const runtime = ManagedRuntime.make(layer)
+  const { conversations, client } = await runtime.runPromise(
+    Effect.all({ conversations: Conversations.Conversations, client: MistralClient.MistralClient })
+  )
+
+  const startChecked = Effect.map(conversations.start(Payloads.conversationRequest), (response) => {
+    const output = response.outputs[0]
+    return isExpectedReply(response.conversation_id, output?.type === "message.output" ? output.content : undefined)
+  })
+
+  const starts = (count: number, concurrency: number) =>
+    runtime.runPromise(
+      Effect.suspend(() => {
+        let ok = 0
+        return Effect.forEach(
+          Array.from({ length: count }),
+          () =>
+            Effect.map(startChecked, (expected) => {
+              if (expected) ok++
+            }),
+          { concurrency, discard: true }
+        ).pipe(Effect.map(() => ok))
+      })
+    )
+
+  return {
+    sequential: (count) => starts(count, 1),
+    concurrent: (count, concurrency) => starts(count, concurrency),
+    conversationStream: () =>
+      runtime.runPromise(
+        Stream.runFold(
+          conversations.startStream(Payloads.conversationRequest),
+          { events: 0, text: "" } as Fold,
+          (acc, event) => {
+            if (event.type === "message.output.delta" && typeof event.content === "string") {
+              acc.events++
+              acc.text += event.content
+            }
+            return acc
+          }
+        )
+      ),
+    chatStream: () =>
+      runtime.runPromise(
+        Stream.runFold(
+          client.stream(Chat.chat_completion_v1_chat_completions_post, { body: Payloads.chatRequest }),
+          { events: 0, text: "" } as Fold,
+          (acc, chunk) => {
+            const content = chunk.choices[0]?.delta.content
+            if (typeof content === "string") {
+              acc.events++
+              acc.text += content
+            }
+            return acc
+          }
+        )
+      ),
+    close: () => runtime.dispose()
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The official SDK, `@mistralai/mistralai` 2.7.0, with its defaults: retries off (its default), global `fetch`.
+ */
+import { Mistral } from "@mistralai/mistralai"
+import { apiKey, type BenchClient, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
+import * as Payloads from "../payloads.js"
+
+export const make: MakeClient = async (baseUrl) => {
+  const sdk = new Mistral({ apiKey, serverURL: baseUrl })
+  const start = async () => {
+    const response = await sdk.beta.conversations.start(Payloads.conversationRequest)
+    const output = response.outputs[0]
+    return isExpectedReply(
+      response.conversationId,
+      output !== undefined && "content" in output ? output.content : undefined
+    )
+  }
+  const client: BenchClient = {
+    sequential: async (count) => {
+      let ok = 0
+      for (let i = 0; i < count; i++) if (await start()) ok++
+      return ok
+    },
+    concurrent: (count, concurrency) => pool(count, concurrency, start),
+    conversationStream: async () => {
+      let events = 0
+      let text = ""
+      for await (const event of await sdk.beta.conversations.startStream(Payloads.conversationRequest)) {
+        const data = event.data
+        if (data.type === "message.output.delta" && typeof data.content === "string") {
+          events++
+          text += data.content
+        }
+      }
+      return { events, text }
+    },
+    chatStream: async () => {
+      let events = 0
+      let text = ""
+      for await (const event of await sdk.chat.stream({
+        model: Payloads.chatRequest.model,
+        messages: [...Payloads.chatRequest.messages]
+      })) {
+        const content = event.data.choices[0]?.delta.content
+        if (typeof content === "string") {
+          events++
+          text += content
+        }
+      }
+      return { events, text }
+    },
+    close: async () => {}
+  }
+  return client
+}
