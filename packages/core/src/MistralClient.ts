@@ -24,6 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Errors from "./internal/errors.js"
+import * as Runtime from "./internal/runtime.js"
 import { decodeEvents } from "./internal/sse.js"
 import { VERSION } from "./internal/version.js"
 import * as MistralError from "./MistralError.js"
@@ -114,7 +115,23 @@ export interface Service {
     operation: O,
     ...input: InputArgs<O>
   ) => Stream.Stream<Operation.Event<O>, MistralError.MistralError>
+  /**
+   * Executes an operation that answers bytes (a file download, audio) and streams the body as it arrives, without
+   * buffering it. Retried by policy only until the first chunk has been handed on.
+   */
+  readonly bytes: <O extends Downloadable>(
+    operation: O,
+    ...input: InputArgs<O>
+  ) => Stream.Stream<Uint8Array, MistralError.MistralError>
 }
+
+/**
+ * Operations whose success answer is raw bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Downloadable = Operation.Operation & { readonly response: "bytes" }
 
 /**
  * @since 0.1.0
@@ -259,20 +276,19 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       const encoded = encoderFor(operation.pathParameters)(input.path ?? {})
       if (encoded._tag === "Left") return fail(encodeFailure(context, encoded.left, "path"))
       const values = encoded.right as Record<string, unknown>
-      let missing: string | undefined
+      let invalid: { readonly name: string; readonly issue: string } | undefined
       path = path.replace(/\{([^}]+)\}/g, (_, name: string) => {
         const value = values[name]
         const text = value === undefined || value === null ? "" : String(value)
-        if (text.length === 0) missing ??= name
-        return encodeURIComponent(text)
+        if (text.length === 0) invalid ??= { name, issue: "must be a non-empty string" }
+        // no encoding makes a dot segment safe: URL normalisers read %2E as "." too
+        else if (text === "." || text === "..") invalid ??= { name, issue: 'must not be "." or ".."' }
+        else if (!isWellFormed(text)) invalid ??= { name, issue: "is not well-formed Unicode (a lone surrogate)" }
+        return invalid === undefined ? encodeURIComponent(text) : ""
       })
-      if (missing !== undefined) {
+      if (invalid !== undefined) {
         return fail(
-          new MistralError.RequestEncodeError({
-            ...context,
-            field: `path.${missing}`,
-            issue: "must be a non-empty string"
-          })
+          new MistralError.RequestEncodeError({ ...context, field: `path.${invalid.name}`, issue: invalid.issue })
         )
       }
       context = { ...context, path }
@@ -293,6 +309,16 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
           urlParams.push([key, typeof value === "object" ? JSON.stringify(value) : String(value)])
         }
       }
+    }
+    const badParam = urlParams.find(([, value]) => !isWellFormed(value))
+    if (badParam !== undefined) {
+      return fail(
+        new MistralError.RequestEncodeError({
+          ...context,
+          field: `query.${badParam[0]}`,
+          issue: "is not well-formed Unicode (a lone surrogate)"
+        })
+      )
     }
     const headers: Record<string, string> = { ...baseHeaders, accept }
     if (operation.headers !== undefined) {
@@ -418,27 +444,24 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       )
       if (prepared._tag === "Left") return Effect.fail(prepared.left)
       const timeout = settings.requestTimeout ?? config.requestTimeout
-      const attempt = Effect.flatMap(send(prepared.right), (response) =>
-        readBody(operation, withRequestId(prepared.right.context, response), response)
-      ).pipe(
+      const attempt = Runtime.timeoutFail(
+        Effect.flatMap(send(prepared.right), (response) =>
+          readBody(operation, withRequestId(prepared.right.context, response), response)
+        ),
         // the timeout covers the head and the body of a plain call
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
-        })
+        timeout,
+        () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
       )
       const policy = settings.retryPolicy ?? config.retryPolicy
       const retried =
-        policy === RetryPolicy.none ? attempt : Effect.retry(attempt, retrySchedule(operation.operationId, policy))
-      return Effect.withSpan(retried, `Mistral.${operation.operationId}`, {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: {
-          "mistral.operation_id": operation.operationId,
-          "http.request.method": operation.method,
-          "url.path": prepared.right.context.path
-        }
-      })
+        policy === RetryPolicy.none
+          ? attempt
+          : Runtime.retry(attempt, retrySchedule(operation.operationId, policy), MistralError.isRetryable)
+      return Runtime.withSpan(retried, `Mistral.${operation.operationId}`, () => ({
+        "mistral.operation_id": operation.operationId,
+        "http.request.method": operation.method,
+        "url.path": prepared.right.context.path
+      }))
     })
 
   const stream = (
@@ -464,55 +487,57 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
         const state = { events: 0 }
         const attempt = Stream.unwrapScoped(
-          Effect.flatMap(
-            Effect.timeoutFail(send(prepared.right), {
-              duration: timeout,
-              onTimeout: () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
-            }),
-            (response) => {
-              const context = withRequestId(prepared.right.context, response)
-              const status = response.status
-              if (status < 200 || status >= 300) return failStatus(context, response)
-              const type = response.headers["content-type"] ?? ""
-              if (!type.startsWith("text/event-stream")) {
-                return Effect.flatMap(
-                  Effect.orElseSucceed(response.text, () => ""),
-                  (text) =>
-                    Effect.fail(
-                      new MistralError.ResponseDecodeError({
-                        ...context,
-                        status,
-                        body: scrub(Errors.truncateBody(text)),
-                        issue: `expected text/event-stream, got ${type || "no content type"}`
-                      })
-                    )
-                )
-              }
-              const bytes = response.stream.pipe(
-                Stream.mapError(
-                  (error): MistralError.MistralError =>
-                    new MistralError.StreamBroken({
+          Effect.flatMap(send(prepared.right), (response) => {
+            const context = withRequestId(prepared.right.context, response)
+            const status = response.status
+            if (status < 200 || status >= 300) return failStatus(context, response)
+            const type = response.headers["content-type"] ?? ""
+            if (!type.startsWith("text/event-stream")) {
+              return Effect.flatMap(
+                Effect.orElseSucceed(response.text, () => ""),
+                (text) =>
+                  Effect.fail(
+                    new MistralError.ResponseDecodeError({
                       ...context,
                       status,
-                      detail: scrub(describeHttpClientError(error)),
-                      eventsReceived: state.events
+                      body: scrub(Errors.truncateBody(text)),
+                      issue: `expected text/event-stream, got ${type || "no content type"}`
                     })
-                ),
-                Stream.timeoutFail(
-                  () =>
-                    new MistralError.StreamIdleTimeout({
-                      ...context,
-                      status,
-                      timeout: idle,
-                      eventsReceived: state.events
-                    }),
-                  idle
-                )
-              )
-              return Effect.succeed(
-                decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
+                  )
               )
             }
+            const bytes = response.stream.pipe(
+              Stream.mapError(
+                (error): MistralError.MistralError =>
+                  new MistralError.StreamBroken({
+                    ...context,
+                    status,
+                    detail: scrub(describeHttpClientError(error)),
+                    eventsReceived: state.events
+                  })
+              ),
+              Stream.timeoutFail(
+                () =>
+                  new MistralError.StreamIdleTimeout({
+                    ...context,
+                    status,
+                    timeout: idle,
+                    eventsReceived: state.events
+                  }),
+                idle
+              )
+            )
+            return Effect.succeed(
+              decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
+            )
+          }).pipe(
+            // until the events begin: the head, and any error or unexpected body read in its place
+            (head) =>
+              Runtime.timeoutFail(
+                head,
+                timeout,
+                () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+              )
           )
         )
         const policy = settings.retryPolicy ?? config.retryPolicy
@@ -526,23 +551,96 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         )
         return Stream.retry(attempt, schedule)
       })
-    ).pipe(
-      Stream.withSpan(`Mistral.${operation.operationId}`, {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: { "mistral.operation_id": operation.operationId, "http.request.method": operation.method }
+    ).pipe((self) =>
+      Runtime.withStreamSpan(self, `Mistral.${operation.operationId}`, () => ({
+        "mistral.operation_id": operation.operationId,
+        "http.request.method": operation.method
+      }))
+    )
+
+  const bytes = (
+    operation: Operation.Operation,
+    input: RawInput | undefined
+  ): Stream.Stream<Uint8Array, MistralError.MistralError> =>
+    Stream.unwrap(
+      Effect.map(CurrentCallSettings, (settings) => {
+        const prepared = prepare(operation, input ?? {}, settings, operation.successMediaType ?? "*/*", undefined)
+        if (prepared._tag === "Left") return Stream.fail(prepared.left)
+        const timeout = settings.requestTimeout ?? config.requestTimeout
+        const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
+        const state = { chunks: 0 }
+        const attempt = Stream.unwrapScoped(
+          Effect.flatMap(send(prepared.right), (response) => {
+            const context = withRequestId(prepared.right.context, response)
+            const status = response.status
+            if (status < 200 || status >= 300) return failStatus(context, response)
+            return Effect.succeed(
+              response.stream.pipe(
+                Stream.mapError(
+                  (error): MistralError.MistralError =>
+                    new MistralError.StreamBroken({
+                      ...context,
+                      status,
+                      detail: scrub(describeHttpClientError(error)),
+                      eventsReceived: state.chunks
+                    })
+                ),
+                Stream.timeoutFail(
+                  () =>
+                    new MistralError.StreamIdleTimeout({
+                      ...context,
+                      status,
+                      timeout: idle,
+                      eventsReceived: state.chunks
+                    }),
+                  idle
+                ),
+                Stream.mapChunks((chunk) => {
+                  state.chunks += chunk.length
+                  return chunk
+                })
+              )
+            )
+          }).pipe(
+            // until the body begins: the head, and any error body read in its place
+            (head) =>
+              Runtime.timeoutFail(
+                head,
+                timeout,
+                () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+              )
+          )
+        )
+        const policy = settings.retryPolicy ?? config.retryPolicy
+        if (policy === RetryPolicy.none) return attempt
+        // as for event streams: retried only while nothing has been handed on, never a replay of a partial body
+        const schedule = RetryPolicy.toSchedule(
+          policy,
+          operation.operationId,
+          (error) => state.chunks === 0 && MistralError.isRetryable(error),
+          config.onRetry
+        )
+        return Stream.retry(attempt, schedule)
       })
+    ).pipe((self) =>
+      Runtime.withStreamSpan(self, `Mistral.${operation.operationId}`, () => ({
+        "mistral.operation_id": operation.operationId,
+        "http.request.method": operation.method
+      }))
     )
 
   return {
     baseUrl: config.baseUrl,
     call: call as Service["call"],
-    stream: stream as Service["stream"]
+    stream: stream as Service["stream"],
+    bytes: bytes as Service["bytes"]
   }
 }
 
 const fail = <E>(error: E): Either.Either<never, E> => ({ _tag: "Left", left: error }) as Either.Either<never, E>
 const succeed = <A>(value: A): Either.Either<A, never> => ({ _tag: "Right", right: value }) as Either.Either<A, never>
+
+const isWellFormed = (text: string): boolean => !/\p{Surrogate}/u.test(text)
 
 const lowerCaseKeys = (headers: Readonly<Record<string, string>>): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -718,3 +816,15 @@ export const stream = <O extends Operation.Streamable>(
   ...input: InputArgs<O>
 ): Stream.Stream<Operation.Event<O>, MistralError.MistralError, MistralClient> =>
   Stream.unwrap(Effect.map(MistralClient, (client) => client.stream(operation, ...input)))
+
+/**
+ * Streams the bytes of an operation that answers bytes through the `MistralClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const bytes = <O extends Downloadable>(
+  operation: O,
+  ...input: InputArgs<O>
+): Stream.Stream<Uint8Array, MistralError.MistralError, MistralClient> =>
+  Stream.unwrap(Effect.map(MistralClient, (client) => client.bytes(operation, ...input)))

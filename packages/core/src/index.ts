@@ -1,12 +1,57 @@
 /**
  * @since 0.1.0
  */
+export * as Agents from "./Agents.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Audio from "./Audio.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Batch from "./Batch.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Chat from "./Chat.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Classifiers from "./Classifiers.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ConversationRunner from "./ConversationRunner.js"
 
 /**
  * @since 0.1.0
  */
 export * as Conversations from "./Conversations.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Embeddings from "./Embeddings.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Files from "./Files.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Fim from "./Fim.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Libraries from "./Libraries.js"
 
 /**
  * @since 0.1.0
@@ -22,6 +67,16 @@ export * as MistralError from "./MistralError.js"
  * @since 0.1.0
  */
 export * as MistralSchema from "./MistralSchema.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Models from "./Models.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Ocr from "./Ocr.js"
 
 /**
  * @since 0.1.0

@@ -4,7 +4,18 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Agents from "@effect-mistral/core/Agents"
+import * as Audio from "@effect-mistral/core/Audio"
+import * as Batch from "@effect-mistral/core/Batch"
+import * as Chat from "@effect-mistral/core/Chat"
+import * as Classifiers from "@effect-mistral/core/Classifiers"
 import * as Conversations from "@effect-mistral/core/Conversations"
+import * as Embeddings from "@effect-mistral/core/Embeddings"
+import * as Files from "@effect-mistral/core/Files"
+import * as Fim from "@effect-mistral/core/Fim"
+import * as Libraries from "@effect-mistral/core/Libraries"
+import * as Models from "@effect-mistral/core/Models"
+import * as Ocr from "@effect-mistral/core/Ocr"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -17,7 +28,20 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * @since 0.1.0
  * @category models
  */
-export type Services = MistralClient.MistralClient | Conversations.Conversations
+export type Services =
+  | MistralClient.MistralClient
+  | Agents.Agents
+  | Audio.Audio
+  | Batch.Batch
+  | Chat.Chat
+  | Classifiers.Classifiers
+  | Conversations.Conversations
+  | Embeddings.Embeddings
+  | Files.Files
+  | Fim.Fim
+  | Libraries.Libraries
+  | Models.Models
+  | Ocr.Ocr
 
 /**
  * The services, built on the `MistralClient` in context.
@@ -29,7 +53,20 @@ export const services: Layer.Layer<
   Exclude<Services, MistralClient.MistralClient>,
   never,
   MistralClient.MistralClient
-> = Conversations.layer
+> = Layer.mergeAll(
+  Agents.layer,
+  Audio.layer,
+  Batch.layer,
+  Chat.layer,
+  Classifiers.layer,
+  Conversations.layer,
+  Embeddings.layer,
+  Files.layer,
+  Fim.layer,
+  Libraries.layer,
+  Models.layer,
+  Ocr.layer
+)
 
 /**
  * The HTTP client used by default: the lean undici client with keep-alive (`UndiciHttpClient`). Any other

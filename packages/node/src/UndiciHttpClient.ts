@@ -71,6 +71,32 @@ export const dispatcherLayer = (options: AgentOptions = {}): Layer.Layer<Dispatc
 
 const noop = () => {}
 
+/**
+ * The smallest abort signal undici accepts (an emitter of one `abort` event). `Effect.async` with a signal parameter
+ * builds an `AbortController` for every request, which costs more than the request's own bookkeeping.
+ */
+class AbortHandle {
+  aborted = false
+  private listeners: Array<() => void> = []
+  on(_event: "abort", listener: () => void): this {
+    this.listeners.push(listener)
+    return this
+  }
+  once(event: "abort", listener: () => void): this {
+    return this.on(event, listener)
+  }
+  removeListener(_event: "abort", listener: () => void): this {
+    const index = this.listeners.indexOf(listener)
+    if (index !== -1) this.listeners.splice(index, 1)
+    return this
+  }
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    for (const listener of this.listeners.splice(0)) listener()
+  }
+}
+
 const splitUrl = (url: string): { readonly origin: string; readonly path: string } => {
   const schemeEnd = url.indexOf("://")
   const pathStart = schemeEnd === -1 ? -1 : url.indexOf("/", schemeEnd + 3)
@@ -87,7 +113,6 @@ const withQuery = (path: string, params: UrlParams.UrlParams): string => {
   return path + (path.includes("?") ? "&" : "?") + query
 }
 
-// the global FormData is undici's own, typed apart from the npm package's
 type UndiciBody = string | Uint8Array | Undici.FormData | Readable | null
 
 const bodyOf = (
@@ -102,8 +127,12 @@ const bodyOf = (
       headers["content-type"] ??= body.contentType
       headers["content-length"] = String(body.body.length)
       return Effect.succeed(body.body)
-    case "FormData":
-      return Effect.succeed(body.formData as unknown as Undici.FormData)
+    case "FormData": {
+      // undici.request only recognises its own FormData class; file-backed Blob parts stay lazy
+      const form = new Undici.FormData()
+      for (const [key, value] of body.formData) form.append(key, value as string | Blob)
+      return Effect.succeed(form)
+    }
     case "Raw":
       if (body.contentType !== undefined) headers["content-type"] ??= body.contentType
       if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
@@ -218,7 +247,8 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
         const { origin, path } = splitUrl(request.url)
         const headers: Record<string, string> = { ...request.headers }
         return Effect.flatMap(bodyOf(request, headers), (body) =>
-          Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume, signal) => {
+          Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+            const signal = new AbortHandle()
             dispatcher
               .request({
                 origin,
@@ -233,6 +263,8 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                 (cause: unknown) =>
                   resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
               )
+            // interrupted before the head: abort the request (and its connection)
+            return Effect.sync(() => signal.abort())
           })
         )
       }),

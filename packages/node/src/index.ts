@@ -6,4 +6,9 @@ export * as MistralNode from "./MistralNode.js"
 /**
  * @since 0.1.0
  */
+export * as NodeFiles from "./NodeFiles.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"

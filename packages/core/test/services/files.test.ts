@@ -1,0 +1,137 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Either, Stream } from "effect"
+import * as Files from "../../src/Files.js"
+import { Operations } from "../../src/generated/Operations.js"
+import * as MistralClient from "../../src/MistralClient.js"
+import * as RetryPolicy from "../../src/RetryPolicy.js"
+import { brokenStream } from "../fixtures/fakeHttp.js"
+import { clientOf, fileObject, json, line } from "./helpers.js"
+
+const text = (chunks: Chunk.Chunk<Uint8Array>) =>
+  new TextDecoder().decode(Buffer.concat(Chunk.toReadonlyArray(chunks).map((c) => Buffer.from(c))))
+
+describe("Files", () => {
+  it.effect("upload: multipart with the Blob as a named file part and the other fields as text", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([json(fileObject("file-1"))])
+      const files = Files.fromClient(client)
+      const file = new File(['{"a":1}\n'], "data.jsonl", { type: "application/jsonl" })
+      const uploaded = yield* files.upload({ file, purpose: "batch", expiry: 24 })
+      expect(uploaded.id).toBe("file-1")
+      expect(line(recorded[0])).toBe("POST /v1/files")
+      const form = recorded[0].body
+      expect(form).toBeInstanceOf(FormData)
+      if (!(form instanceof FormData)) return
+      expect(form.get("purpose")).toBe("batch")
+      expect(form.get("expiry")).toBe("24")
+      const part = form.get("file")
+      expect(part).toBeInstanceOf(Blob)
+      if (!(part instanceof File)) throw new Error("not a file part")
+      expect(part.name).toBe("data.jsonl")
+      // the part is the caller's Blob itself (or a view of it), never a copy read into memory
+      expect(yield* Effect.promise(() => part.text())).toBe('{"a":1}\n')
+    })
+  )
+
+  it.effect("upload: a Uint8Array becomes a file part; a missing file is a typed error and nothing is sent", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([json(fileObject("file-2"))])
+      const files = Files.fromClient(client)
+      yield* files.upload({ file: new TextEncoder().encode("abc") })
+      const form = recorded[0].body as FormData
+      const part = form.get("file") as File
+      expect(yield* Effect.promise(() => part.text())).toBe("abc")
+      const error = yield* Effect.flip(files.upload({} as Files.UploadRequest))
+      expect(error._tag).toBe("RequestEncodeError")
+      expect(recorded).toHaveLength(1)
+    })
+  )
+
+  it.effect("list, listAll (pages until a short one), get, delete, signedUrl", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf((request) => {
+        const path = request.url.pathname
+        if (path === "/v1/files") {
+          const page = Number(request.url.searchParams.get("page") ?? "0")
+          const data = page === 0 ? [fileObject("a"), fileObject("b")] : [fileObject("c")]
+          return json({ object: "list", data, total: 3 })
+        }
+        if (path.endsWith("/url")) return json({ url: "https://signed.example/x" })
+        if (request.method === "DELETE") return json({ id: "a", object: "file", deleted: true })
+        return json({ ...fileObject("a"), deleted: false })
+      })
+      const files = Files.fromClient(client)
+      const listed = yield* files.list({ purpose: "batch", page_size: 5 })
+      expect(listed.data).toHaveLength(2)
+      const all = yield* Stream.runCollect(files.listAll({ page_size: 2 }))
+      expect(Chunk.toReadonlyArray(all).map((f) => f.id)).toEqual(["a", "b", "c"])
+      expect((yield* files.get("a")).deleted).toBe(false)
+      expect((yield* files.delete("a")).deleted).toBe(true)
+      expect((yield* files.signedUrl("a", { expiry: 2 })).url).toBe("https://signed.example/x")
+      expect(recorded.map(line)).toEqual([
+        "GET /v1/files?page_size=5&purpose=batch",
+        "GET /v1/files?page=0&page_size=2",
+        "GET /v1/files?page=1&page_size=2",
+        "GET /v1/files/a",
+        "DELETE /v1/files/a",
+        "GET /v1/files/a/url?expiry=2"
+      ])
+    })
+  )
+
+  it.effect("download streams the body's chunks as they arrive", () =>
+    Effect.gen(function* () {
+      const encoder = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode("line 1\n"))
+          controller.enqueue(encoder.encode("line 2\n"))
+          controller.close()
+        }
+      })
+      const { client, recorded } = clientOf([{ headers: { "content-type": "application/octet-stream" }, body }])
+      const chunks = yield* Stream.runCollect(Files.fromClient(client).download("file 1"))
+      expect(text(chunks)).toBe("line 1\nline 2\n")
+      expect(line(recorded[0])).toBe("GET /v1/files/file%201/content")
+      expect(recorded[0].headers.accept).toBe("application/octet-stream")
+    })
+  )
+
+  it.effect("download maps statuses to typed errors", () =>
+    Effect.gen(function* () {
+      const { client } = clientOf([json({ message: "No file", type: "not_found" }, 404)])
+      const error = yield* Effect.flip(Stream.runCollect(Files.fromClient(client).download("nope")))
+      expect(error._tag).toBe("NotFound")
+      expect(error.operationId).toBe("files_api_routes_download_file")
+      expect(error.path).toBe("/v1/files/nope/content")
+    })
+  )
+
+  it.live("download is retried before its first chunk, never after", () =>
+    Effect.gen(function* () {
+      const quick = RetryPolicy.exponential({ base: "1 millis", cap: "1 millis", jitter: false, maxRetries: 3 })
+      const first = clientOf([json({ message: "busy" }, 503), { body: "payload" }], { retryPolicy: quick })
+      const chunks = yield* Stream.runCollect(Files.fromClient(first.client).download("f"))
+      expect(text(chunks)).toBe("payload")
+      expect(first.recorded).toHaveLength(2)
+
+      const broken = clientOf([{ body: brokenStream("partial") }, { body: "again" }], { retryPolicy: quick })
+      const result = yield* Effect.either(Stream.runCollect(Files.fromClient(broken.client).download("f")))
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) expect(result.left._tag).toBe("StreamBroken")
+      expect(broken.recorded).toHaveLength(1)
+    })
+  )
+
+  it.effect("the generic MistralClient.bytes works for any bytes operation through the context", () =>
+    Effect.gen(function* () {
+      const { client } = clientOf([{ body: "RIFF" }])
+      const chunks = yield* Stream.runCollect(
+        MistralClient.bytes(Operations.get_voice_sample_audio_v1_audio_voices__voice_id__sample_get, {
+          path: { voice_id: "v1" }
+        }).pipe(Stream.provideService(MistralClient.MistralClient, client))
+      )
+      expect(text(chunks)).toBe("RIFF")
+    })
+  )
+})

@@ -1,0 +1,105 @@
+/**
+ * Measures how much a 50 MB upload raises the process's peak RSS (issue #5: at most 20 MB).
+ *
+ *   node --expose-gc <vite-node> scripts/upload-rss.ts [--size-mb 50] [--buffered]
+ *
+ * The loopback server runs in a child process so only the client's memory is counted. `--buffered` uploads the same
+ * bytes read into a Uint8Array first, for comparison.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Files from "@effect-mistral/core/Files"
+import { Effect, Layer, Redacted } from "effect"
+import * as MistralNode from "../src/MistralNode.js"
+import * as NodeFiles from "../src/NodeFiles.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+
+const argument = (name: string) => {
+  const index = process.argv.indexOf(name)
+  return index === -1 ? undefined : process.argv[index + 1]
+}
+const sizeMb = Number(argument("--size-mb") ?? "50")
+const buffered = process.argv.includes("--buffered")
+
+const sink = `
+const http = require("node:http")
+const server = http.createServer((req, res) => {
+  let n = 0
+  req.on("data", (c) => { n += c.length })
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "application/json" })
+    res.end(JSON.stringify({ id: "file-1", object: "file", bytes: n, created_at: 1, filename: "big.bin",
+      purpose: "batch", sample_type: "batch_request", source: "upload" }))
+  })
+})
+server.listen(0, "127.0.0.1", () => console.log(server.address().port))
+`
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+
+const main = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "upload-rss-"))
+  const big = path.join(dir, "big.bin")
+  const small = path.join(dir, "small.bin")
+  const handle = fs.openSync(big, "w")
+  const block = Buffer.alloc(1024 * 1024)
+  for (let i = 0; i < sizeMb; i++) fs.writeSync(handle, block.fill(i % 256))
+  fs.closeSync(handle)
+  fs.writeFileSync(small, "warm-up")
+
+  const child = spawn(process.execPath, ["-e", sink], { stdio: ["ignore", "pipe", "inherit"] })
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.once("data", (data) => resolve(Number(String(data))))
+  )
+  const options = { baseUrl: `http://127.0.0.1:${port}`, apiKey: Redacted.make("sk-test"), retryPolicy: false as const }
+  const layer = MistralNode.layer(options)
+
+  const uploadPath = (file: string) =>
+    buffered
+      ? Effect.flatMap(
+          Effect.sync(() => new Uint8Array(fs.readFileSync(file))),
+          (bytes) => Files.upload({ file: bytes, purpose: "batch" })
+        )
+      : NodeFiles.upload(file, { purpose: "batch" })
+
+  const program = Effect.gen(function* () {
+    yield* uploadPath(small) // warm-up: every code path loaded, the keep-alive socket open
+    gc()
+    yield* Effect.sleep("100 millis")
+    gc()
+    const baseline = process.memoryUsage.rss()
+    let peak = baseline
+    const timer = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss())
+    }, 2)
+    const started = Date.now()
+    const uploaded = yield* uploadPath(big)
+    clearInterval(timer)
+    peak = Math.max(peak, process.memoryUsage.rss())
+    return { baseline, peak, uploaded, ms: Date.now() - started }
+  })
+
+  try {
+    const result = await Effect.runPromise(program.pipe(Effect.provide(layer)))
+    console.log(
+      JSON.stringify({
+        mode: buffered ? "buffered Uint8Array" : "NodeFiles.upload (file-backed Blob)",
+        sizeMb,
+        serverReceivedBytes: result.uploaded.bytes,
+        ms: result.ms,
+        baselineRssMb: Number(mb(result.baseline)),
+        peakRssMb: Number(mb(result.peak)),
+        peakIncreaseMb: Number(mb(result.peak - result.baseline))
+      })
+    )
+  } finally {
+    child.kill()
+    fs.rmSync(dir, { recursive: true })
+  }
+}
+
+main()
