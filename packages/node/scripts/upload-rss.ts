@@ -10,12 +10,10 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as Files from "@effect-mistral/core/Files"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as MistralNode from "../src/MistralNode.js"
 import * as NodeFiles from "../src/NodeFiles.js"
-import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const argument = (name: string) => {
   const index = process.argv.indexOf(name)
