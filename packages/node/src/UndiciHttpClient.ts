@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import type { Readable } from "node:stream"
+import { Readable } from "node:stream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -17,7 +17,6 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
@@ -141,7 +140,7 @@ const bodyOf = (
       headers["content-type"] ??= body.contentType
       if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
       return Effect.map(Effect.runtime<never>(), (runtime) =>
-        NodeStream.toReadableNever(body.stream.pipe(Stream.provideContext(runtime.context)))
+        Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
       )
   }
 }
@@ -224,13 +223,17 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     const body = this.body
-    return NodeStream.fromReadable<HttpClientError.ResponseError, Uint8Array>(
-      () => body,
-      (cause) => this.decodeError(cause)
-    ).pipe(
+    // whole socket chunks as they arrive; the body pauses while the buffer of 16 chunks is full
+    return Stream.async<Uint8Array, HttpClientError.ResponseError>((emit) => {
+      body.on("data", (chunk: Uint8Array) => {
+        body.pause()
+        void emit.single(chunk).then(() => body.resume())
+      })
+      body.once("end", () => void emit.end())
+      body.once("error", (cause) => void emit.fail(this.decodeError(cause)))
       // ending early (interruption, [DONE]) must close the connection, not leave it half-read
-      Stream.ensuring(Effect.sync(() => body.destroy()))
-    )
+      return Effect.sync(() => body.destroy())
+    }, 16)
   }
 }
 
