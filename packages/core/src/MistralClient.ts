@@ -464,89 +464,64 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       }))
     })
 
-  const stream = (
+  /**
+   * The one mechanism behind event streams and byte downloads: send, check the head, hand the body's bytes (with
+   * the idle timeout and break-off errors) to `toStream`, and retry only while nothing has been handed on — after
+   * the first element a break is an error, never a replay.
+   */
+  const streamBody = <A>(
     operation: Operation.Operation,
-    input: RawInput | undefined
-  ): Stream.Stream<unknown, MistralError.MistralError> =>
+    input: RawInput | undefined,
+    accept: string,
+    stream: boolean | undefined,
+    toStream: (
+      bytes: Stream.Stream<Uint8Array, MistralError.MistralError>,
+      context: MistralError.RequestContext & { readonly status: number },
+      response: HttpClientResponse.HttpClientResponse,
+      state: { received: number }
+    ) => Effect.Effect<Stream.Stream<A, MistralError.MistralError>, MistralError.MistralError>
+  ): Stream.Stream<A, MistralError.MistralError> =>
     Stream.unwrap(
       Effect.map(CurrentCallSettings, (settings) => {
-        const prepared = prepare(
-          operation,
-          input ?? {},
-          settings,
-          "text/event-stream",
-          operation.response === "json-or-sse" ? true : undefined
-        )
+        const prepared = prepare(operation, input ?? {}, settings, accept, stream)
         if (prepared._tag === "Left") return Stream.fail(prepared.left)
-        const eventSchema = operation.event
-        if (eventSchema === undefined) {
-          return Stream.die(new Error(`${operation.operationId} does not stream`))
-        }
-        const decode = decoderFor(eventSchema)
         const timeout = settings.requestTimeout ?? config.requestTimeout
         const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
-        const state = { events: 0 }
+        const state = { received: 0 }
         const attempt = Stream.unwrapScoped(
-          Effect.flatMap(send(prepared.right), (response) => {
-            const context = withRequestId(prepared.right.context, response)
-            const status = response.status
-            if (status < 200 || status >= 300) return failStatus(context, response)
-            const type = response.headers["content-type"] ?? ""
-            if (!type.startsWith("text/event-stream")) {
-              return Effect.flatMap(
-                Effect.orElseSucceed(response.text, () => ""),
-                (text) =>
-                  Effect.fail(
-                    new MistralError.ResponseDecodeError({
+          Runtime.timeoutFail(
+            // until the body begins: the head, and any error or unexpected body read in its place
+            Effect.flatMap(send(prepared.right), (response) => {
+              const status = response.status
+              const context = { ...withRequestId(prepared.right.context, response), status }
+              if (status < 200 || status >= 300) return failStatus(context, response)
+              const bytes = response.stream.pipe(
+                Stream.mapError(
+                  (error): MistralError.MistralError =>
+                    new MistralError.StreamBroken({
                       ...context,
-                      status,
-                      body: scrub(Errors.truncateBody(text)),
-                      issue: `expected text/event-stream, got ${type || "no content type"}`
+                      detail: scrub(describeHttpClientError(error)),
+                      eventsReceived: state.received
                     })
-                  )
+                ),
+                Stream.timeoutFail(
+                  () =>
+                    new MistralError.StreamIdleTimeout({ ...context, timeout: idle, eventsReceived: state.received }),
+                  idle
+                )
               )
-            }
-            const bytes = response.stream.pipe(
-              Stream.mapError(
-                (error): MistralError.MistralError =>
-                  new MistralError.StreamBroken({
-                    ...context,
-                    status,
-                    detail: scrub(describeHttpClientError(error)),
-                    eventsReceived: state.events
-                  })
-              ),
-              Stream.timeoutFail(
-                () =>
-                  new MistralError.StreamIdleTimeout({
-                    ...context,
-                    status,
-                    timeout: idle,
-                    eventsReceived: state.events
-                  }),
-                idle
-              )
-            )
-            return Effect.succeed(
-              decodeEvents(bytes, decode, { ...context, status, maxEventSize: config.maxEventSize, scrub }, state)
-            )
-          }).pipe(
-            // until the events begin: the head, and any error or unexpected body read in its place
-            (head) =>
-              Runtime.timeoutFail(
-                head,
-                timeout,
-                () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
-              )
+              return toStream(bytes, context, response, state)
+            }),
+            timeout,
+            () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
           )
         )
         const policy = settings.retryPolicy ?? config.retryPolicy
         if (policy === RetryPolicy.none) return attempt
-        // Retried only while nothing has been handed on: after the first event a break is an error, never a replay.
         const schedule = RetryPolicy.toSchedule(
           policy,
           operation.operationId,
-          (error) => state.events === 0 && MistralError.isRetryable(error),
+          (error) => state.received === 0 && MistralError.isRetryable(error),
           config.onRetry
         )
         return Stream.retry(attempt, schedule)
@@ -558,75 +533,45 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       }))
     )
 
-  const bytes = (
-    operation: Operation.Operation,
-    input: RawInput | undefined
-  ): Stream.Stream<Uint8Array, MistralError.MistralError> =>
-    Stream.unwrap(
-      Effect.map(CurrentCallSettings, (settings) => {
-        const prepared = prepare(operation, input ?? {}, settings, operation.successMediaType ?? "*/*", undefined)
-        if (prepared._tag === "Left") return Stream.fail(prepared.left)
-        const timeout = settings.requestTimeout ?? config.requestTimeout
-        const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
-        const state = { chunks: 0 }
-        const attempt = Stream.unwrapScoped(
-          Effect.flatMap(send(prepared.right), (response) => {
-            const context = withRequestId(prepared.right.context, response)
-            const status = response.status
-            if (status < 200 || status >= 300) return failStatus(context, response)
-            return Effect.succeed(
-              response.stream.pipe(
-                Stream.mapError(
-                  (error): MistralError.MistralError =>
-                    new MistralError.StreamBroken({
-                      ...context,
-                      status,
-                      detail: scrub(describeHttpClientError(error)),
-                      eventsReceived: state.chunks
-                    })
-                ),
-                Stream.timeoutFail(
-                  () =>
-                    new MistralError.StreamIdleTimeout({
-                      ...context,
-                      status,
-                      timeout: idle,
-                      eventsReceived: state.chunks
-                    }),
-                  idle
-                ),
-                Stream.mapChunks((chunk) => {
-                  state.chunks += chunk.length
-                  return chunk
+  const stream = (operation: Operation.Operation, input: RawInput | undefined) => {
+    const eventSchema = operation.event
+    if (eventSchema === undefined) return Stream.die(new Error(`${operation.operationId} does not stream`))
+    const decode = decoderFor(eventSchema)
+    return streamBody(
+      operation,
+      input,
+      "text/event-stream",
+      operation.response === "json-or-sse" ? true : undefined,
+      (bytes, context, response, state) => {
+        const type = response.headers["content-type"] ?? ""
+        if (!type.startsWith("text/event-stream")) {
+          return Effect.flatMap(
+            Effect.orElseSucceed(response.text, () => ""),
+            (text) =>
+              Effect.fail(
+                new MistralError.ResponseDecodeError({
+                  ...context,
+                  body: scrub(Errors.truncateBody(text)),
+                  issue: `expected text/event-stream, got ${type || "no content type"}`
                 })
               )
-            )
-          }).pipe(
-            // until the body begins: the head, and any error body read in its place
-            (head) =>
-              Runtime.timeoutFail(
-                head,
-                timeout,
-                () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
-              )
           )
+        }
+        return Effect.succeed(
+          decodeEvents(bytes, decode, { ...context, maxEventSize: config.maxEventSize, scrub }, state)
         )
-        const policy = settings.retryPolicy ?? config.retryPolicy
-        if (policy === RetryPolicy.none) return attempt
-        // as for event streams: retried only while nothing has been handed on, never a replay of a partial body
-        const schedule = RetryPolicy.toSchedule(
-          policy,
-          operation.operationId,
-          (error) => state.chunks === 0 && MistralError.isRetryable(error),
-          config.onRetry
-        )
-        return Stream.retry(attempt, schedule)
-      })
-    ).pipe((self) =>
-      Runtime.withStreamSpan(self, `Mistral.${operation.operationId}`, () => ({
-        "mistral.operation_id": operation.operationId,
-        "http.request.method": operation.method
-      }))
+      }
+    )
+  }
+
+  const bytes = (operation: Operation.Operation, input: RawInput | undefined) =>
+    streamBody(operation, input, operation.successMediaType ?? "*/*", undefined, (body, _context, _response, state) =>
+      Effect.succeed(
+        Stream.mapChunks(body, (chunk) => {
+          state.received += chunk.length
+          return chunk
+        })
+      )
     )
 
   return {

@@ -23,7 +23,7 @@ export interface SseContext extends MistralError.RequestContext {
 
 export interface SseState {
   /** Events handed on so far (used by the retry rule and by errors). */
-  events: number
+  received: number
 }
 
 const streamErrorOf = (value: unknown): { readonly detail: string; readonly code?: string | number } | undefined => {
@@ -71,7 +71,7 @@ export const decodeEvents = <A>(
         failure = new MistralError.StreamBroken({
           ...base,
           detail: "the body ended inside an event",
-          eventsReceived: state.events + pending.length
+          eventsReceived: state.received + pending.length
         })
         return
       }
@@ -101,7 +101,7 @@ export const decodeEvents = <A>(
           ...base,
           detail: context.scrub(reported.detail),
           code: reported.code,
-          eventsReceived: state.events + pending.length
+          eventsReceived: state.received + pending.length
         })
         return
       }
@@ -140,7 +140,7 @@ export const decodeEvents = <A>(
     }
     const flush = (): Chunk.Chunk<A> => {
       const out = Chunk.unsafeFromArray(pending)
-      state.events += pending.length
+      state.received += pending.length
       pending = []
       return out
     }
