@@ -1,5 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Either, Fiber, Redacted, Schedule, Stream, TestClock } from "effect"
+import {
+  Chunk,
+  type Context,
+  Duration,
+  Effect,
+  Either,
+  type Exit,
+  Fiber,
+  type Option,
+  Redacted,
+  Schedule,
+  Stream,
+  TestClock,
+  Tracer
+} from "effect"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralError from "../src/MistralError.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -397,3 +411,62 @@ describe("secrets", () => {
     })
   )
 })
+
+describe("tracing", () => {
+  it.effect("a call opens one client span named after the operation when a tracer is installed", () =>
+    Effect.gen(function* () {
+      const spans: Array<{ name: string; attributes: Map<string, unknown> }> = []
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind) => {
+          const span = new NativeSpanLike(name, parent, context, links, startTime, kind)
+          spans.push(span)
+          return span
+        },
+        context: (f) => f()
+      })
+      const { client } = clientOf([json({ id: "1" })])
+      yield* client.call(getItem, { path: { item_id: "x" } }).pipe(Effect.withTracer(tracer))
+      // ours, then the one the (stock) fake HttpClient opens beneath it
+      expect(spans.map((span) => span.name)).toEqual(["Mistral.items_get", "http.client GET"])
+      expect(spans[0].attributes.get("url.path")).toBe("/v1/items/x")
+      expect(spans[0].attributes.get("mistral.operation_id")).toBe("items_get")
+    })
+  )
+
+  it.effect("no span is built when only the built-in tracer is there", () =>
+    Effect.gen(function* () {
+      const { client } = clientOf([json({ id: "1" })])
+      const parent = yield* client
+        .call(getItem, { path: { item_id: "x" } })
+        .pipe(Effect.zipRight(Effect.currentSpan), Effect.option)
+      expect(parent._tag).toBe("None")
+    })
+  )
+})
+
+class NativeSpanLike implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly spanId = "span"
+  readonly traceId = "trace"
+  readonly sampled = true
+  readonly attributes = new Map<string, unknown>()
+  status: Tracer.SpanStatus
+  constructor(
+    readonly name: string,
+    readonly parent: Option.Option<Tracer.AnySpan>,
+    readonly context: Context.Context<never>,
+    readonly links: ReadonlyArray<Tracer.SpanLink>,
+    startTime: bigint,
+    readonly kind: Tracer.SpanKind
+  ) {
+    this.status = { _tag: "Started", startTime }
+  }
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
+    this.status = { _tag: "Ended", startTime: (this.status as { startTime: bigint }).startTime, endTime, exit }
+  }
+  attribute(key: string, value: unknown) {
+    this.attributes.set(key, value)
+  }
+  event() {}
+  addLinks() {}
+}

@@ -69,6 +69,19 @@ const clientFor = (url: string, options: MistralClient.Options = {}) =>
     (context) => Context.get(context, MistralClient.MistralClient)
   )
 
+const plainOperation = Operation.make({
+  operationId: "test_plain",
+  method: "GET",
+  path: "/v1/plain",
+  tags: ["test"],
+  deprecated: false,
+  response: "json",
+  successStatus: 200,
+  successMediaType: "application/json",
+  success: Schema.Struct({ ok: Schema.Boolean }),
+  errors: {}
+})
+
 const frames = [
   ": keep-alive\n\n",
   'event: message.output.delta\ndata: {"type":"message.output.delta","content":"héllo 🌍"}\n\n',
@@ -166,5 +179,39 @@ describe("SSE over loopback", () => {
       expect(Either.isLeft(last) && last.left._tag).toBe("StreamBroken")
       expect(server.requests).toHaveLength(1)
     })
+  )
+
+  it.scoped("interrupting a plain call that waits for its answer closes the connection", () =>
+    Effect.gen(function* () {
+      const server = yield* serve(() => {
+        // never answers
+      })
+      const client = yield* clientFor(server.url)
+      const fiber = yield* Effect.fork(client.call(plainOperation))
+      yield* Effect.async<void>((resume) => {
+        const check = setInterval(() => {
+          if (server.requests.length > 0) {
+            clearInterval(check)
+            resume(Effect.void)
+          }
+        }, 5)
+      })
+      yield* Fiber.interrupt(fiber)
+      yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+    })
+  )
+
+  it.live("a request timeout aborts the request and fails with RequestTimeout", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve(() => {
+          // never answers
+        })
+        const client = yield* clientFor(server.url, { requestTimeout: "200 millis", retryPolicy: false })
+        const error = yield* Effect.flip(client.call(plainOperation))
+        expect(error._tag).toBe("RequestTimeout")
+        yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      })
+    )
   )
 })
