@@ -3,6 +3,7 @@
  */
 import * as ConversationRunner from "@effect-mistral/core/ConversationRunner"
 import * as Conversations from "@effect-mistral/core/Conversations"
+import * as MistralClient from "@effect-mistral/core/MistralClient"
 import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as Tool from "@effect-mistral/core/Tool"
 import * as Fault from "@effect-mistral/emulator/Fault"
@@ -82,8 +83,13 @@ export const tour = Effect.gen(function* () {
   yield* line(`reply: ${Conversations.outputText(first)}`)
 
   yield* heading(2, "Stream a reply as it arrives (append, streamed)")
+  // the emulator answers at once; asking it to pause between events lets a person see the reply arrive
+  const paced =
+    target.kind === "emulator"
+      ? MistralClient.withHeaders({ "x-emulator-fault": "event-delay=80" })
+      : <Self>(self: Self) => self
   const streamed = yield* streamToTerminal(
-    conversations.appendStream(conversationId, { inputs: "Now name three things Effect is good at." })
+    conversations.appendStream(conversationId, { inputs: "Now name three things Effect is good at." }).pipe(paced)
   )
   yield* line(`(${streamed.outputs.length} entry, ${streamed.usage.total_tokens ?? 0} tokens in total)`)
 
