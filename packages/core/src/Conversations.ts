@@ -3,7 +3,6 @@
  *
  * @since 0.1.0
  */
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -11,12 +10,9 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/conversations.js"
+import { type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
-import type * as Operation from "./Operation.js"
-
-type Body<O extends Operation.Operation> =
-  Operation.Input<O> extends { readonly body?: infer B } ? NonNullable<B> : never
 
 /**
  * @since 0.1.0
@@ -133,8 +129,6 @@ export interface Service {
  */
 export class Conversations extends Context.Tag("@effect-mistral/core/Conversations")<Conversations, Service>() {}
 
-const DEFAULT_PAGE_SIZE = 100
-
 /**
  * Builds the service on a client.
  *
@@ -179,11 +173,8 @@ export const fromClient = (client: MistralClient.Service): Service => {
     list,
     listAll: (options = {}) => {
       const pageSize = options.page_size ?? DEFAULT_PAGE_SIZE
-      return Stream.paginateChunkEffect(0, (page) =>
-        Effect.map(list({ ...options, page, page_size: pageSize }), (items) => [
-          Chunk.unsafeFromArray(items as Array<Conversation>),
-          items.length < pageSize ? Option.none() : Option.some(page + 1)
-        ])
+      return numberedPages(pageSize, (page) =>
+        Effect.map(list({ ...options, page, page_size: pageSize }), (items) => ({ items }))
       )
     },
     history: (conversationId) =>
