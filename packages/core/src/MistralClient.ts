@@ -32,13 +32,15 @@ import type * as Operation from "./Operation.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
- * The base URLs of the API's regions.
+ * The API's base URLs: the global endpoint (the default) and the regional inference endpoints, where requests are
+ * processed in that geography.
  *
  * @since 0.1.0
  * @category constants
  */
 export const servers = {
-  eu: "https://api.mistral.ai",
+  global: "https://api.mistral.ai",
+  eu: "https://api.eu.mistral.ai",
   us: "https://api.us.mistral.ai"
 } as const
 
@@ -49,9 +51,9 @@ export const servers = {
 export interface Options {
   /** The API key, sent as `Authorization: Bearer …`. */
   readonly apiKey?: Redacted.Redacted | undefined
-  /** Default `https://api.mistral.ai`; wins over `server`. */
+  /** Default `https://api.mistral.ai` (the global endpoint); wins over `server`. */
   readonly baseUrl?: string | undefined
-  /** A region preset for the base URL. */
+  /** A preset for the base URL: `eu` or `us` for regional inference, `global` (the default). */
   readonly server?: keyof typeof servers | undefined
   /** Until the answer's head (for plain calls: until the whole answer is read). Default 60 s. */
   readonly requestTimeout?: Duration.DurationInput | undefined
@@ -152,7 +154,7 @@ interface Resolved {
 
 const resolve = (options: Options): Resolved => ({
   apiKey: options.apiKey,
-  baseUrl: (options.baseUrl ?? servers[options.server ?? "eu"]).replace(/\/+$/, ""),
+  baseUrl: (options.baseUrl ?? servers[options.server ?? "global"]).replace(/\/+$/, ""),
   requestTimeout: Duration.decode(options.requestTimeout ?? "60 seconds"),
   streamIdleTimeout: Duration.decode(options.streamIdleTimeout ?? "60 seconds"),
   retryPolicy: options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
@@ -611,7 +613,7 @@ export const layer = (options: Options = {}): Layer.Layer<MistralClient, never, 
 
 /**
  * The options read from the environment: `MISTRAL_API_KEY` (required), `MISTRAL_BASE_URL`, `MISTRAL_SERVER`
- * (`eu` or `us`), `MISTRAL_REQUEST_TIMEOUT` and `MISTRAL_STREAM_IDLE_TIMEOUT` (durations such as `30 seconds`),
+ * (`global`, `eu` or `us`), `MISTRAL_REQUEST_TIMEOUT` and `MISTRAL_STREAM_IDLE_TIMEOUT` (durations such as `30 seconds`),
  * `MISTRAL_MAX_RETRIES`.
  *
  * @since 0.1.0
@@ -620,7 +622,7 @@ export const layer = (options: Options = {}): Layer.Layer<MistralClient, never, 
 export const defaultConfig: Config.Config<Options> = Config.all({
   apiKey: Config.redacted("MISTRAL_API_KEY"),
   baseUrl: Config.option(Config.string("MISTRAL_BASE_URL")),
-  server: Config.option(Config.literal("eu", "us")("MISTRAL_SERVER")),
+  server: Config.option(Config.literal("global", "eu", "us")("MISTRAL_SERVER")),
   requestTimeout: Config.option(Config.duration("MISTRAL_REQUEST_TIMEOUT")),
   streamIdleTimeout: Config.option(Config.duration("MISTRAL_STREAM_IDLE_TIMEOUT")),
   maxRetries: Config.option(Config.integer("MISTRAL_MAX_RETRIES"))
