@@ -24,7 +24,7 @@ export const scenarios = (quick: boolean): ReadonlyArray<Scenario> => [
     title: "conversation start, sequential",
     unit: "request",
     count: quick ? 200 : 2_000,
-    warmup: quick ? 50 : 300,
+    warmup: quick ? 50 : 1_000,
     concurrency: 1
   },
   {
@@ -32,7 +32,7 @@ export const scenarios = (quick: boolean): ReadonlyArray<Scenario> => [
     title: "conversation start, concurrency 64",
     unit: "request",
     count: quick ? 1_000 : 10_000,
-    warmup: quick ? 200 : 2_000,
+    warmup: quick ? 200 : 5_000,
     concurrency: 64
   },
   {
@@ -40,7 +40,8 @@ export const scenarios = (quick: boolean): ReadonlyArray<Scenario> => [
     title: "conversation stream, message.output.delta events",
     unit: "event",
     count: quick ? 2_000 : 20_000,
-    warmup: 1,
+    // a backend client runs warm: three whole streams let every client's JIT settle before measuring
+    warmup: quick ? 1 : 3,
     concurrency: 1
   },
   {
@@ -48,7 +49,8 @@ export const scenarios = (quick: boolean): ReadonlyArray<Scenario> => [
     title: "chat completion stream, chunks",
     unit: "event",
     count: quick ? 2_000 : 20_000,
-    warmup: 1,
+    // a backend client runs warm: three whole streams let every client's JIT settle before measuring
+    warmup: quick ? 1 : 3,
     concurrency: 1
   }
 ]
