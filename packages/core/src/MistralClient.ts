@@ -23,6 +23,7 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as HttpDeadline from "./HttpDeadline.js"
 import * as Errors from "./internal/errors.js"
 import * as Runtime from "./internal/runtime.js"
 import { decodeEvents } from "./internal/sse.js"
@@ -197,6 +198,8 @@ interface RawInput {
 interface Prepared {
   readonly request: HttpClientRequest.HttpClientRequest
   readonly context: MistralError.RequestContext
+  /** The request timeout in force, for a transport-enforced deadline to report. */
+  readonly timeout: Duration.Duration
 }
 
 const appendFormValue = (form: FormData, key: string, value: unknown): void => {
@@ -356,7 +359,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         }
       }
     }
-    return succeed({ request, context })
+    return succeed({ request, context, timeout: settings.requestTimeout ?? config.requestTimeout })
   }
 
   const withRequestId = (
@@ -367,11 +370,21 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
     return requestId === undefined ? context : { ...context, requestId }
   }
 
-  const transportError = (context: MistralError.RequestContext, error: HttpClientError.HttpClientError) =>
-    new MistralError.TransportError({ ...context, detail: scrub(describeHttpClientError(error)) })
+  const deadlineSupported = HttpDeadline.isSupported(httpClient)
+
+  const transportError = (
+    context: MistralError.RequestContext,
+    error: HttpClientError.HttpClientError,
+    timeout: Duration.Duration
+  ): MistralError.MistralError =>
+    "cause" in error && HttpDeadline.isDeadlineExceeded(error.cause)
+      ? new MistralError.RequestTimeout({ ...context, timeout })
+      : new MistralError.TransportError({ ...context, detail: scrub(describeHttpClientError(error)) })
 
   const send = (prepared: Prepared) =>
-    Effect.mapError(httpClient.execute(prepared.request), (error) => transportError(prepared.context, error))
+    Effect.mapError(httpClient.execute(prepared.request), (error) =>
+      transportError(prepared.context, error, prepared.timeout)
+    )
 
   const failStatus = (context: MistralError.RequestContext, response: HttpClientResponse.HttpClientResponse) =>
     response.text.pipe(
@@ -388,11 +401,12 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
   const readBody = (
     operation: Operation.Operation,
     context: MistralError.RequestContext,
-    response: HttpClientResponse.HttpClientResponse
+    response: HttpClientResponse.HttpClientResponse,
+    timeout: Duration.Duration
   ): Effect.Effect<unknown, MistralError.MistralError> => {
     const status = response.status
     if (status < 200 || status >= 300) return failStatus(context, response)
-    const bodyError = (error: HttpClientError.HttpClientError) => transportError(context, error)
+    const bodyError = (error: HttpClientError.HttpClientError) => transportError(context, error, timeout)
     switch (operation.response) {
       case "empty":
         return Effect.asVoid(Effect.mapError(response.text, bodyError))
@@ -446,11 +460,11 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       )
       if (prepared._tag === "Left") return Effect.fail(prepared.left)
       const timeout = settings.requestTimeout ?? config.requestTimeout
-      const attempt = Runtime.timeoutFail(
+      // the timeout covers the head and the body of a plain call; a transport that keeps deadlines saves a fiber
+      const attempt = (deadlineSupported ? Runtime.withDeadline : Runtime.timeoutFail)(
         Effect.flatMap(send(prepared.right), (response) =>
-          readBody(operation, withRequestId(prepared.right.context, response), response)
+          readBody(operation, withRequestId(prepared.right.context, response), response, timeout)
         ),
-        // the timeout covers the head and the body of a plain call
         timeout,
         () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
       )

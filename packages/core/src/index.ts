@@ -56,6 +56,11 @@ export * as Libraries from "./Libraries.js"
 /**
  * @since 0.1.0
  */
+export * as HttpDeadline from "./HttpDeadline.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MistralClient from "./MistralClient.js"
 
 /**

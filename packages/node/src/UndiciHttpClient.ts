@@ -23,6 +23,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as HttpDeadline from "@effect-mistral/core/HttpDeadline"
 import * as Undici from "undici"
 
 /**
@@ -69,6 +70,26 @@ export const dispatcherLayer = (options: AgentOptions = {}): Layer.Layer<Dispatc
   )
 
 const noop = () => {}
+
+/** A timer for a deadline (epoch ms), or none when there is no finite deadline. */
+const startDeadline = (
+  deadline: number | undefined,
+  onExpiry: () => void
+): ReturnType<typeof setTimeout> | undefined =>
+  deadline === undefined || !Number.isFinite(deadline)
+    ? undefined
+    : setTimeout(onExpiry, Math.max(0, deadline - Date.now()))
+
+/** Settles `promise`, or destroys `body` with `DeadlineExceeded` when the deadline passes first. */
+const beforeDeadline = <A>(
+  deadline: number | undefined,
+  body: { destroy: (error?: Error) => unknown },
+  promise: () => Promise<A>
+): Promise<A> => {
+  const timer = startDeadline(deadline, () => body.destroy(new HttpDeadline.DeadlineExceeded()))
+  if (timer === undefined) return promise()
+  return promise().finally(() => clearTimeout(timer))
+}
 
 /**
  * The smallest abort signal undici accepts (an emitter of one `abort` event). `Effect.async` with a signal parameter
@@ -157,7 +178,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    data: Undici.Dispatcher.ResponseData
+    data: Undici.Dispatcher.ResponseData,
+    /** The request's deadline (epoch ms), which bounds reading the whole body too. */
+    private readonly deadline?: number | undefined
   ) {
     super()
     this.status = data.statusCode
@@ -190,7 +213,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     return Effect.tryPromise({
       try: () => {
-        this.cachedText ??= this.body.text()
+        this.cachedText ??= beforeDeadline(this.deadline, this.body, () => this.body.text())
         return this.cachedText
       },
       catch: (cause) => this.decodeError(cause)
@@ -205,7 +228,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     return Effect.tryPromise({
-      try: () => this.body.arrayBuffer(),
+      try: () => beforeDeadline(this.deadline, this.body, () => this.body.arrayBuffer()),
       catch: (cause) => this.decodeError(cause)
     }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
   }
@@ -243,36 +266,68 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
  * @since 0.1.0
  * @category constructors
  */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     (requestEffect) =>
       Effect.flatMap(requestEffect, (request) => {
         const { origin, path } = splitUrl(request.url)
         const headers: Record<string, string> = { ...request.headers }
         return Effect.flatMap(bodyOf(request, headers), (body) =>
-          Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-            const signal = new AbortHandle()
-            dispatcher
-              .request({
-                origin,
-                path: withQuery(path, request.urlParams),
-                method: request.method as Undici.Dispatcher.HttpMethod,
-                headers,
-                body,
-                signal
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            const deadline = fiber.getFiberRef(HttpDeadline.currentDeadline)
+            return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+              const signal = new AbortHandle()
+              let settled = false
+              const timer = startDeadline(deadline, () => {
+                settled = true
+                signal.abort()
+                resume(
+                  Effect.fail(
+                    new HttpClientError.RequestError({
+                      request,
+                      reason: "Transport",
+                      cause: new HttpDeadline.DeadlineExceeded()
+                    })
+                  )
+                )
               })
-              .then(
-                (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
-                (cause: unknown) =>
-                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-              )
-            // interrupted before the head: abort the request (and its connection)
-            return Effect.sync(() => signal.abort())
+              dispatcher
+                .request({
+                  origin,
+                  path: withQuery(path, request.urlParams),
+                  method: request.method as Undici.Dispatcher.HttpMethod,
+                  headers,
+                  body,
+                  signal
+                })
+                .then(
+                  (data) => {
+                    if (settled) return void data.body.destroy()
+                    settled = true
+                    resume(Effect.succeed(new UndiciResponse(request, data, deadline)))
+                  },
+                  (cause: unknown) => {
+                    if (settled) return
+                    settled = true
+                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                  }
+                )
+                .finally(() => clearTimeout(timer))
+              // interrupted before the head: abort the request (and its connection)
+              return Effect.sync(() => {
+                settled = true
+                clearTimeout(timer)
+                signal.abort()
+              })
+            })
           })
         )
       }),
     Effect.succeed
   )
+  // this client enforces `HttpDeadline.currentDeadline` itself (see `HttpDeadline`)
+  return Object.assign(client, { [HttpDeadline.Supported]: true })
+}
 
 /**
  * The client over the `Dispatcher` in context.

@@ -1,6 +1,8 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as HttpDeadline from "@effect-mistral/core/HttpDeadline"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Operation from "@effect-mistral/core/Operation"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Deferred, Effect, Either, Fiber, Layer, Redacted, Schema, Stream } from "effect"
@@ -211,6 +213,40 @@ describe("SSE over loopback", () => {
         const error = yield* Effect.flip(client.call(plainOperation))
         expect(error._tag).toBe("RequestTimeout")
         yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      })
+    )
+  )
+
+  it.live("a body that stops arriving is bounded by the same request timeout", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+          response.write('{"ok":')
+          // the rest never comes
+        })
+        const client = yield* clientFor(server.url, { requestTimeout: "200 millis", retryPolicy: false })
+        const started = Date.now()
+        const error = yield* Effect.flip(client.call(plainOperation))
+        expect(error._tag).toBe("RequestTimeout")
+        expect(Date.now() - started).toBeLessThan(2000)
+        yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      })
+    )
+  )
+
+  it.live("the transport enforces the deadline itself: no timeout fiber per call", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "application/json" })
+          response.end('{"ok":true}')
+        })
+        const client = yield* clientFor(server.url)
+        expect(
+          HttpDeadline.isSupported(yield* Effect.provide(HttpClient.HttpClient, MistralNode.httpClientLayer))
+        ).toBe(true)
+        expect(yield* client.call(plainOperation)).toEqual({ ok: true })
       })
     )
   )

@@ -11,6 +11,7 @@ import * as FiberId from "effect/FiberId"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
+import * as HttpDeadline from "../HttpDeadline.js"
 
 // The services of a default runtime: a test clock or an installed tracer are other instances.
 const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
@@ -55,6 +56,27 @@ export const timeoutFail = <A, E, R, E2>(
       )
     )
   })
+
+/**
+ * Bounds `self` (a request through a transport that enforces `HttpDeadline`) by a deadline the transport keeps:
+ * no fiber, no race. Under another clock (`TestClock`) it is `Effect.timeoutFail`.
+ */
+export const withDeadline = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  duration: Duration.Duration,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> =>
+  Effect.clockWith((clock) =>
+    clock !== liveClock
+      ? Effect.timeoutFail(self, { duration, onTimeout })
+      : Effect.suspend(() =>
+          Effect.locally(
+            self,
+            HttpDeadline.currentDeadline,
+            clock.unsafeCurrentTimeMillis() + Duration.toMillis(duration)
+          )
+        )
+  )
 
 /**
  * Retries `self` by `schedule`, whose first input is the first failure; the schedule is only started on a failure
