@@ -217,12 +217,17 @@ const printDescriptor = (op: OperationModel): string => {
   if (op.successMediaType !== undefined) fields.push(`successMediaType: ${JSON.stringify(op.successMediaType)}`)
   if (op.success !== undefined) fields.push(`success: ${op.success}`)
   if (op.event !== undefined) fields.push(`event: ${op.event}`)
+  // completion streams (chat, FIM, agents) end with `data: [DONE]`: a fact of the protocol the document leaves out
+  if (op.event !== undefined && completionChunkEvents.has(op.event)) fields.push(`streamTerminator: "[DONE]"`)
   fields.push(`errors: { ${op.errors.map((e) => `${e.status}: ${e.schema}`).join(", ")} }`)
   const comment = op.deprecated
     ? `/**\n * ${op.operationId} — ${op.method} ${op.rawPath}\n *\n * @deprecated\n */`
     : `/** ${op.operationId} — ${op.method} ${op.rawPath} */`
   return `${comment}\nexport const ${op.operationId} = Operation.make({ ${fields.join(", ")} })\n`
 }
+
+/** The event schemas of the streams that end with `data: [DONE]`. */
+const completionChunkEvents: ReadonlySet<string> = new Set(["CompletionChunk"])
 
 const operationRefs = (op: OperationModel): Array<string> =>
   [

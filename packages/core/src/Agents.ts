@@ -86,7 +86,8 @@ export type StreamRequest = Omit<CompletionRequest, "stream">
 export const completionStreamOperation = Operation.make({
   ...Completion.agents_completion_v1_agents_completions_post,
   response: "json-or-sse",
-  event: Components.CompletionChunk
+  event: Components.CompletionChunk,
+  streamTerminator: "[DONE]"
 })
 
 /**

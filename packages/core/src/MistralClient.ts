@@ -574,7 +574,17 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
           )
         }
         return Effect.succeed(
-          decodeEvents(bytes, decode, { ...context, maxEventSize: config.maxEventSize, scrub }, state)
+          decodeEvents(
+            bytes,
+            decode,
+            {
+              ...context,
+              maxEventSize: config.maxEventSize,
+              scrub,
+              endsWithDone: operation.streamTerminator === "[DONE]"
+            },
+            state
+          )
         )
       }
     )

@@ -80,6 +80,8 @@ export interface Operation {
   readonly success?: AnySchema | undefined
   /** The schema of one server-sent event's `data`. */
   readonly event?: AnySchema | undefined
+  /** The `data` that ends the stream (`[DONE]` for completions); a stream that ends before it broke off. */
+  readonly streamTerminator?: string | undefined
   /** Error bodies by HTTP status, as documented. */
   readonly errors: { readonly [status: number]: AnySchema }
 }

@@ -470,3 +470,31 @@ class NativeSpanLike implements Tracer.Span {
   event() {}
   addLinks() {}
 }
+
+describe("completion streams", () => {
+  const chatLike = { ...createItem, streamTerminator: "[DONE]" } as const
+
+  it.effect("a completion stream that ends before [DONE] broke off", () =>
+    Effect.gen(function* () {
+      const { client } = clientOf([
+        { headers: { "content-type": "text/event-stream" }, body: sse([{ data: { type: "a" } }]) }
+      ])
+      const results = Chunk.toArray(
+        yield* Stream.runCollect(Stream.either(client.stream(chatLike, { body: { name: "n" } })))
+      )
+      expect(results[0]).toEqual(Either.right({ type: "a" }))
+      const last = results[1]
+      expect(Either.isLeft(last) && last.left._tag).toBe("StreamBroken")
+    })
+  )
+
+  it.effect("and one that reaches [DONE] completes", () =>
+    Effect.gen(function* () {
+      const { client } = clientOf([
+        { headers: { "content-type": "text/event-stream" }, body: sse([{ data: { type: "a" } }], true) }
+      ])
+      const events = yield* Stream.runCollect(client.stream(chatLike, { body: { name: "n" } }))
+      expect(Chunk.toArray(events)).toEqual([{ type: "a" }])
+    })
+  )
+})

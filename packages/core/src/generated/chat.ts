@@ -142,5 +142,6 @@ export const chat_completion_v1_chat_completions_post = Operation.make({
   successMediaType: "application/json",
   success: ChatCompletionResponse,
   event: CompletionChunk,
+  streamTerminator: "[DONE]",
   errors: { 422: HTTPValidationError }
 })

@@ -70,5 +70,6 @@ export const fim_completion_v1_fim_completions_post = Operation.make({
   successMediaType: "application/json",
   success: FIMCompletionResponse,
   event: CompletionChunk,
+  streamTerminator: "[DONE]",
   errors: { 422: HTTPValidationError }
 })

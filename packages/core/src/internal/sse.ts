@@ -19,6 +19,8 @@ export interface SseContext extends MistralError.RequestContext {
   readonly status: number
   readonly maxEventSize: number
   readonly scrub: (text: string) => string
+  /** The protocol ends with `data: [DONE]` (chat and FIM completions): a body that ends before it broke off. */
+  readonly endsWithDone: boolean
 }
 
 export interface SseState {
@@ -183,6 +185,13 @@ export const decodeEvents = <A>(
         feed(decoder.decode())
         ending = true
         feed("\n\n")
+        if (context.endsWithDone && !done && failure === undefined) {
+          failure = new MistralError.StreamBroken({
+            ...base,
+            detail: "the stream ended before [DONE]",
+            eventsReceived: state.received + pending.length
+          })
+        }
         return emit(Channel.void)
       }
     })
