@@ -64,6 +64,8 @@ export interface Options {
   readonly retryPolicy?: RetryPolicy.RetryPolicy | false | undefined
   /** Called before each retry, after the debug log line (e.g. to show retries to a person). */
   readonly onRetry?: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  /** The longest `Retry-After` the client waits for; a server asking for more gets no retry. Default 1 minute. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The largest server-sent event accepted, in characters. Default 8 MiB. */
@@ -149,6 +151,7 @@ interface Resolved {
   readonly streamIdleTimeout: Duration.Duration
   readonly retryPolicy: RetryPolicy.RetryPolicy
   readonly onRetry: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  readonly maxRetryAfter: Duration.DurationInput | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly maxEventSize: number
 }
@@ -160,6 +163,7 @@ const resolve = (options: Options): Resolved => ({
   streamIdleTimeout: Duration.decode(options.streamIdleTimeout ?? "60 seconds"),
   retryPolicy: options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
   onRetry: options.onRetry,
+  maxRetryAfter: options.maxRetryAfter,
   headers: options.headers ?? {},
   maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024
 })
@@ -444,7 +448,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
   }
 
   const retrySchedule = (operationId: string, policy: RetryPolicy.RetryPolicy) =>
-    RetryPolicy.toSchedule(policy, operationId, MistralError.isRetryable, config.onRetry)
+    RetryPolicy.toSchedule(policy, { operationId, onRetry: config.onRetry, maxRetryAfter: config.maxRetryAfter })
 
   const call = (
     operation: Operation.Operation,
@@ -534,12 +538,12 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         )
         const policy = settings.retryPolicy ?? config.retryPolicy
         if (policy === RetryPolicy.none) return attempt
-        const schedule = RetryPolicy.toSchedule(
-          policy,
-          operation.operationId,
-          (error) => state.received === 0 && MistralError.isRetryable(error),
-          config.onRetry
-        )
+        const schedule = RetryPolicy.toSchedule(policy, {
+          operationId: operation.operationId,
+          isRetryable: (error) => state.received === 0 && MistralError.isRetryable(error),
+          onRetry: config.onRetry,
+          maxRetryAfter: config.maxRetryAfter
+        })
         return Stream.retry(attempt, schedule)
       })
     ).pipe((self) =>

@@ -82,21 +82,44 @@ export interface RetryAttempt {
 }
 
 /**
- * Turns a policy into the schedule the client runs: only retryable errors, never sooner than `Retry-After`, and a
- * debug log line (plus the optional observer) for every wait.
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleOptions {
+  readonly operationId: string
+  /** Which failures may be retried. Default `MistralError.isRetryable`. */
+  readonly isRetryable?: ((error: MistralError.MistralError) => boolean) | undefined
+  /** Told of every wait, after the debug log line. */
+  readonly onRetry?: ((attempt: RetryAttempt) => Effect.Effect<void>) | undefined
+  /**
+   * The longest `Retry-After` worth waiting for: a server asking for more gets no retry, and the caller the error
+   * (with its `retryAfter`) at once, instead of a job silently asleep for an hour. Default 1 minute.
+   */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+}
+
+/**
+ * Turns a policy into the schedule the client runs: only retryable errors, never sooner than `Retry-After` (and not
+ * at all when it asks for more than `maxRetryAfter`), and a debug log line (plus the optional observer) for every
+ * wait.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const toSchedule = (
   policy: RetryPolicy,
-  operationId: string,
-  isRetryable: (error: MistralError.MistralError) => boolean = MistralError.isRetryable,
-  observer?: ((attempt: RetryAttempt) => Effect.Effect<void>) | undefined
-): Schedule.Schedule<unknown, MistralError.MistralError> =>
-  Schedule.intersect(policy, Schedule.identity<MistralError.MistralError>()).pipe(
+  options: ScheduleOptions
+): Schedule.Schedule<unknown, MistralError.MistralError> => {
+  const { operationId, onRetry: observer } = options
+  const isRetryable = options.isRetryable ?? MistralError.isRetryable
+  const maxRetryAfter = Duration.decode(options.maxRetryAfter ?? "1 minute")
+  const worthWaiting = (error: MistralError.MistralError) => {
+    const asked = MistralError.retryAfter(error)
+    return asked === undefined || Duration.lessThanOrEqualTo(asked, maxRetryAfter)
+  }
+  return Schedule.intersect(policy, Schedule.identity<MistralError.MistralError>()).pipe(
     Schedule.intersect(Schedule.count),
-    Schedule.whileInput(isRetryable),
+    Schedule.whileInput((error: MistralError.MistralError) => isRetryable(error) && worthWaiting(error)),
     Schedule.modifyDelayEffect(([[, error], count], delay) => {
       const floor = MistralError.retryAfter(error)
       // whole milliseconds: jitter makes fractions nobody needs to read
@@ -115,3 +138,4 @@ export const toSchedule = (
       return (observer === undefined ? log : Effect.zipRight(log, observer(attempt))).pipe(Effect.as(wait))
     })
   )
+}

@@ -498,3 +498,32 @@ describe("completion streams", () => {
     })
   )
 })
+
+describe("Retry-After ceiling", () => {
+  it.effect("a Retry-After longer than maxRetryAfter is not waited for: the error comes at once", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([
+        json({ message: "later" }, 429, { "retry-after": "3600" }),
+        json({ id: "ok" })
+      ])
+      const error = yield* Effect.flip(client.call(getItem, { path: { item_id: "x" } }))
+      expect(error._tag).toBe("RateLimited")
+      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter!)).toBe(3600)
+      expect(recorded).toHaveLength(1)
+    })
+  )
+
+  it.effect("the ceiling is an option", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([json({}, 503, { "retry-after": "120" }), json({ id: "ok" })], {
+        maxRetryAfter: "5 minutes"
+      })
+      const fiber = yield* Effect.fork(client.call(getItem, { path: { item_id: "x" } }))
+      yield* TestClock.adjust("119 seconds")
+      expect(recorded).toHaveLength(1)
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toEqual({ id: "ok" })
+      expect(recorded).toHaveLength(2)
+    })
+  )
+})
