@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/conversations.js"
+import { appendContent } from "./internal/content.js"
 import { type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
@@ -212,22 +213,7 @@ interface Accumulator {
   readonly byId: Map<string, number>
 }
 
-const appendContent = (
-  current: string | ReadonlyArray<ContentChunk>,
-  delta: string | ContentChunk
-): string | ReadonlyArray<ContentChunk> => {
-  if (typeof current === "string" && typeof delta === "string") return current + delta
-  const chunks: Array<ContentChunk> =
-    typeof current === "string" ? (current.length === 0 ? [] : [{ type: "text", text: current }]) : [...current]
-  const next: ContentChunk = typeof delta === "string" ? { type: "text", text: delta } : delta
-  const last = chunks[chunks.length - 1]
-  if (last !== undefined && last.type === "text" && next.type === "text" && "text" in last && "text" in next) {
-    chunks[chunks.length - 1] = { ...last, text: last.text + next.text }
-  } else {
-    chunks.push(next)
-  }
-  return chunks
-}
+const textChunk = (text: string): ContentChunk => ({ type: "text", text })
 
 const upsert = <A extends Output>(acc: Accumulator, id: string, create: () => A, update: (current: A) => A) => {
   const index = acc.byId.get(id)
@@ -262,9 +248,9 @@ const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
           ...optional("model", event.model),
           ...optional("agent_id", event.agent_id),
           role: "assistant",
-          content: appendContent("", event.content)
+          content: appendContent("", event.content, textChunk)
         }),
-        (current) => ({ ...current, content: appendContent(current.content, event.content) })
+        (current) => ({ ...current, content: appendContent(current.content, event.content, textChunk) })
       )
       break
     case "function.call.delta":

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Components from "../generated/components.js"
+import { appendContent } from "./content.js"
 
 type ContentChunk = Components.ContentChunk
 type Content = string | ReadonlyArray<ContentChunk>
@@ -32,29 +33,7 @@ export const textDeltas = <E, R>(
     return Option.none()
   })
 
-const appendContent = (current: Content | null | undefined, delta: Content): Content => {
-  if ((current === null || current === undefined || typeof current === "string") && typeof delta === "string") {
-    return (current ?? "") + delta
-  }
-  const chunks: Array<ContentChunk> =
-    current === null || current === undefined
-      ? []
-      : typeof current === "string"
-        ? current.length === 0
-          ? []
-          : [{ type: "text", text: current }]
-        : [...current]
-  const next: ReadonlyArray<ContentChunk> = typeof delta === "string" ? [{ type: "text", text: delta }] : delta
-  for (const item of next) {
-    const last = chunks[chunks.length - 1]
-    if (last !== undefined && last.type === "text" && item.type === "text" && "text" in last && "text" in item) {
-      chunks[chunks.length - 1] = { ...last, text: last.text + item.text }
-    } else {
-      chunks.push(item)
-    }
-  }
-  return chunks
-}
+const textChunk = (text: string): ContentChunk => ({ type: "text", text })
 
 interface ChoiceState {
   content: Content | null
@@ -115,7 +94,8 @@ export const collect = <E, R>(
               choices.set(choice.index, state)
             }
             const content = choice.delta.content
-            if (content !== null && content !== undefined) state.content = appendContent(state.content, content)
+            if (content !== null && content !== undefined)
+              state.content = appendContent(state.content, content, textChunk)
             for (const call of choice.delta.tool_calls ?? []) mergeToolCall(state.toolCalls, call)
             if (choice.finish_reason !== null) state.finishReason = choice.finish_reason
           }
