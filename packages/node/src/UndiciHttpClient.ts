@@ -135,17 +135,16 @@ const withQuery = (path: string, params: UrlParams.UrlParams): string => {
 
 type UndiciBody = string | Uint8Array | Undici.FormData | Readable | null
 
-const bodyOf = (
-  request: HttpClientRequest.HttpClientRequest,
-  headers: Record<string, string>
-): Effect.Effect<UndiciBody> => {
+/**
+ * The body as undici takes it. Its `content-type` and `content-length` headers are already on the request (set with
+ * the body), so the request's headers go to undici as they are.
+ */
+const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<UndiciBody> => {
   const body = request.body
   switch (body._tag) {
     case "Empty":
       return Effect.succeed(null)
     case "Uint8Array":
-      headers["content-type"] ??= body.contentType
-      headers["content-length"] = String(body.body.length)
       return Effect.succeed(body.body)
     case "FormData": {
       // undici.request only recognises its own FormData class; file-backed Blob parts stay lazy
@@ -154,12 +153,8 @@ const bodyOf = (
       return Effect.succeed(form)
     }
     case "Raw":
-      if (body.contentType !== undefined) headers["content-type"] ??= body.contentType
-      if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
       return Effect.succeed(body.body as UndiciBody)
     case "Stream":
-      headers["content-type"] ??= body.contentType
-      if (body.contentLength !== undefined) headers["content-length"] = String(body.contentLength)
       return Effect.map(Effect.runtime<never>(), (runtime) =>
         Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
       )
@@ -271,8 +266,8 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
     (requestEffect) =>
       Effect.flatMap(requestEffect, (request) => {
         const { origin, path } = splitUrl(request.url)
-        const headers: Record<string, string> = { ...request.headers }
-        return Effect.flatMap(bodyOf(request, headers), (body) =>
+        const headers = request.headers
+        return Effect.flatMap(bodyOf(request), (body) =>
           Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
             const deadline = fiber.getFiberRef(HttpDeadline.currentDeadline)
             return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
