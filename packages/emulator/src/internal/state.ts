@@ -1,4 +1,5 @@
 import type * as Fault from "../Fault.js"
+import type { RecordedRequest } from "../MistralEmulator.js"
 import type { IdGenerator } from "./ids.js"
 import { makeIdGenerator } from "./ids.js"
 import { fineTunedModels } from "./models.js"
@@ -102,17 +103,6 @@ export interface InjectedFault {
   readonly match: FaultMatch | undefined
 }
 
-export interface RequestRecord {
-  readonly method: string
-  readonly path: string
-  readonly query: string
-  readonly operation: string | undefined
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-  readonly time: Date
-  readonly fault: Fault.Fault | undefined
-}
-
 export interface State {
   readonly ids: IdGenerator
   readonly apiKey: string | undefined
@@ -123,7 +113,7 @@ export interface State {
   readonly fineTunedModels: Map<string, FineTunedModel>
   faults: Array<InjectedFault>
   readonly headerFaultCounts: Map<string, number>
-  requests: Array<RequestRecord>
+  requests: Array<RecordedRequest>
 }
 
 export const makeState = (options: { readonly apiKey?: string | undefined }): State => ({
