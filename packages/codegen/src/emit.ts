@@ -1,7 +1,7 @@
 /**
  * Prints the model as TypeScript modules: one per API group, `components.ts`, `Operations.ts` and `index.ts`.
  */
-import type { IR } from "./ir.js"
+import { type IR, refsOf } from "./ir.js"
 import type { Model, NamedSchema, OperationModel } from "./model.js"
 import { propertyKey } from "./naming.js"
 
@@ -125,37 +125,6 @@ export const printSchema = (ir: IR, context: SchemaContext): string => {
   }
 }
 
-const refsIn = (ir: IR, into: Set<string>): Set<string> => {
-  switch (ir.kind) {
-    case "ref":
-      into.add(ir.name)
-      break
-    case "array":
-      refsIn(ir.items, into)
-      break
-    case "tuple":
-      for (const e of ir.elements) refsIn(e, into)
-      break
-    case "object":
-      for (const p of ir.properties) refsIn(p.schema, into)
-      if (ir.additional !== undefined) refsIn(ir.additional, into)
-      break
-    case "record":
-      refsIn(ir.value, into)
-      break
-    case "nullable":
-      refsIn(ir.inner, into)
-      break
-    case "union":
-      for (const m of ir.members) refsIn(m, into)
-      break
-    case "tagged":
-      for (const m of ir.members) refsIn(m.member, into)
-      break
-  }
-  return into
-}
-
 /**
  * Orders the schemas of one module so that each comes after the schemas it refers to, where cycles allow it
  * (depth-first, in name order): only references inside a cycle are left pointing forward.
@@ -167,7 +136,7 @@ export const dependencyOrder = (schemas: ReadonlyArray<NamedSchema>): Array<Name
   const visit = (schema: NamedSchema) => {
     if (state.has(schema.name)) return
     state.set(schema.name, "visiting")
-    for (const ref of refsIn(schema.ir, new Set())) {
+    for (const ref of new Set(refsOf(schema.ir))) {
       const target = byName.get(ref)
       if (target !== undefined) visit(target)
     }
@@ -271,7 +240,7 @@ export const emit = (model: Model): Array<GeneratedFile> => {
       emitted.add(schema.name)
       body.push(text)
       if (text.includes("MistralSchema.")) usesMistralSchema = true
-      for (const ref of refsIn(schema.ir, new Set())) if (moduleOf(ref) !== module) imports.add(ref)
+      for (const ref of new Set(refsOf(schema.ir))) if (moduleOf(ref) !== module) imports.add(ref)
     }
     for (const op of operations) {
       body.push(printDescriptor(op))
