@@ -476,7 +476,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       const retried =
         policy === RetryPolicy.none
           ? attempt
-          : Runtime.retry(attempt, retrySchedule(operation.operationId, policy), MistralError.isRetryable)
+          : Runtime.retry(attempt, () => retrySchedule(operation.operationId, policy), MistralError.isRetryable)
       return Runtime.withSpan(retried, `Mistral.${operation.operationId}`, () => ({
         "mistral.operation_id": operation.operationId,
         "http.request.method": operation.method,

@@ -79,16 +79,16 @@ export const withDeadline = <A, E, R, E2>(
   )
 
 /**
- * Retries `self` by `schedule`, whose first input is the first failure; the schedule is only started on a failure
- * that `shouldRetry` accepts.
+ * Retries `self` by `schedule`, whose first input is the first failure; the schedule is only built and started on
+ * a failure that `shouldRetry` accepts.
  */
 export const retry = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  schedule: Schedule.Schedule<unknown, E>,
+  schedule: () => Schedule.Schedule<unknown, E>,
   shouldRetry: (error: E) => boolean
 ): Effect.Effect<A, E, R> =>
   Effect.catchIf(self, shouldRetry, (first) =>
-    Effect.flatMap(Schedule.driver(schedule), (driver) => {
+    Effect.flatMap(Schedule.driver(schedule()), (driver) => {
       const loop = (error: E): Effect.Effect<A, E, R> =>
         Effect.matchEffect(driver.next(error), {
           onFailure: () => Effect.fail(error),
