@@ -11,7 +11,7 @@
  * Timings never fail the run; a client whose answers do not check out does.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -26,6 +26,7 @@ const clients = (env.BENCH_CLIENTS?.split(",") ?? clientNames).filter((name): na
 )
 const wanted = new Set(env.BENCH_SCENARIOS?.split(",") ?? ["S1", "S2", "S3", "S4", "S5"])
 const profileDir = env.BENCH_PROFILE
+if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
 const out = env.BENCH_OUT ?? fileURLToPath(new URL("../results.md", import.meta.url))
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const CHILD_TIMEOUT_MS = 10 * 60_000

@@ -21,10 +21,10 @@ import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as HttpDeadline from "./HttpDeadline.js"
 import * as Errors from "./internal/errors.js"
+import * as FastParse from "./internal/fastParse.js"
 import * as Runtime from "./internal/runtime.js"
 import { decodeEvents } from "./internal/sse.js"
 import { VERSION } from "./internal/version.js"
@@ -177,7 +177,7 @@ const encoders = new WeakMap<Operation.AnySchema, Decoder>()
 const decoderFor = (schema: Operation.AnySchema): Decoder => {
   let decoder = decoders.get(schema)
   if (decoder === undefined) {
-    decoder = Schema.decodeUnknownEither(schema)
+    decoder = FastParse.decodeUnknownEither(schema)
     decoders.set(schema, decoder)
   }
   return decoder
@@ -186,7 +186,7 @@ const decoderFor = (schema: Operation.AnySchema): Decoder => {
 const encoderFor = (schema: Operation.AnySchema): Decoder => {
   let encoder = encoders.get(schema)
   if (encoder === undefined) {
-    encoder = Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
+    encoder = FastParse.encodeUnknownEitherPreserving(schema)
     encoders.set(schema, encoder)
   }
   return encoder

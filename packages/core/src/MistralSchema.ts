@@ -166,6 +166,36 @@ const firstSuccess = (
 }
 
 /**
+ * The annotation under which {@link taggedUnion} keeps its dispatch table: the discriminant, the indices of the
+ * declaration's type parameters listed for each tag, and those tried when the discriminant is absent.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const TaggedUnionAnnotationId: unique symbol = Symbol.for("effect-mistral/MistralSchema/TaggedUnion")
+
+/**
+ * @since 0.1.0
+ * @category annotations
+ */
+export interface TaggedUnionAnnotation {
+  readonly key: string
+  readonly indicesByTag: ReadonlyMap<string, ReadonlyArray<number>>
+  readonly absentIndices: ReadonlyArray<number>
+}
+
+/**
+ * The dispatch table of a {@link taggedUnion} declaration, if `ast` is one.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const getTaggedUnionAnnotation = (ast: AST.AST): TaggedUnionAnnotation | undefined =>
+  ast._tag === "Declaration"
+    ? (ast.annotations[TaggedUnionAnnotationId] as TaggedUnionAnnotation | undefined)
+    : undefined
+
+/**
  * A tolerant discriminated union of object schemas, keyed by the value of the `key` property.
  *
  * Decoding:
@@ -262,13 +292,14 @@ export const taggedUnion = <const K extends string, const M extends TaggedMember
       }
     }
 
+  const annotation: TaggedUnionAnnotation = { key, indicesByTag, absentIndices }
   const schema: Schema.Schema<unknown, unknown> = Schema.declare(
     schemas,
     {
       decode: make((member) => ParseResult.decodeUnknownEither(member), false),
       encode: make((member) => ParseResult.encodeUnknownEither(member), true)
     },
-    { title: `TaggedUnion<${key}>` }
+    { title: `TaggedUnion<${key}>`, [TaggedUnionAnnotationId]: annotation }
   )
   // the declaration is typed by its members: `unknown` above only because the member list is built at run time
   return schema as TaggedUnion<K, M>
