@@ -1,6 +1,7 @@
 /**
  * Files from and to the local disk: an upload request whose file part streams from a path (`fs.openAsBlob`, never
- * read whole into memory), and a download piped to a path.
+ * read whole into memory; `upload` over `UndiciHttpClient` reads it into a few reused buffers), and a download piped
+ * to a path.
  *
  * @since 0.1.0
  */
@@ -12,6 +13,7 @@ import * as Files from "@effect-mistral/core/Files"
 import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import * as Multipart from "./internal/multipart.js"
 
 /**
  * @since 0.1.0
@@ -37,9 +39,41 @@ const systemError = (method: string, pathOrDescriptor: string, cause: unknown) =
   })
 }
 
+const open = (
+  filePath: string,
+  options: UploadOptions
+): Effect.Effect<
+  { readonly request: Files.UploadRequest; readonly source: Multipart.FileSource },
+  PlatformError.SystemError
+> =>
+  Effect.map(
+    Effect.tryPromise({
+      try: async () => {
+        // openAsBlob says only "Unable to open file as blob": stat first for an error that tells why
+        const stat = await fs.promises.stat(filePath)
+        const blob = await fs.openAsBlob(filePath, options.type === undefined ? {} : { type: options.type })
+        return { stat, blob }
+      },
+      catch: (cause) => systemError("openAsBlob", filePath, cause)
+    }),
+    ({ stat, blob }) => {
+      const { fileName, type: _type, ...fields } = options
+      // File over a file-backed Blob keeps it file-backed: nothing is read until the body is sent
+      const file = new File([blob], fileName ?? path.basename(filePath), { type: blob.type })
+      const source: Multipart.FileSource = {
+        path: path.resolve(filePath),
+        name: file.name,
+        type: file.type,
+        size: file.size,
+        mtimeMs: stat.mtimeMs
+      }
+      return { request: { ...fields, file }, source }
+    }
+  )
+
 /**
  * The upload request for a file on disk: its part is a file-backed `Blob`, which the HTTP client streams from disk
- * as it sends.
+ * as it sends. `upload` sends it with less memory over this package's client.
  *
  * @since 0.1.0
  * @category constructors
@@ -48,25 +82,12 @@ export const uploadFromPath = (
   filePath: string,
   options: UploadOptions = {}
 ): Effect.Effect<Files.UploadRequest, PlatformError.SystemError> =>
-  Effect.map(
-    Effect.tryPromise({
-      try: async () => {
-        // openAsBlob says only "Unable to open file as blob": stat first for an error that tells why
-        await fs.promises.stat(filePath)
-        return fs.openAsBlob(filePath, options.type === undefined ? {} : { type: options.type })
-      },
-      catch: (cause) => systemError("openAsBlob", filePath, cause)
-    }),
-    (blob) => {
-      const { fileName, type: _type, ...fields } = options
-      // File over a file-backed Blob keeps it file-backed: nothing is read until the body is sent
-      const file = new File([blob], fileName ?? path.basename(filePath), { type: blob.type })
-      return { ...fields, file }
-    }
-  )
+  Effect.map(open(filePath, options), ({ request }) => request)
 
 /**
- * Uploads a file on disk through the `Files` service in context.
+ * Uploads a file on disk through the `Files` service in context. Over `UndiciHttpClient` (the default of
+ * `MistralNode.layer`) the file is read from disk into a few reused buffers as the body is sent, so the upload's
+ * memory does not grow with the file's size.
  *
  * @since 0.1.0
  * @category uploads
@@ -75,7 +96,9 @@ export const upload = (
   filePath: string,
   options: UploadOptions = {}
 ): Effect.Effect<Files.UploadedFile, MistralError.MistralError | PlatformError.SystemError, Files.Files> =>
-  Effect.flatMap(uploadFromPath(filePath, options), Files.upload)
+  Effect.flatMap(open(filePath, options), ({ request, source }) =>
+    Effect.locallyWith(Files.upload(request), Multipart.currentFileSources, (sources) => [...sources, source])
+  )
 
 /**
  * Pipes a file's download to a path as it arrives (the file is created or truncated). An interrupted or failed

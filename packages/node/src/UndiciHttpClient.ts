@@ -5,6 +5,8 @@
  * with it, but it skips what the stock client pays for on every request and this library does not need: a `URL`
  * object, an `AbortController` registered for finalization, a cached body reader and a span of its own (the Mistral
  * client opens one span per operation). Interrupting a request or its body stream destroys the connection.
+ * `FormData` bodies are encoded here, with a known length; a file that `NodeFiles.upload` sends is read from disk into
+ * a few reused buffers.
  *
  * @since 0.1.0
  */
@@ -19,12 +21,14 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as HttpDeadline from "@effect-mistral/core/HttpDeadline"
 import * as Undici from "undici"
+import * as Multipart from "./internal/multipart.js"
 
 /**
  * The undici dispatcher requests go through.
@@ -133,31 +137,44 @@ const withQuery = (path: string, params: UrlParams.UrlParams): string => {
   return path + (path.includes("?") ? "&" : "?") + query
 }
 
-type UndiciBody = string | Uint8Array | Undici.FormData | Readable | null
+type UndiciBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | null
+
+interface Outgoing {
+  readonly headers: Headers.Headers
+  readonly body: UndiciBody
+  /** Called right before the request is handed to undici; what it returns, once the request settled. */
+  readonly listen?: (() => () => void) | undefined
+}
 
 /**
- * The body as undici takes it. Its `content-type` and `content-length` headers are already on the request (set with
- * the body), so the request's headers go to undici as they are.
+ * The body as undici takes it, with the request's headers. A body's `content-type` and `content-length` headers are
+ * already on the request (set with the body), except for `FormData`, which is encoded here.
  */
-const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<UndiciBody> => {
+const outgoingOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Outgoing> => {
   const body = request.body
+  const headers = request.headers
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(null)
+      return Effect.succeed({ headers, body: null })
     case "Uint8Array":
-      return Effect.succeed(body.body)
-    case "FormData": {
-      // undici.request only recognises its own FormData class; file-backed Blob parts stay lazy
-      const form = new Undici.FormData()
-      for (const [key, value] of body.formData) form.append(key, value as string | Blob)
-      return Effect.succeed(form)
-    }
+      return Effect.succeed({ headers, body: body.body })
+    case "FormData":
+      // encoded here rather than by undici: a file NodeFiles.upload opened is read into reused buffers
+      return Effect.map(FiberRef.get(Multipart.currentFileSources), (sources) => {
+        const form = Multipart.encode(body.formData, sources)
+        return {
+          headers: { ...headers, "content-type": form.contentType, "content-length": String(form.contentLength) },
+          body: form.body,
+          listen: form.listen
+        }
+      })
     case "Raw":
-      return Effect.succeed(body.body as UndiciBody)
+      return Effect.succeed({ headers, body: body.body as UndiciBody })
     case "Stream":
-      return Effect.map(Effect.runtime<never>(), (runtime) =>
-        Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
-      )
+      return Effect.map(Effect.runtime<never>(), (runtime) => ({
+        headers,
+        body: Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
+      }))
   }
 }
 
@@ -266,8 +283,7 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
     (requestEffect) =>
       Effect.flatMap(requestEffect, (request) => {
         const { origin, path } = splitUrl(request.url)
-        const headers = request.headers
-        return Effect.flatMap(bodyOf(request), (body) =>
+        return Effect.flatMap(outgoingOf(request), ({ body, headers, listen }) =>
           Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
             const deadline = fiber.getFiberRef(HttpDeadline.currentDeadline)
             return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
@@ -286,13 +302,15 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
                   )
                 )
               })
+              const stopListening = listen?.()
               dispatcher
                 .request({
                   origin,
                   path: withQuery(path, request.urlParams),
                   method: request.method as Undici.Dispatcher.HttpMethod,
                   headers,
-                  body,
+                  // an AsyncIterable body is supported (and documented) but missing from undici's types
+                  body: body as Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>,
                   signal
                 })
                 .then(
@@ -307,7 +325,10 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
                     resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
                   }
                 )
-                .finally(() => clearTimeout(timer))
+                .finally(() => {
+                  clearTimeout(timer)
+                  stopListening?.()
+                })
               // interrupted before the head: abort the request (and its connection)
               return Effect.sync(() => {
                 settled = true
