@@ -2,13 +2,17 @@
  * A request deadline an `HttpClient` can enforce itself.
  *
  * A timeout around a call costs a forked fiber and a race on every request. A transport that marks itself with
- * `Supported` instead reads `currentDeadline` when it sends a request and when it reads the answer's body, and fails
- * with a `DeadlineExceeded` cause once the deadline passes (aborting the request). `MistralClient` then only sets
- * the deadline, and maps that failure to its `RequestTimeout` error. Any other `HttpClient` gets the plain timeout.
+ * `Supported` instead reads the request's deadline (`get`) when it sends the request and when it reads the answer's
+ * body, and fails with a `DeadlineExceeded` cause once the deadline passes (aborting the request). `MistralClient`
+ * then only sets the deadline on the request it hands to the transport, and maps that failure to its
+ * `RequestTimeout` error. Any other `HttpClient` gets the plain timeout.
+ *
+ * The deadline is kept beside the request object (a `WeakMap`), not in a `FiberRef`: setting a fiber ref for the
+ * length of a call costs a copy of the fiber's refs and about twenty run-loop steps on every request.
  *
  * @since 0.1.0
  */
-import * as FiberRef from "effect/FiberRef"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { globalValue } from "effect/GlobalValue"
 import * as Predicate from "effect/Predicate"
 
@@ -20,16 +24,29 @@ import * as Predicate from "effect/Predicate"
  */
 export const Supported: unique symbol = Symbol.for("@effect-mistral/core/HttpDeadline/Supported")
 
+const deadlines = globalValue(
+  "@effect-mistral/core/HttpDeadline/deadlines",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, number>()
+)
+
 /**
- * The time (epoch milliseconds) by which the request in progress must be answered, head and body.
+ * Sets the time (epoch milliseconds) by which `request` must be answered, head and body. Set it again before each
+ * attempt: a retry sends the same request object.
  *
  * @since 0.1.0
- * @category fiber refs
+ * @category deadlines
  */
-export const currentDeadline: FiberRef.FiberRef<number | undefined> = globalValue(
-  "@effect-mistral/core/HttpDeadline/currentDeadline",
-  () => FiberRef.unsafeMake<number | undefined>(undefined)
-)
+export const set = (request: HttpClientRequest.HttpClientRequest, deadline: number): void => {
+  deadlines.set(request, deadline)
+}
+
+/**
+ * The deadline set for `request`, if any.
+ *
+ * @since 0.1.0
+ * @category deadlines
+ */
+export const get = (request: HttpClientRequest.HttpClientRequest): number | undefined => deadlines.get(request)
 
 /**
  * The cause a transport fails with when the deadline passes.

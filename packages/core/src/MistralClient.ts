@@ -465,13 +465,13 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       if (prepared._tag === "Left") return Effect.fail(prepared.left)
       const timeout = settings.requestTimeout ?? config.requestTimeout
       // the timeout covers the head and the body of a plain call; a transport that keeps deadlines saves a fiber
-      const attempt = (deadlineSupported ? Runtime.withDeadline : Runtime.timeoutFail)(
-        Effect.flatMap(send(prepared.right), (response) =>
-          readBody(operation, withRequestId(prepared.right.context, response), response, timeout)
-        ),
-        timeout,
-        () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+      const exchange = Effect.flatMap(send(prepared.right), (response) =>
+        readBody(operation, withRequestId(prepared.right.context, response), response, timeout)
       )
+      const onTimeout = () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+      const attempt = deadlineSupported
+        ? Runtime.withDeadline(prepared.right.request, exchange, timeout, onTimeout)
+        : Runtime.timeoutFail(exchange, timeout, onTimeout)
       const policy = settings.retryPolicy ?? config.retryPolicy
       const retried =
         policy === RetryPolicy.none

@@ -21,10 +21,12 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
+import type * as Fiber from "effect/Fiber"
+import type * as FiberStatus from "effect/FiberStatus"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
 import * as HttpDeadline from "@effect-mistral/core/HttpDeadline"
 import * as Undici from "undici"
@@ -150,31 +152,40 @@ interface Outgoing {
  * The body as undici takes it, with the request's headers. A body's `content-type` and `content-length` headers are
  * already on the request (set with the body), except for `FormData`, which is encoded here.
  */
-const outgoingOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Outgoing> => {
+const outgoingOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  status: FiberStatus.Running
+): Outgoing => {
   const body = request.body
   const headers = request.headers
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed({ headers, body: null })
+      return { headers, body: null }
     case "Uint8Array":
-      return Effect.succeed({ headers, body: body.body })
-    case "FormData":
+      return { headers, body: body.body }
+    case "FormData": {
       // encoded here rather than by undici: a file NodeFiles.upload opened is read into reused buffers
-      return Effect.map(FiberRef.get(Multipart.currentFileSources), (sources) => {
-        const form = Multipart.encode(body.formData, sources)
-        return {
-          headers: { ...headers, "content-type": form.contentType, "content-length": String(form.contentLength) },
-          body: form.body,
-          listen: form.listen
-        }
-      })
+      const form = Multipart.encode(body.formData, fiber.getFiberRef(Multipart.currentFileSources))
+      return {
+        headers: { ...headers, "content-type": form.contentType, "content-length": String(form.contentLength) },
+        body: form.body,
+        listen: form.listen
+      }
+    }
     case "Raw":
-      return Effect.succeed({ headers, body: body.body as UndiciBody })
-    case "Stream":
-      return Effect.map(Effect.runtime<never>(), (runtime) => ({
+      return { headers, body: body.body as UndiciBody }
+    case "Stream": {
+      const runtime = Runtime.make({
+        context: fiber.currentContext,
+        runtimeFlags: status.runtimeFlags,
+        fiberRefs: fiber.getFiberRefs()
+      })
+      return {
         headers,
         body: Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
-      }))
+      }
+    }
   }
 }
 
@@ -223,13 +234,15 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () => {
-        this.cachedText ??= beforeDeadline(this.deadline, this.body, () => this.body.text())
-        return this.cachedText
-      },
-      catch: (cause) => this.decodeError(cause)
-    }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
+    // one primitive: interruption destroys the body (and its connection)
+    return Effect.async<string, HttpClientError.ResponseError>((resume) => {
+      this.cachedText ??= beforeDeadline(this.deadline, this.body, () => this.body.text())
+      this.cachedText.then(
+        (text) => resume(Effect.succeed(text)),
+        (cause: unknown) => resume(Effect.fail(this.decodeError(cause)))
+      )
+      return Effect.sync(() => this.body.destroy())
+    })
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -283,9 +296,10 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
     (requestEffect) =>
       Effect.flatMap(requestEffect, (request) => {
         const { origin, path } = splitUrl(request.url)
-        return Effect.flatMap(outgoingOf(request), ({ body, headers, listen }) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const deadline = fiber.getFiberRef(HttpDeadline.currentDeadline)
+        return Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>(
+          (fiber, status) => {
+            const { body, headers, listen } = outgoingOf(request, fiber, status)
+            const deadline = HttpDeadline.get(request)
             return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
               const signal = new AbortHandle()
               let settled = false
@@ -336,12 +350,12 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
                 signal.abort()
               })
             })
-          })
+          }
         )
       }),
     Effect.succeed
   )
-  // this client enforces `HttpDeadline.currentDeadline` itself (see `HttpDeadline`)
+  // this client enforces the requests' `HttpDeadline` itself
   return Object.assign(client, { [HttpDeadline.Supported]: true })
 }
 

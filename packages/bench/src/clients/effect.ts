@@ -32,18 +32,30 @@ export const fromLayer = async (layer: Layer.Layer<MistralNode.Services>): Promi
     return isExpectedReply(response.conversation_id, output?.type === "message.output" ? output.content : undefined)
   })
 
+  // the same shape as the other clients' `pool`: `concurrency` workers, each making requests one after another
   const starts = (count: number, concurrency: number) =>
     runtime.runPromise(
       Effect.suspend(() => {
+        let started = 0
         let ok = 0
-        return Effect.forEach(
-          Array.from({ length: count }),
-          () =>
-            Effect.map(startChecked, (expected) => {
-              if (expected) ok++
-            }),
-          { concurrency, discard: true }
-        ).pipe(Effect.map(() => ok))
+        const worker = Effect.whileLoop({
+          while: () => started < count,
+          body: () => {
+            started++
+            return startChecked
+          },
+          step: (expected) => {
+            if (expected) ok++
+          }
+        })
+        const workers = Math.max(1, Math.min(concurrency, count))
+        return Effect.map(
+          Effect.all(
+            Array.from({ length: workers }, () => worker),
+            { concurrency: "unbounded", discard: true }
+          ),
+          () => ok
+        )
       })
     )
 
