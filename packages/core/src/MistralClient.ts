@@ -390,9 +390,19 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       transportError(prepared.context, error, prepared.timeout)
     )
 
-  const failStatus = (context: MistralError.RequestContext, response: HttpClientResponse.HttpClientResponse) =>
+  const failStatus = (
+    context: MistralError.RequestContext,
+    response: HttpClientResponse.HttpClientResponse,
+    timeout: Duration.Duration
+  ) =>
     response.text.pipe(
-      Effect.orElseSucceed(() => ""),
+      // an error body that does not come in time is a timeout (the transport's deadline); any other failure to read
+      // it leaves the status to speak
+      Effect.catchAll((error) =>
+        "cause" in error && HttpDeadline.isDeadlineExceeded(error.cause)
+          ? Effect.fail(new MistralError.RequestTimeout({ ...context, timeout }))
+          : Effect.succeed("")
+      ),
       Effect.flatMap((text) =>
         Effect.clockWith((clock) =>
           Effect.fail(
@@ -409,7 +419,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
     timeout: Duration.Duration
   ): Effect.Effect<unknown, MistralError.MistralError> => {
     const status = response.status
-    if (status < 200 || status >= 300) return failStatus(context, response)
+    if (status < 200 || status >= 300) return failStatus(context, response, timeout)
     const bodyError = (error: HttpClientError.HttpClientError) => transportError(context, error, timeout)
     switch (operation.response) {
       case "empty":
@@ -502,49 +512,67 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
     ) => Effect.Effect<Stream.Stream<A, MistralError.MistralError>, MistralError.MistralError>
   ): Stream.Stream<A, MistralError.MistralError> =>
     Stream.unwrap(
-      Effect.map(CurrentCallSettings, (settings) => {
+      Effect.map(Effect.zip(CurrentCallSettings, Effect.clock), ([settings, clock]) => {
         const prepared = prepare(operation, input ?? {}, settings, accept, stream)
         if (prepared._tag === "Left") return Stream.fail(prepared.left)
         const timeout = settings.requestTimeout ?? config.requestTimeout
         const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
         const state = { received: 0 }
-        const attempt = Stream.unwrapScoped(
-          Runtime.timeoutFail(
-            // until the body begins: the head, and any error or unexpected body read in its place
-            Effect.flatMap(send(prepared.right), (response) => {
-              const status = response.status
-              const context = { ...withRequestId(prepared.right.context, response), status }
-              if (status < 200 || status >= 300) return failStatus(context, response)
-              const bytes = response.stream.pipe(
-                Stream.mapError(
-                  (error): MistralError.MistralError =>
-                    new MistralError.StreamBroken({
+        // a transport that keeps deadlines also times the body's reads: no timeout fiber per read
+        const transportTimed = deadlineSupported && clock === Runtime.liveClock
+        const idleTimeout = (context: MistralError.RequestContext & { readonly status: number }) =>
+          new MistralError.StreamIdleTimeout({ ...context, timeout: idle, eventsReceived: state.received })
+        // until the body begins: the head, and any error or unexpected body read in its place
+        const exchange = Effect.flatMap(send(prepared.right), (response) => {
+          const status = response.status
+          const context = { ...withRequestId(prepared.right.context, response), status }
+          if (status < 200 || status >= 300) return failStatus(context, response, timeout)
+          const body = response.stream.pipe(
+            Stream.mapError(
+              (error): MistralError.MistralError =>
+                transportTimed && "cause" in error && HttpDeadline.isIdleTimeoutExceeded(error.cause)
+                  ? idleTimeout(context)
+                  : new MistralError.StreamBroken({
                       ...context,
                       detail: scrub(describeHttpClientError(error)),
                       eventsReceived: state.received
                     })
-                ),
-                Stream.timeoutFail(
-                  () =>
-                    new MistralError.StreamIdleTimeout({ ...context, timeout: idle, eventsReceived: state.received }),
-                  idle
-                )
-              )
-              return toStream(bytes, context, response, state)
-            }),
-            timeout,
-            () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+            )
           )
+          const bytes = transportTimed ? body : Stream.timeoutFail(body, () => idleTimeout(context), idle)
+          return toStream(bytes, context, response, state)
+        })
+        const attempt = Stream.unwrapScoped(
+          transportTimed
+            ? Effect.suspend(() => {
+                // set at each attempt: a retry sends the same request
+                HttpDeadline.set(prepared.right.request, {
+                  deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
+                  idleTimeout: Duration.toMillis(idle)
+                })
+                return exchange
+              })
+            : Runtime.timeoutFail(
+                exchange,
+                timeout,
+                () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
+              )
         )
         const policy = settings.retryPolicy ?? config.retryPolicy
         if (policy === RetryPolicy.none) return attempt
-        const schedule = RetryPolicy.toSchedule(policy, {
-          operationId: operation.operationId,
-          isRetryable: (error) => state.received === 0 && MistralError.isRetryable(error),
-          onRetry: config.onRetry,
-          maxRetryAfter: config.maxRetryAfter
-        })
-        return Stream.retry(attempt, schedule)
+        const isRetryable = (error: MistralError.MistralError) =>
+          state.received === 0 && MistralError.isRetryable(error)
+        return Runtime.retryStream(
+          attempt,
+          () =>
+            RetryPolicy.toSchedule(policy, {
+              operationId: operation.operationId,
+              isRetryable,
+              onRetry: config.onRetry,
+              maxRetryAfter: config.maxRetryAfter
+            }),
+          isRetryable
+        )
       })
     ).pipe((self) =>
       Runtime.withStreamSpan(self, `Mistral.${operation.operationId}`, () => ({

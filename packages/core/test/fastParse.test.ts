@@ -188,6 +188,21 @@ describe("fastParse", () => {
     expect(fastSuccesses).toBeGreaterThan(compared / 8)
   })
 
+  it("reads a key Object.prototype has only when the input has it", () => {
+    const schema = Schema.Struct({
+      constructor: Schema.optional(Schema.Unknown),
+      toString: Schema.optional(Schema.String),
+      valueOf: Schema.Unknown
+    })
+    for (const input of [{}, { toString: "x" }, { constructor: 1, valueOf: null }, { valueOf: 2 }]) {
+      const fast = FastParse.decodeUnknownEither(schema)(input)
+      const full = Schema.decodeUnknownEither(schema)(input)
+      expect(fast._tag).toBe(full._tag)
+      if (Either.isRight(fast) && Either.isRight(full)) expect(render(fast.right)).toBe(render(full.right))
+    }
+    expect(FastParse.fastDecodeOnly(schema)({ valueOf: 2 })).toEqual({ value: { valueOf: 2 } })
+  })
+
   it("answers the hot schemas without ParseResult", () => {
     const event = {
       type: "message.output.delta",

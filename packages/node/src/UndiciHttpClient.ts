@@ -19,6 +19,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -202,8 +203,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     data: Undici.Dispatcher.ResponseData,
-    /** The request's deadline (epoch ms), which bounds reading the whole body too. */
-    private readonly deadline?: number | undefined
+    /** The request's limits: the deadline bounds reading the whole body too, the idle timeout a streamed body. */
+    private readonly limits?: HttpDeadline.Limits | undefined
   ) {
     super()
     this.status = data.statusCode
@@ -236,7 +237,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     // one primitive: interruption destroys the body (and its connection)
     return Effect.async<string, HttpClientError.ResponseError>((resume) => {
-      this.cachedText ??= beforeDeadline(this.deadline, this.body, () => this.body.text())
+      this.cachedText ??= beforeDeadline(this.limits?.deadline, this.body, () => this.body.text())
       this.cachedText.then(
         (text) => resume(Effect.succeed(text)),
         (cause: unknown) => resume(Effect.fail(this.decodeError(cause)))
@@ -253,7 +254,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     return Effect.tryPromise({
-      try: () => beforeDeadline(this.deadline, this.body, () => this.body.arrayBuffer()),
+      try: () => beforeDeadline(this.limits?.deadline, this.body, () => this.body.arrayBuffer()),
       catch: (cause) => this.decodeError(cause)
     }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
   }
@@ -270,18 +271,62 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    const body = this.body
-    // whole socket chunks as they arrive; the body pauses while the buffer of 16 chunks is full
-    return Stream.async<Uint8Array, HttpClientError.ResponseError>((emit) => {
-      body.on("data", (chunk: Uint8Array) => {
-        body.pause()
-        void emit.single(chunk).then(() => body.resume())
+    return Stream.suspend(() => {
+      const body = this.body
+      const idleTimeout = this.limits?.idleTimeout
+      let ended = false
+      let failure: unknown
+      let waiting: (() => void) | undefined
+      let idleTimer: ReturnType<typeof setTimeout> | undefined
+      const wake = () => {
+        const resume = waiting
+        waiting = undefined
+        resume?.()
+      }
+      body.on("readable", wake)
+      body.once("end", () => {
+        ended = true
+        wake()
       })
-      body.once("end", () => void emit.end())
-      body.once("error", (cause) => void emit.fail(this.decodeError(cause)))
+      body.once("error", (cause) => {
+        failure ??= cause
+        wake()
+      })
+      // Whatever the socket delivered since the last read, as one chunk; the body stops reading the socket while
+      // nobody reads it (backpressure). The idle timer runs only while a read waits for bytes.
+      const read = Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>((resume) => {
+        const attempt = (): void => {
+          if (failure !== undefined) {
+            resume(Effect.fail(Option.some(this.decodeError(failure))))
+            return
+          }
+          const chunk: Uint8Array | null = body.read()
+          if (chunk !== null) {
+            if (idleTimer !== undefined) {
+              clearTimeout(idleTimer)
+              idleTimer = undefined
+            }
+            resume(Effect.succeed(Chunk.of(chunk)))
+          } else if (ended) {
+            resume(Effect.fail(Option.none()))
+          } else {
+            waiting = attempt
+            if (idleTimeout !== undefined && Number.isFinite(idleTimeout) && idleTimer === undefined) {
+              idleTimer = setTimeout(() => body.destroy(new HttpDeadline.IdleTimeoutExceeded()), idleTimeout)
+            }
+          }
+        }
+        attempt()
+      })
       // ending early (interruption, [DONE]) must close the connection, not leave it half-read
-      return Effect.sync(() => body.destroy())
-    }, 16)
+      return Stream.ensuring(
+        Stream.repeatEffectChunkOption(read),
+        Effect.sync(() => {
+          if (idleTimer !== undefined) clearTimeout(idleTimer)
+          body.destroy()
+        })
+      )
+    })
   }
 }
 
@@ -299,11 +344,11 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
         return Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>(
           (fiber, status) => {
             const { body, headers, listen } = outgoingOf(request, fiber, status)
-            const deadline = HttpDeadline.get(request)
+            const limits = HttpDeadline.get(request)
             return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
               const signal = new AbortHandle()
               let settled = false
-              const timer = startDeadline(deadline, () => {
+              const timer = startDeadline(limits?.deadline, () => {
                 settled = true
                 signal.abort()
                 resume(
@@ -331,7 +376,7 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
                   (data) => {
                     if (settled) return void data.body.destroy()
                     settled = true
-                    resume(Effect.succeed(new UndiciResponse(request, data, deadline)))
+                    resume(Effect.succeed(new UndiciResponse(request, data, limits)))
                   },
                   (cause: unknown) => {
                     if (settled) return

@@ -235,6 +235,53 @@ describe("SSE over loopback", () => {
     )
   )
 
+  it.live("a stream whose next bytes are late fails with StreamIdleTimeout and closes the connection", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "text/event-stream" })
+          response.write(frames[1])
+          // then nothing
+        })
+        const client = yield* clientFor(server.url, { streamIdleTimeout: "150 millis", retryPolicy: false })
+        const started = Date.now()
+        const results = Chunk.toArray(
+          yield* Stream.runCollect(Stream.either(client.stream(streamOperation, { body: { stream: true } })))
+        )
+        expect(results[0]).toEqual(Either.right({ type: "message.output.delta", content: "héllo 🌍" }))
+        const last = results[1]
+        expect(Either.isLeft(last) && last.left._tag).toBe("StreamIdleTimeout")
+        expect(Either.isLeft(last) && last.left._tag === "StreamIdleTimeout" && last.left.eventsReceived).toBe(1)
+        expect(Date.now() - started).toBeLessThan(2000)
+        yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      })
+    )
+  )
+
+  it.live("a reader slower than the idle timeout is not timed out while bytes are waiting for it", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "text/event-stream" })
+          // one frame every 10 ms: the reader, sleeping 120 ms per event, always finds bytes waiting
+          let index = 0
+          const next = () => {
+            if (index === frames.length) return response.end()
+            response.write(frames[index++])
+            setTimeout(next, 10)
+          }
+          next()
+        })
+        const client = yield* clientFor(server.url, { streamIdleTimeout: "50 millis", retryPolicy: false })
+        const events = yield* client.stream(streamOperation, { body: { stream: true } }).pipe(
+          Stream.tap(() => Effect.sleep("120 millis")),
+          Stream.runCollect
+        )
+        expect(Chunk.size(events)).toBe(4)
+      })
+    )
+  )
+
   it.live("the transport enforces the deadline itself: no timeout fiber per call", () =>
     Effect.scoped(
       Effect.gen(function* () {

@@ -111,6 +111,54 @@ const isRecord = (input: unknown): input is Record<PropertyKey, unknown> =>
 
 const hasOwn = (input: object, key: PropertyKey): boolean => Object.hasOwn(input, key)
 
+/** A node that takes only primitives (or anything, for `unknown`) and gives them back unchanged. */
+interface Primitive {
+  /** The kinds it takes whatever the value. */
+  readonly kinds: number
+  /** The values it takes besides. */
+  readonly literals: ReadonlyArray<AST.LiteralValue>
+}
+
+const hasParseAnnotations = (ast: AST.AST): boolean =>
+  ast.annotations[AST.ParseOptionsAnnotationId] !== undefined ||
+  ast.annotations[AST.DecodingFallbackAnnotationId] !== undefined
+
+const primitiveOf = (ast: AST.AST): Primitive | undefined => {
+  if (hasParseAnnotations(ast)) return undefined
+  switch (ast._tag) {
+    case "StringKeyword":
+      return { kinds: STRING, literals: [] }
+    case "NumberKeyword":
+      return { kinds: NUMBER, literals: [] }
+    case "BooleanKeyword":
+      return { kinds: BOOLEAN, literals: [] }
+    case "UndefinedKeyword":
+      return { kinds: UNDEFINED, literals: [] }
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return { kinds: ANY, literals: [] }
+    case "Literal":
+      return { kinds: 0, literals: [ast.literal] }
+    case "Union": {
+      let kinds = 0
+      const literals: Array<AST.LiteralValue> = []
+      for (const member of ast.types) {
+        const primitive = primitiveOf(member)
+        if (primitive === undefined) return undefined
+        kinds |= primitive.kinds
+        literals.push(...primitive.literals)
+      }
+      return { kinds, literals }
+    }
+    default:
+      return undefined
+  }
+}
+
+const accepts = (primitive: Primitive, input: unknown): boolean =>
+  (primitive.kinds & (1 << kindIndex(input))) !== 0 ||
+  (primitive.literals.length > 0 && primitive.literals.includes(input as AST.LiteralValue))
+
 interface Compiler {
   readonly compile: (ast: AST.AST) => Fast
 }
@@ -152,6 +200,9 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
   }
 
   const build = (ast: AST.AST): Fast => {
+    // a primitive (or a union of primitives and literals) is checked in place, whatever ParseResult's member order
+    const primitive = primitiveOf(ast)
+    if (primitive !== undefined) return (input) => (accepts(primitive, input) ? input : Fail)
     switch (ast._tag) {
       case "StringKeyword":
         return (input) => (typeof input === "string" ? input : Fail)
@@ -209,7 +260,11 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
     if (indexSignatures.some((signature) => signature.parameter._tag !== "StringKeyword")) return delegate(ast)
     const names = signatures.map((signature) => signature.name)
     const optional = signatures.map((signature) => signature.isOptional)
+    // an absent key reads as undefined unless Object.prototype has it: only then is `hasOwn` asked first
+    const inherited = names.map((name) => name in Object.prototype)
     const values = signatures.map((signature) => compile(signature.type))
+    // primitive properties are checked in place, without a call
+    const primitives = signatures.map((signature) => primitiveOf(signature.type))
     const indexValues = indexSignatures.map((signature) => compile(signature.type))
     const expected = new Set<PropertyKey>(names)
     const count = names.length
@@ -224,10 +279,17 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
       }
       for (let i = 0; i < count; i++) {
         const name = names[i]
-        if (optional[i] && !hasOwn(input, name)) continue
-        const value = values[i](input[name])
-        if (value === Fail) return Fail
-        output[name] = value
+        const value = input[name]
+        if (optional[i] && (value === undefined || inherited[i]) && !hasOwn(input, name)) continue
+        const primitive = primitives[i]
+        if (primitive !== undefined) {
+          if (!accepts(primitive, value)) return Fail
+          output[name] = value
+        } else {
+          const parsed = values[i](value)
+          if (parsed === Fail) return Fail
+          output[name] = parsed
+        }
       }
       for (let i = 0; i < indexValues.length; i++) {
         const parse = indexValues[i]
