@@ -204,21 +204,6 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
     const primitive = primitiveOf(ast)
     if (primitive !== undefined) return (input) => (accepts(primitive, input) ? input : Fail)
     switch (ast._tag) {
-      case "StringKeyword":
-        return (input) => (typeof input === "string" ? input : Fail)
-      case "NumberKeyword":
-        return (input) => (typeof input === "number" ? input : Fail)
-      case "BooleanKeyword":
-        return (input) => (typeof input === "boolean" ? input : Fail)
-      case "UndefinedKeyword":
-        return (input) => (input === undefined ? input : Fail)
-      case "Literal": {
-        const literal = ast.literal
-        return (input) => (input === literal ? input : Fail)
-      }
-      case "UnknownKeyword":
-      case "AnyKeyword":
-        return (input) => input
       case "TypeLiteral":
         return typeLiteral(ast)
       case "TupleType":
