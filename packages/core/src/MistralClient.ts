@@ -208,9 +208,11 @@ interface Prepared {
 
 const appendFormValue = (form: FormData, key: string, value: unknown): void => {
   if (value === undefined || value === null) return
-  if (typeof Blob !== "undefined" && value instanceof Blob) {
-    const name = "name" in value && typeof value.name === "string" ? value.name : key
-    form.append(key, value, name)
+  if (typeof File !== "undefined" && value instanceof File) {
+    // as it is: a new name would wrap it in another File, and a transport may know this one (NodeFiles)
+    form.append(key, value)
+  } else if (typeof Blob !== "undefined" && value instanceof Blob) {
+    form.append(key, value, key)
   } else if (value instanceof Uint8Array) {
     form.append(key, new Blob([value as Uint8Array<ArrayBuffer>]), key)
   } else if (Array.isArray(value)) {

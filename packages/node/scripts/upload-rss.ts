@@ -1,16 +1,17 @@
 /**
  * Measures how much a 50 MB upload raises the process's peak RSS (issue #5: at most 20 MB).
  *
- *   node --expose-gc <vite-node> scripts/upload-rss.ts [--size-mb 50] [--buffered]
+ *   node --expose-gc <vite-node> scripts/upload-rss.ts [--size-mb 50] [--blob | --buffered]
  *
- * The loopback server runs in a child process so only the client's memory is counted. `--buffered` uploads the same
- * bytes read into a Uint8Array first, for comparison.
+ * The loopback server runs in a child process so only the client's memory is counted. For comparison, `--blob`
+ * uploads the same file as a file-backed `Blob` that `NodeFiles` did not open (streamed through the `Blob` API), and
+ * `--buffered` the file's bytes read into a Uint8Array first.
  *
- * What to expect (Node 20, default flags): `NodeFiles.upload` over `MistralNode.layer` stays within about 1 MB at any
- * size, since the file is read into four reused 128 KiB buffers (src/internal/multipart.ts). Any path that allocates
- * a fresh buffer per chunk (undici encoding the `FormData` itself, or reading any `Blob`'s stream) plateaus at
- * +30-35 MB: garbage that V8 collects only under external-memory pressure. `--buffered` holds the file's bytes
- * several times over (about +150 MB for 50 MB).
+ * What to expect (Node 20, default flags): `NodeFiles.upload` (or `uploadFromPath` then `Files.upload`) over
+ * `MistralNode.layer` stays within about 1 MB at any size, since the file is read into four reused 128 KiB buffers
+ * (src/internal/multipart.ts). Any path that allocates a fresh buffer per chunk (`--blob`: reading any `Blob`'s
+ * stream; or undici encoding the `FormData` itself) plateaus at +30-35 MB: garbage that V8 collects only under
+ * external-memory pressure. `--buffered` holds the file's bytes several times over (about +150 MB for 50 MB).
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -27,6 +28,8 @@ const argument = (name: string) => {
 }
 const sizeMb = Number(argument("--size-mb") ?? "50")
 const buffered = process.argv.includes("--buffered")
+const blob = process.argv.includes("--blob")
+const mode = buffered ? "buffered Uint8Array" : blob ? "a file-backed Blob NodeFiles did not open" : "NodeFiles.upload"
 
 const sink = `
 const http = require("node:http")
@@ -68,7 +71,12 @@ const main = async () => {
           Effect.sync(() => new Uint8Array(fs.readFileSync(file))),
           (bytes) => Files.upload({ file: bytes, purpose: "batch" })
         )
-      : NodeFiles.upload(file, { purpose: "batch" })
+      : blob
+        ? Effect.flatMap(
+            Effect.promise(() => fs.openAsBlob(file)),
+            (opened) => Files.upload({ file: new File([opened], path.basename(file)), purpose: "batch" })
+          )
+        : NodeFiles.upload(file, { purpose: "batch" })
 
   const program = Effect.gen(function* () {
     yield* uploadPath(small) // warm-up: every code path loaded, the keep-alive socket open
@@ -91,7 +99,7 @@ const main = async () => {
     const result = await Effect.runPromise(program.pipe(Effect.provide(layer)))
     console.log(
       JSON.stringify({
-        mode: buffered ? "buffered Uint8Array" : "NodeFiles.upload (file-backed Blob)",
+        mode,
         sizeMb,
         serverReceivedBytes: result.uploaded.bytes,
         ms: result.ms,

@@ -1,7 +1,7 @@
 /**
  * Files from and to the local disk: an upload request whose file part streams from a path (`fs.openAsBlob`, never
- * read whole into memory; `upload` over `UndiciHttpClient` reads it into a few reused buffers), and a download piped
- * to a path.
+ * read whole into memory; over `UndiciHttpClient` it is read into a few reused buffers), and a download piped to a
+ * path.
  *
  * @since 0.1.0
  */
@@ -39,13 +39,19 @@ const systemError = (method: string, pathOrDescriptor: string, cause: unknown) =
   })
 }
 
-const open = (
+/**
+ * The upload request for a file on disk: its part is a file-backed `Blob`, never read whole into memory. Sent through
+ * `UndiciHttpClient` (the default of `MistralNode.layer`), the file is read from disk into a few reused buffers as the
+ * body goes out, so the upload's memory does not grow with the file's size; any other `HttpClient` streams the
+ * `Blob`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const uploadFromPath = (
   filePath: string,
-  options: UploadOptions
-): Effect.Effect<
-  { readonly request: Files.UploadRequest; readonly source: Multipart.FileSource },
-  PlatformError.SystemError
-> =>
+  options: UploadOptions = {}
+): Effect.Effect<Files.UploadRequest, PlatformError.SystemError> =>
   Effect.map(
     Effect.tryPromise({
       try: async () => {
@@ -60,34 +66,13 @@ const open = (
       const { fileName, type: _type, ...fields } = options
       // File over a file-backed Blob keeps it file-backed: nothing is read until the body is sent
       const file = new File([blob], fileName ?? path.basename(filePath), { type: blob.type })
-      const source: Multipart.FileSource = {
-        path: path.resolve(filePath),
-        name: file.name,
-        type: file.type,
-        size: file.size,
-        mtimeMs: stat.mtimeMs
-      }
-      return { request: { ...fields, file }, source }
+      Multipart.registerFileSource(file, { path: path.resolve(filePath), size: file.size, mtimeMs: stat.mtimeMs })
+      return { ...fields, file }
     }
   )
 
 /**
- * The upload request for a file on disk: its part is a file-backed `Blob`, which the HTTP client streams from disk
- * as it sends. `upload` sends it with less memory over this package's client.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const uploadFromPath = (
-  filePath: string,
-  options: UploadOptions = {}
-): Effect.Effect<Files.UploadRequest, PlatformError.SystemError> =>
-  Effect.map(open(filePath, options), ({ request }) => request)
-
-/**
- * Uploads a file on disk through the `Files` service in context. Over `UndiciHttpClient` (the default of
- * `MistralNode.layer`) the file is read from disk into a few reused buffers as the body is sent, so the upload's
- * memory does not grow with the file's size.
+ * Uploads a file on disk through the `Files` service in context (see {@link uploadFromPath} for how it is read).
  *
  * @since 0.1.0
  * @category uploads
@@ -96,9 +81,7 @@ export const upload = (
   filePath: string,
   options: UploadOptions = {}
 ): Effect.Effect<Files.UploadedFile, MistralError.MistralError | PlatformError.SystemError, Files.Files> =>
-  Effect.flatMap(open(filePath, options), ({ request, source }) =>
-    Effect.locallyWith(Files.upload(request), Multipart.currentFileSources, (sources) => [...sources, source])
-  )
+  Effect.flatMap(uploadFromPath(filePath, options), Files.upload)
 
 /**
  * Pipes a file's download to a path as it arrives (the file is created or truncated). An interrupted or failed

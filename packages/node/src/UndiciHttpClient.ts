@@ -5,8 +5,8 @@
  * with it, but it skips what the stock client pays for on every request and this library does not need: a `URL`
  * object, an `AbortController` registered for finalization, a cached body reader and a span of its own (the Mistral
  * client opens one span per operation). Interrupting a request or its body stream destroys the connection.
- * `FormData` bodies are encoded here, with a known length; a file that `NodeFiles.upload` sends is read from disk into
- * a few reused buffers.
+ * `FormData` bodies are encoded here, with a known length; a file from `NodeFiles.uploadFromPath` is read from disk
+ * into a few reused buffers.
  *
  * @since 0.1.0
  */
@@ -166,8 +166,8 @@ const outgoingOf = (
     case "Uint8Array":
       return { headers, body: body.body }
     case "FormData": {
-      // encoded here rather than by undici: a file NodeFiles.upload opened is read into reused buffers
-      const form = Multipart.encode(body.formData, fiber.getFiberRef(Multipart.currentFileSources))
+      // encoded here rather than by undici: a file from NodeFiles.uploadFromPath is read into reused buffers
+      const form = Multipart.encode(body.formData)
       return {
         headers: { ...headers, "content-type": form.contentType, "content-length": String(form.contentLength) },
         body: form.body,

@@ -205,6 +205,34 @@ describe("uploads over MistralNode.layer", () => {
     })
   )
 
+  it.scoped("a request built with uploadFromPath and sent with Files.upload reads the file from disk", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const server = yield* serve({ stallMillis: 0, delayMillis: 0 })
+      const { file, bytes } = writeRandom(dir, "batch.jsonl", 3 * chunk + 7)
+      const opened: Array<string> = []
+      const open = fs.promises.open
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          fs.promises.open = ((...args: Parameters<typeof open>) => {
+            opened.push(String(args[0]))
+            return open(...args)
+          }) as typeof open
+        }),
+        () =>
+          Effect.sync(() => {
+            fs.promises.open = open
+          })
+      )
+      const request = yield* NodeFiles.uploadFromPath(file, { purpose: "batch" })
+      const uploaded = yield* Files.upload(request).pipe(Effect.provide(layerFor(server.url)))
+      const filePart = server.received[server.received.length - 1].parts[1]
+      expect(uploaded.bytes).toBeGreaterThan(bytes.length)
+      expect(sha256(filePart.content)).toBe(sha256(bytes))
+      expect(opened).toEqual([path.resolve(file)])
+    })
+  )
+
   it.scoped("a large upload stays byte-identical while the socket holds unsent data (buffers in flight)", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
@@ -310,9 +338,10 @@ describe("uploads over MistralNode.layer", () => {
       const { file, bytes } = writeRandom(dir, "unbounded.bin", 12 * 1024 * 1024 + 5)
       const stat = fs.statSync(file)
       const form = new FormData()
-      form.append("file", new File([yield* Effect.promise(() => fs.openAsBlob(file))], "unbounded.bin"))
-      const source = { path: file, name: "unbounded.bin", type: "", size: bytes.length, mtimeMs: stat.mtimeMs }
-      const encoded = Multipart.encode(form, [source])
+      const part = new File([yield* Effect.promise(() => fs.openAsBlob(file))], "unbounded.bin")
+      Multipart.registerFileSource(part, { path: file, size: bytes.length, mtimeMs: stat.mtimeMs })
+      form.append("file", part)
+      const encoded = Multipart.encode(form)
       const { mostUnsent } = yield* watchSocketBacklog(
         Effect.promise(async () => {
           const stopListening = encoded.listen()
@@ -369,7 +398,7 @@ describe("multipart encoding", () => {
       form.append("file", new Blob(['{"n":1}\n'.repeat(3)], { type: "application/jsonl" }), 'a"b\r\nc ✓.jsonl')
       form.append("empty", new Blob([]), "empty.bin")
       form.append("untyped", new Blob([Buffer.from("x")]))
-      const encoded = Multipart.encode(form, [])
+      const encoded = Multipart.encode(form)
       const ours = await readAll(encoded.body)
       expect(ours.length).toBe(encoded.contentLength)
       const copy = new Undici.FormData()
@@ -384,7 +413,7 @@ describe("multipart encoding", () => {
     })
   )
 
-  it.effect("reads a matching file source from disk, and a changed one through its Blob", () =>
+  it.effect("reads a registered file from disk, a changed one and an unregistered one through their Blobs", () =>
     Effect.promise(async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mistral-multipart-"))
       try {
@@ -393,16 +422,25 @@ describe("multipart encoding", () => {
         const onDisk = path.join(dir, "disk.bin")
         fs.writeFileSync(onDisk, diskBytes)
         const stat = fs.statSync(onDisk)
-        const form = new FormData()
-        form.append("file", new File([blobBytes], "f.bin"), "f.bin")
-        const source = { path: onDisk, name: "f.bin", type: "", size: 200_000, mtimeMs: stat.mtimeMs }
+        const source = { path: onDisk, size: 200_000, mtimeMs: stat.mtimeMs }
+        const formOf = (file: File) => {
+          const form = new FormData()
+          form.append("file", file)
+          return form
+        }
         // the path is read when its size and modification time still match what was opened
-        const fromDisk = await readAll(Multipart.encode(form, [source]).body)
-        expect(fromDisk.includes(diskBytes)).toBe(true)
-        const changed = await readAll(Multipart.encode(form, [{ ...source, mtimeMs: stat.mtimeMs - 1000 }]).body)
-        expect(changed.includes(blobBytes)).toBe(true)
-        const otherName = await readAll(Multipart.encode(form, [{ ...source, name: "g.bin" }]).body)
-        expect(otherName.includes(blobBytes)).toBe(true)
+        const registered = new File([blobBytes], "f.bin")
+        Multipart.registerFileSource(registered, source)
+        expect((await readAll(Multipart.encode(formOf(registered)).body)).includes(diskBytes)).toBe(true)
+        const changed = new File([blobBytes], "f.bin")
+        Multipart.registerFileSource(changed, { ...source, mtimeMs: stat.mtimeMs - 1000 })
+        expect((await readAll(Multipart.encode(formOf(changed)).body)).includes(blobBytes)).toBe(true)
+        const unregistered = new File([blobBytes], "f.bin")
+        expect((await readAll(Multipart.encode(formOf(unregistered)).body)).includes(blobBytes)).toBe(true)
+        // a File appended under a new name is another File: read through its Blob
+        const renamed = new FormData()
+        renamed.append("file", registered, "g.bin")
+        expect((await readAll(Multipart.encode(renamed).body)).includes(blobBytes)).toBe(true)
       } finally {
         fs.rmSync(dir, { recursive: true })
       }
@@ -416,9 +454,10 @@ describe("multipart encoding", () => {
         const onDisk = path.join(dir, "disk.bin")
         fs.writeFileSync(onDisk, randomBytes(300_000))
         const form = new FormData()
-        form.append("file", new File([new Uint8Array(300_000)], "f.bin"), "f.bin")
-        const source = { path: onDisk, name: "f.bin", type: "", size: 300_000, mtimeMs: fs.statSync(onDisk).mtimeMs }
-        const iterator = Multipart.encode(form, [source]).body[Symbol.asyncIterator]()
+        const part = new File([new Uint8Array(300_000)], "f.bin")
+        Multipart.registerFileSource(part, { path: onDisk, size: 300_000, mtimeMs: fs.statSync(onDisk).mtimeMs })
+        form.append("file", part)
+        const iterator = Multipart.encode(form).body[Symbol.asyncIterator]()
         await iterator.next() // the part header
         await iterator.next() // the first chunk, read from the opened file
         fs.truncateSync(onDisk, 1000)

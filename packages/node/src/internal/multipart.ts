@@ -5,7 +5,7 @@
  * Why: every fresh chunk (undici reading a `Blob`'s stream copies each 64 KiB chunk once more) is external memory
  * that V8 frees only when external-memory pressure triggers a collection, about 30 MB later: a 50 MB upload raised
  * the peak RSS by ~32 MB. Reading through the `Blob` API cannot avoid it (Node allocates a new buffer for every chunk
- * of `stream()`, `arrayBuffer()` and BYOB reads alike), so a file that `NodeFiles.upload` opened is read by path
+ * of `stream()`, `arrayBuffer()` and BYOB reads alike), so a file that `NodeFiles.uploadFromPath` opened is read by path
  * into the buffers of a `ChunkPool`. Everything else (strings, in-memory Blobs, Blobs from elsewhere) is encoded
  * the same way but streamed from the `Blob` as before.
  *
@@ -14,28 +14,30 @@
 import { randomBytes } from "node:crypto"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as fs from "node:fs"
-import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 
-/** A file on disk behind a `File` part, as `NodeFiles.upload` opened it. */
+/** A file on disk behind a `File`, as `NodeFiles.uploadFromPath` opened it. */
 export interface FileSource {
   readonly path: string
-  readonly name: string
-  readonly type: string
   readonly size: number
   /** The modification time when the file was opened as a `Blob`: a changed file is read through its `Blob`. */
   readonly mtimeMs: number
 }
 
 /**
- * The files the current upload sends, set around one `Files.upload` call by `NodeFiles.upload`. The `File` in the
- * request's `FormData` is never the one `NodeFiles` made (`FormData.append` with a file name wraps it in a new
- * `File`), so a part is matched to its source by name, size and type within that one call.
+ * The files on disk behind the `File`s `NodeFiles.uploadFromPath` made. The `File` reaches the `FormData` as it is
+ * (`MistralClient` appends a `File` without a new name, which would wrap it in another `File`), so the part is
+ * found by identity.
  */
-export const currentFileSources: FiberRef.FiberRef<ReadonlyArray<FileSource>> = globalValue(
-  Symbol.for("@effect-mistral/node/internal/multipart/currentFileSources"),
-  () => FiberRef.unsafeMake<ReadonlyArray<FileSource>>([])
+const fileSources = globalValue(
+  Symbol.for("@effect-mistral/node/internal/multipart/fileSources"),
+  () => new WeakMap<Blob, FileSource>()
 )
+
+/** Records that `file` holds the bytes of `source`, so that sending it reads the path into reused buffers. */
+export const registerFileSource = (file: Blob, source: FileSource): void => {
+  fileSources.set(file, source)
+}
 
 /** The size of a chunk read from a file. */
 export const CHUNK_SIZE = 128 * 1024
@@ -242,26 +244,14 @@ const escapeQuoted = (value: string) => value.replace(/\n/g, "%0A").replace(/\r/
 const normalizeLinebreaks = (value: string) => value.replace(/\r?\n|\r/g, "\r\n")
 const printableAscii = /^[\x20-\x7e]+$/
 
-const sourceOf = (file: File, sources: ReadonlyArray<FileSource>): FileSource | undefined => {
-  let found: FileSource | undefined
-  for (const source of sources) {
-    if (source.name !== file.name || source.size !== file.size || source.type !== file.type) continue
-    // two candidates that fit equally well: read the Blob
-    if (found !== undefined && found.path !== source.path) return undefined
-    found = source
-  }
-  return found
-}
-
 const noop = () => {}
 
 /**
- * Encodes a `FormData` body with a known length, for `undici.request`. `sources` are the files on disk the current
- * upload sends.
+ * Encodes a `FormData` body with a known length, for `undici.request`.
  *
  * @internal
  */
-export const encode = (form: FormData, sources: ReadonlyArray<FileSource>): EncodedForm => {
+export const encode = (form: FormData): EncodedForm => {
   const boundary = `----effect-mistral-${randomBytes(16).toString("hex")}`
   const segments: Array<Segment> = []
   let contentLength = 0
@@ -283,7 +273,7 @@ export const encode = (form: FormData, sources: ReadonlyArray<FileSource>): Enco
     text += `${value.name ? `; filename="${escapeQuoted(value.name)}"` : ""}\r\nContent-Type: ${type}\r\n\r\n`
     if (value.size > 0) {
       flush()
-      segments.push({ blob: value, source: sourceOf(value, sources) })
+      segments.push({ blob: value, source: fileSources.get(value) })
       contentLength += value.size
     }
     text += "\r\n"
