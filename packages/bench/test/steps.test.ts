@@ -9,8 +9,8 @@ import { measure } from "../src/steps.js"
 describe("run-loop steps", () => {
   it("stay within bounds for a call and for streams", async () => {
     const steps = await measure(2_000)
-    // measured: 40 per call; about 3,200 for a 20,000-event stream (about 35 per network chunk)
-    expect(steps.call).toBeLessThanOrEqual(50)
+    // measured: 29 per call; about 3,400 for a 20,000-event stream (about 35 per network chunk)
+    expect(steps.call).toBeLessThanOrEqual(40)
     expect(steps.conversationStream).toBeLessThanOrEqual(2_000)
     expect(steps.chatStream).toBeLessThanOrEqual(2_000)
     // and not per event: a stream ten times longer costs far less than ten times the steps

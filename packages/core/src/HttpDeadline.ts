@@ -39,6 +39,11 @@ export interface Limits {
    * between reads does not count). Without it a streamed body has no limit.
    */
   readonly idleTimeout?: number | undefined
+  /**
+   * The caller reads the body whole, as text (`text`, `json`), as soon as the head is there: the transport may read it
+   * before answering, in the same wait (the response's `text` is then at hand, its other readers see the same text).
+   */
+  readonly readsText?: boolean | undefined
 }
 
 const limits = globalValue(

@@ -482,7 +482,10 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       )
       const onTimeout = () => new MistralError.RequestTimeout({ ...prepared.right.context, timeout })
       const attempt = deadlineSupported
-        ? Runtime.withDeadline(prepared.right.request, exchange, timeout, onTimeout)
+        ? Runtime.withDeadline(prepared.right.request, exchange, timeout, onTimeout, {
+            // every answer but bytes is read whole as text at once: the transport may read it in the same wait
+            readsText: operation.response !== "bytes"
+          })
         : Runtime.timeoutFail(exchange, timeout, onTimeout)
       const policy = settings.retryPolicy ?? config.retryPolicy
       const retried =

@@ -190,6 +190,8 @@ const outgoingOf = (
   }
 }
 
+const textEncoder = new TextEncoder()
+
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
@@ -204,7 +206,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     readonly request: HttpClientRequest.HttpClientRequest,
     data: Undici.Dispatcher.ResponseData,
     /** The request's limits: the deadline bounds reading the whole body too, the idle timeout a streamed body. */
-    private readonly limits?: HttpDeadline.Limits | undefined
+    private readonly limits?: HttpDeadline.Limits | undefined,
+    /** The whole body, when it was read with the head (`HttpDeadline.Limits.readsText`). */
+    private readonly readText?: string | undefined
   ) {
     super()
     this.status = data.statusCode
@@ -235,6 +239,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    if (this.readText !== undefined) return Effect.succeed(this.readText)
     // one primitive: interruption destroys the body (and its connection)
     return Effect.async<string, HttpClientError.ResponseError>((resume) => {
       this.cachedText ??= beforeDeadline(this.limits?.deadline, this.body, () => this.body.text())
@@ -253,6 +258,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    const text = this.readText
+    if (text !== undefined) return Effect.sync(() => textEncoder.encode(text).buffer as ArrayBuffer)
     return Effect.tryPromise({
       try: () => beforeDeadline(this.limits?.deadline, this.body, () => this.body.arrayBuffer()),
       catch: (cause) => this.decodeError(cause)
@@ -265,12 +272,15 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
     return Effect.tryPromise({
-      try: () => new Response(this.body as unknown as ReadableStream, { headers: this.headers }).formData(),
+      try: () =>
+        new Response(this.readText ?? (this.body as unknown as ReadableStream), { headers: this.headers }).formData(),
       catch: (cause) => this.decodeError(cause)
     })
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    const text = this.readText
+    if (text !== undefined) return Stream.sync(() => textEncoder.encode(text))
     return Stream.suspend(() => {
       const body = this.body
       const idleTimeout = this.limits?.idleTimeout
@@ -362,21 +372,25 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
                 )
               })
               const stopListening = listen?.()
-              dispatcher
-                .request({
-                  origin,
-                  path: withQuery(path, request.urlParams),
-                  method: request.method as Undici.Dispatcher.HttpMethod,
-                  headers,
-                  // an AsyncIterable body is supported (and documented) but missing from undici's types
-                  body: body as Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>,
-                  signal
-                })
+              const answered = dispatcher.request({
+                origin,
+                path: withQuery(path, request.urlParams),
+                method: request.method as Undici.Dispatcher.HttpMethod,
+                headers,
+                // an AsyncIterable body is supported (and documented) but missing from undici's types
+                body: body as Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>,
+                signal
+              })
+              // a body the caller reads whole as text right away is read in the same wait, under the same deadline
+              ;(limits?.readsText === true
+                ? answered.then((data) => data.body.text().then((text) => ({ data, text })))
+                : answered.then((data) => ({ data, text: undefined }))
+              )
                 .then(
-                  (data) => {
+                  ({ data, text }) => {
                     if (settled) return void data.body.destroy()
                     settled = true
-                    resume(Effect.succeed(new UndiciResponse(request, data, limits)))
+                    resume(Effect.succeed(new UndiciResponse(request, data, limits, text)))
                   },
                   (cause: unknown) => {
                     if (settled) return

@@ -203,6 +203,25 @@ describe("SSE over loopback", () => {
     })
   )
 
+  it.live("interrupting a plain call whose body stalls closes the connection", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const headSent = yield* Deferred.make<void>()
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+          response.write('{"ok":', () => Deferred.unsafeDone(headSent, Effect.void))
+          // the rest never comes
+        })
+        const client = yield* clientFor(server.url)
+        const fiber = yield* Effect.fork(client.call(plainOperation))
+        yield* Deferred.await(headSent)
+        yield* Effect.sleep("20 millis")
+        yield* Fiber.interrupt(fiber)
+        yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      })
+    )
+  )
+
   it.live("a request timeout aborts the request and fails with RequestTimeout", () =>
     Effect.scoped(
       Effect.gen(function* () {

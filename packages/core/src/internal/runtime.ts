@@ -67,12 +67,13 @@ export const withDeadline = <A, E, R, E2>(
   request: HttpClientRequest.HttpClientRequest,
   self: Effect.Effect<A, E, R>,
   duration: Duration.Duration,
-  onTimeout: () => E2
+  onTimeout: () => E2,
+  limits: Omit<HttpDeadline.Limits, "deadline"> = {}
 ): Effect.Effect<A, E | E2, R> =>
   Effect.clockWith((clock) => {
     if (clock !== liveClock) return Effect.timeoutFail(self, { duration, onTimeout })
     // set at each attempt: a retry sends the same request
-    HttpDeadline.set(request, { deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(duration) })
+    HttpDeadline.set(request, { ...limits, deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(duration) })
     return self
   })
 
