@@ -282,7 +282,7 @@ describe("SSE over loopback", () => {
       Effect.gen(function* () {
         const server = yield* serve((response) => {
           response.writeHead(200, { "content-type": "text/event-stream" })
-          // one frame every 10 ms: the reader, sleeping 120 ms per event, always finds bytes waiting
+          // one frame every 10 ms: the reader, sleeping 450 ms per event, always finds bytes waiting
           let index = 0
           const next = () => {
             if (index === frames.length) return response.end()
@@ -291,9 +291,9 @@ describe("SSE over loopback", () => {
           }
           next()
         })
-        const client = yield* clientFor(server.url, { streamIdleTimeout: "50 millis", retryPolicy: false })
+        const client = yield* clientFor(server.url, { streamIdleTimeout: "300 millis", retryPolicy: false })
         const events = yield* client.stream(streamOperation, { body: { stream: true } }).pipe(
-          Stream.tap(() => Effect.sleep("120 millis")),
+          Stream.tap(() => Effect.sleep("450 millis")),
           Stream.runCollect
         )
         expect(Chunk.size(events)).toBe(4)
