@@ -383,7 +383,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
     error: HttpClientError.HttpClientError,
     timeout: Duration.Duration
   ): MistralError.MistralError =>
-    "cause" in error && HttpDeadline.isDeadlineExceeded(error.cause)
+    HttpDeadline.isDeadlineExceeded(causeOf(error))
       ? new MistralError.RequestTimeout({ ...context, timeout })
       : new MistralError.TransportError({ ...context, detail: scrub(describeHttpClientError(error)) })
 
@@ -401,8 +401,8 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
       // an error body that does not come in time is a timeout (the transport's deadline); any other failure to read
       // it leaves the status to speak
       Effect.catchAll((error) =>
-        "cause" in error && HttpDeadline.isDeadlineExceeded(error.cause)
-          ? Effect.fail(new MistralError.RequestTimeout({ ...context, timeout }))
+        HttpDeadline.isDeadlineExceeded(causeOf(error))
+          ? Effect.fail(transportError(context, error, timeout))
           : Effect.succeed("")
       ),
       Effect.flatMap((text) =>
@@ -524,7 +524,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
         const idle = settings.streamIdleTimeout ?? config.streamIdleTimeout
         const state = { received: 0 }
         // a transport that keeps deadlines also times the body's reads: no timeout fiber per read
-        const transportTimed = deadlineSupported && clock === Runtime.liveClock
+        const transportTimed = deadlineSupported && Runtime.isLiveClock(clock)
         const idleTimeout = (context: MistralError.RequestContext & { readonly status: number }) =>
           new MistralError.StreamIdleTimeout({ ...context, timeout: idle, eventsReceived: state.received })
         // until the body begins: the head, and any error or unexpected body read in its place
@@ -535,7 +535,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
           const body = response.stream.pipe(
             Stream.mapError(
               (error): MistralError.MistralError =>
-                transportTimed && "cause" in error && HttpDeadline.isIdleTimeoutExceeded(error.cause)
+                transportTimed && HttpDeadline.isIdleTimeoutExceeded(causeOf(error))
                   ? idleTimeout(context)
                   : new MistralError.StreamBroken({
                       ...context,
@@ -551,10 +551,7 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: Options = {
           transportTimed
             ? Effect.suspend(() => {
                 // set at each attempt: a retry sends the same request
-                HttpDeadline.set(prepared.right.request, {
-                  deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
-                  idleTimeout: Duration.toMillis(idle)
-                })
+                Runtime.setLimits(prepared.right.request, clock, timeout, { idleTimeout: Duration.toMillis(idle) })
                 return exchange
               })
             : Runtime.timeoutFail(
@@ -656,9 +653,12 @@ const lowerCaseKeys = (headers: Readonly<Record<string, string>>): Record<string
   return out
 }
 
+/** What a platform error says went wrong underneath (a transport's `DeadlineExceeded`, a socket error, …). */
+const causeOf = (error: HttpClientError.HttpClientError): unknown => ("cause" in error ? error.cause : undefined)
+
 const describeHttpClientError = (error: HttpClientError.HttpClientError): string => {
   // The platform error holds the request (and its Authorization header): keep only what describes the failure.
-  const cause = "cause" in error ? error.cause : undefined
+  const cause = causeOf(error)
   const reason = error.reason
   return cause === undefined ? reason : `${reason}: ${Errors.describeCause(cause)}`
 }

@@ -15,8 +15,7 @@ import type * as Tracer from "effect/Tracer"
 import * as HttpDeadline from "../HttpDeadline.js"
 
 // The services of a default runtime: a test clock or an installed tracer are other instances.
-/** @internal */
-export const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
+const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
 const nativeTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
 
 /**
@@ -71,11 +70,25 @@ export const withDeadline = <A, E, R, E2>(
   limits: Omit<HttpDeadline.Limits, "deadline"> = {}
 ): Effect.Effect<A, E | E2, R> =>
   Effect.clockWith((clock) => {
-    if (clock !== liveClock) return Effect.timeoutFail(self, { duration, onTimeout })
-    // set at each attempt: a retry sends the same request
-    HttpDeadline.set(request, { ...limits, deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(duration) })
+    if (!isLiveClock(clock)) return Effect.timeoutFail(self, { duration, onTimeout })
+    setLimits(request, clock, duration, limits)
     return self
   })
+
+/**
+ * Whether `clock` is the real one: only then may a transport keep the limits (under `TestClock` time is the test's,
+ * so the limits must be Effect timeouts).
+ */
+export const isLiveClock = (clock: Clock.Clock): boolean => clock === liveClock
+
+/** Sets `request`'s limits, its deadline `timeout` from now. Run it at each attempt: a retry sends the same request. */
+export const setLimits = (
+  request: HttpClientRequest.HttpClientRequest,
+  clock: Clock.Clock,
+  timeout: Duration.Duration,
+  limits: Omit<HttpDeadline.Limits, "deadline"> = {}
+): void =>
+  HttpDeadline.set(request, { ...limits, deadline: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout) })
 
 /**
  * Retries `self` by `schedule`, whose first input is the first failure; the schedule is only built and started on
