@@ -10,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 
@@ -132,8 +133,6 @@ export interface TaggedUnion<K extends string, M extends TaggedMembers>
 
 type Parser = (input: unknown, options?: AST.ParseOptions) => Effect.Effect<unknown, ParseResult.ParseIssue>
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 /** Tries the parsers in order and keeps the first success; synchronous results stay synchronous. */
 const firstSuccess = (
   parsers: ReadonlyArray<Parser>,
@@ -250,7 +249,7 @@ export const taggedUnion = <const K extends string, const M extends TaggedMember
         options: AST.ParseOptions,
         ast: AST.Declaration
       ): Effect.Effect<unknown, ParseResult.ParseIssue> => {
-        if (!isRecord(input)) {
+        if (!Predicate.isRecord(input)) {
           return Either.left(new ParseResult.Type(ast, input, `Expected an object with a "${key}" discriminant`))
         }
         const tag = input[key]

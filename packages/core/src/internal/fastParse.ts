@@ -15,6 +15,7 @@
 import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as MistralSchema from "../MistralSchema.js"
@@ -106,9 +107,6 @@ const kindsOf = (ast: AST.AST, visiting: Set<AST.AST> = new Set()): number => {
   }
 }
 
-const isRecord = (input: unknown): input is Record<PropertyKey, unknown> =>
-  typeof input === "object" && input !== null && !Array.isArray(input)
-
 const hasOwn = (input: object, key: PropertyKey): boolean => Object.hasOwn(input, key)
 
 /** A node that takes only primitives (or anything, for `unknown`) and gives them back unchanged. */
@@ -188,13 +186,8 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
   const compile = (ast: AST.AST): Fast => {
     const cached = memo.get(ast)
     if (cached !== undefined) return cached
-    const annotations = ast.annotations
-    const fast =
-      unsupported ||
-      annotations[AST.ParseOptionsAnnotationId] !== undefined ||
-      (isDecoding && annotations[AST.DecodingFallbackAnnotationId] !== undefined)
-        ? delegate(ast)
-        : build(ast)
+    // annotations that change how ParseResult parses a node: that node is left to it (whichever direction)
+    const fast = unsupported || hasParseAnnotations(ast) ? delegate(ast) : build(ast)
     memo.set(ast, fast)
     return fast
   }
@@ -254,7 +247,7 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
     const expected = new Set<PropertyKey>(names)
     const count = names.length
     return (input) => {
-      if (!isRecord(input)) return Fail
+      if (!Predicate.isRecord(input)) return Fail
       const output: Record<PropertyKey, unknown> = {}
       if (preserveExcess) {
         // ParseResult writes the keys it does not expect first, as they are
@@ -357,7 +350,7 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
       return Fail
     }
     return (input) => {
-      if (!isRecord(input)) return Fail
+      if (!Predicate.isRecord(input)) return Fail
       const tag = input[key]
       if (tag === MistralSchema.unknownTag && "raw" in input) return isDecoding ? input : input.raw
       if (tag === undefined) return firstSuccess(whenAbsent, input)
