@@ -238,17 +238,22 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    if (this.readText !== undefined) return Effect.succeed(this.readText)
-    // one primitive: interruption destroys the body (and its connection)
-    return Effect.async<string, HttpClientError.ResponseError>((resume) => {
-      this.cachedText ??= beforeDeadline(this.limits?.deadline, this.body, () => this.body.text())
-      this.cachedText.then(
-        (text) => resume(Effect.succeed(text)),
+  /** Reads the body whole, within the deadline; interruption destroys the body (and its connection). One async step. */
+  private readWhole<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      read().then(
+        (value) => resume(Effect.succeed(value)),
         (cause: unknown) => resume(Effect.fail(this.decodeError(cause)))
       )
       return Effect.sync(() => this.body.destroy())
     })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    if (this.readText !== undefined) return Effect.succeed(this.readText)
+    return this.readWhole(
+      () => (this.cachedText ??= beforeDeadline(this.limits?.deadline, this.body, () => this.body.text()))
+    )
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -260,10 +265,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     const text = this.readText
     if (text !== undefined) return Effect.sync(() => textEncoder.encode(text).buffer as ArrayBuffer)
-    return Effect.tryPromise({
-      try: () => beforeDeadline(this.limits?.deadline, this.body, () => this.body.arrayBuffer()),
-      catch: (cause) => this.decodeError(cause)
-    }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.body.destroy())))
+    return this.readWhole(() => beforeDeadline(this.limits?.deadline, this.body, () => this.body.arrayBuffer()))
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
