@@ -28,7 +28,7 @@ import type * as MistralError from "./MistralError.js"
 export type TranscriptionRequest = Body<typeof Transcriptions.audio_api_v1_transcriptions_post>
 
 /**
- * The request of a streamed transcription; the service sets `stream: true` itself.
+ * The request of a streamed transcription; the runtime sets `stream: true` itself.
  *
  * @since 0.1.0
  * @category models
@@ -139,8 +139,7 @@ export class Audio extends Context.Tag("@effect-mistral/core/Audio")<Audio, Serv
 export const fromClient = (client: MistralClient.Service): Service => ({
   transcribe: (request) => client.call(Transcriptions.audio_api_v1_transcriptions_post, { body: request }),
   transcribeStream: (request) =>
-    // a multipart body: the runtime's `stream` flag applies to JSON bodies only, so it is set here
-    client.stream(Transcriptions.audio_api_v1_transcriptions_post_stream, { body: { ...request, stream: true } }),
+    client.stream(Transcriptions.audio_api_v1_transcriptions_post_stream, { body: request }),
   speech: (request) => client.call(Speech.speech_v1_audio_speech_post, { body: request }),
   speechStream: (request) => client.stream(Speech.speech_v1_audio_speech_post, { body: request }),
   voices: {

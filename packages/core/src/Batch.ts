@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { identity } from "effect/Function"
 import * as Stream from "effect/Stream"
 import * as Operations from "./generated/batch.js"
 import * as FileOperations from "./generated/files.js"
@@ -210,7 +211,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
       path: `/v1/files/${encodeURIComponent(fileId)}/content`
     }
     const failure = (line: string, issue: string) =>
-      new MistralError.ResponseDecodeError({ ...context, status: 200, body: Errors.truncateBody(line), issue })
+      Errors.responseDecode({ ...context, status: 200 }, line, issue, identity)
     return client.bytes(FileOperations.files_api_routes_download_file, { path: { file_id: fileId } }).pipe(
       Stream.decodeText(),
       Stream.splitLines,

@@ -22,7 +22,7 @@ import type * as MistralError from "./MistralError.js"
 export type StartRequest = Body<typeof Operations.agents_api_v1_conversations_start>
 
 /**
- * The request of a streamed start; the service sets `stream: true` itself.
+ * The request of a streamed start; the runtime sets `stream: true` itself.
  *
  * @since 0.1.0
  * @category models
@@ -148,7 +148,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
   return {
     start: (request) => client.call(Operations.agents_api_v1_conversations_start, { body: request }),
     startStream: (request) =>
-      client.stream(Operations.agents_api_v1_conversations_start_stream, { body: { ...request, stream: true } }),
+      client.stream(Operations.agents_api_v1_conversations_start_stream, { body: request }),
     append: (conversationId, request) =>
       client.call(Operations.agents_api_v1_conversations_append, {
         path: { conversation_id: conversationId },
@@ -157,7 +157,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
     appendStream: (conversationId, request) =>
       client.stream(Operations.agents_api_v1_conversations_append_stream, {
         path: { conversation_id: conversationId },
-        body: { ...request, stream: true }
+        body: request
       }),
     restart: (conversationId, request) =>
       client.call(Operations.agents_api_v1_conversations_restart, {
@@ -167,7 +167,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
     restartStream: (conversationId, request) =>
       client.stream(Operations.agents_api_v1_conversations_restart_stream, {
         path: { conversation_id: conversationId },
-        body: { ...request, stream: true }
+        body: request
       }),
     get: (conversationId) =>
       client.call(Operations.agents_api_v1_conversations_get, { path: { conversation_id: conversationId } }),

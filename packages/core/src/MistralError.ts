@@ -2,11 +2,12 @@
  * The errors of the Mistral client: one tagged family, so callers can `Effect.catchTag` on any member.
  *
  * Every error carries the operation id, the HTTP method and the URL path it concerns, the status and the request id
- * where there is one. None ever carries the API key, the request headers or the request object.
+ * where there is one. None ever carries the API key, the request headers or the request object. The classes share
+ * one `TypeId` (`@effect/platform`'s `TypeIdError`); the client builds them in one internal module, never elsewhere.
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
+import { TypeIdError } from "@effect/platform/Error"
 import * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
 
@@ -83,14 +84,13 @@ const describeApiError = (fallback: string, body: ApiErrorBody): string => {
  * @since 0.1.0
  * @category errors
  */
-export class ValidationError extends Data.TaggedError("ValidationError")<
+export class ValidationError extends TypeIdError(TypeId, "ValidationError")<
   RequestContext & {
     readonly status: 422
     readonly issues: ReadonlyArray<ValidationIssue>
     readonly body: ApiErrorBody
   }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const issues =
       this.issues.length === 0
@@ -106,10 +106,9 @@ export class ValidationError extends Data.TaggedError("ValidationError")<
  * @since 0.1.0
  * @category errors
  */
-export class AuthenticationError extends Data.TaggedError("AuthenticationError")<
+export class AuthenticationError extends TypeIdError(TypeId, "AuthenticationError")<
   RequestContext & { readonly status: 401; readonly body: ApiErrorBody }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError("Unauthorized", this.body)} ${where(this)}`
   }
@@ -121,10 +120,9 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
  * @since 0.1.0
  * @category errors
  */
-export class PermissionDenied extends Data.TaggedError("PermissionDenied")<
+export class PermissionDenied extends TypeIdError(TypeId, "PermissionDenied")<
   RequestContext & { readonly status: 403; readonly body: ApiErrorBody }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError("Permission denied", this.body)} ${where(this)}`
   }
@@ -136,10 +134,9 @@ export class PermissionDenied extends Data.TaggedError("PermissionDenied")<
  * @since 0.1.0
  * @category errors
  */
-export class NotFound extends Data.TaggedError("NotFound")<
+export class NotFound extends TypeIdError(TypeId, "NotFound")<
   RequestContext & { readonly status: 404; readonly body: ApiErrorBody }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError("Not found", this.body)} ${where(this)}`
   }
@@ -151,14 +148,13 @@ export class NotFound extends Data.TaggedError("NotFound")<
  * @since 0.1.0
  * @category errors
  */
-export class RateLimited extends Data.TaggedError("RateLimited")<
+export class RateLimited extends TypeIdError(TypeId, "RateLimited")<
   RequestContext & {
     readonly status: 429
     readonly retryAfter?: Duration.Duration | undefined
     readonly body: ApiErrorBody
   }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const after = this.retryAfter === undefined ? "" : ` retry after ${Duration.format(this.retryAfter)}`
     return `${describeApiError("Rate limited", this.body)}${after} ${where(this)}`
@@ -171,14 +167,13 @@ export class RateLimited extends Data.TaggedError("RateLimited")<
  * @since 0.1.0
  * @category errors
  */
-export class ServerError extends Data.TaggedError("ServerError")<
+export class ServerError extends TypeIdError(TypeId, "ServerError")<
   RequestContext & {
     readonly status: number
     readonly retryAfter?: Duration.Duration | undefined
     readonly body: ApiErrorBody
   }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError("Server error", this.body)} ${where(this)}`
   }
@@ -190,10 +185,9 @@ export class ServerError extends Data.TaggedError("ServerError")<
  * @since 0.1.0
  * @category errors
  */
-export class HttpStatusError extends Data.TaggedError("HttpStatusError")<
+export class HttpStatusError extends TypeIdError(TypeId, "HttpStatusError")<
   RequestContext & { readonly status: number; readonly body: ApiErrorBody }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${describeApiError(`HTTP ${this.status}`, this.body)} ${where(this)}`
   }
@@ -205,8 +199,7 @@ export class HttpStatusError extends Data.TaggedError("HttpStatusError")<
  * @since 0.1.0
  * @category errors
  */
-export class TransportError extends Data.TaggedError("TransportError")<RequestContext & { readonly detail: string }> {
-  readonly [TypeId]: TypeId = TypeId
+export class TransportError extends TypeIdError(TypeId, "TransportError")<RequestContext & { readonly detail: string }> {
   override get message(): string {
     return `Transport failure: ${this.detail} ${where(this)}`
   }
@@ -218,10 +211,9 @@ export class TransportError extends Data.TaggedError("TransportError")<RequestCo
  * @since 0.1.0
  * @category errors
  */
-export class RequestTimeout extends Data.TaggedError("RequestTimeout")<
+export class RequestTimeout extends TypeIdError(TypeId, "RequestTimeout")<
   RequestContext & { readonly timeout: Duration.Duration }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `No answer within ${Duration.format(this.timeout)} ${where(this)}`
   }
@@ -233,10 +225,9 @@ export class RequestTimeout extends Data.TaggedError("RequestTimeout")<
  * @since 0.1.0
  * @category errors
  */
-export class StreamIdleTimeout extends Data.TaggedError("StreamIdleTimeout")<
+export class StreamIdleTimeout extends TypeIdError(TypeId, "StreamIdleTimeout")<
   RequestContext & { readonly status: number; readonly timeout: Duration.Duration; readonly eventsReceived: number }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `Stream idle for ${Duration.format(this.timeout)} after ${this.eventsReceived} event(s) ${where(this)}`
   }
@@ -249,10 +240,9 @@ export class StreamIdleTimeout extends Data.TaggedError("StreamIdleTimeout")<
  * @since 0.1.0
  * @category errors
  */
-export class ResponseDecodeError extends Data.TaggedError("ResponseDecodeError")<
+export class ResponseDecodeError extends TypeIdError(TypeId, "ResponseDecodeError")<
   RequestContext & { readonly status: number; readonly body: string; readonly issue: string }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `Unexpected answer: ${this.issue} ${where(this)}`
   }
@@ -265,10 +255,9 @@ export class ResponseDecodeError extends Data.TaggedError("ResponseDecodeError")
  * @since 0.1.0
  * @category errors
  */
-export class RequestEncodeError extends Data.TaggedError("RequestEncodeError")<
+export class RequestEncodeError extends TypeIdError(TypeId, "RequestEncodeError")<
   RequestContext & { readonly field: string; readonly issue: string }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `Invalid request at ${this.field}: ${this.issue} ${where(this)}`
   }
@@ -280,7 +269,7 @@ export class RequestEncodeError extends Data.TaggedError("RequestEncodeError")<
  * @since 0.1.0
  * @category errors
  */
-export class StreamEventError extends Data.TaggedError("StreamEventError")<
+export class StreamEventError extends TypeIdError(TypeId, "StreamEventError")<
   RequestContext & {
     readonly status: number
     readonly code?: string | number | undefined
@@ -288,7 +277,6 @@ export class StreamEventError extends Data.TaggedError("StreamEventError")<
     readonly eventsReceived: number
   }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const code = this.code === undefined ? "" : ` code=${this.code}`
     return `Stream error: ${this.detail}${code} ${where(this)}`
@@ -301,10 +289,9 @@ export class StreamEventError extends Data.TaggedError("StreamEventError")<
  * @since 0.1.0
  * @category errors
  */
-export class StreamBroken extends Data.TaggedError("StreamBroken")<
+export class StreamBroken extends TypeIdError(TypeId, "StreamBroken")<
   RequestContext & { readonly status: number; readonly detail: string; readonly eventsReceived: number }
 > {
-  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `Stream broke off after ${this.eventsReceived} event(s): ${this.detail} ${where(this)}`
   }

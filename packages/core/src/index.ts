@@ -56,12 +56,12 @@ export * as Libraries from "./Libraries.js"
 /**
  * @since 0.1.0
  */
-export * as HttpDeadline from "./HttpDeadline.js"
+export * as MistralClient from "./MistralClient.js"
 
 /**
- * @since 0.1.0
+ * @since 0.2.0
  */
-export * as MistralClient from "./MistralClient.js"
+export * as MistralConfig from "./MistralConfig.js"
 
 /**
  * @since 0.1.0
@@ -72,6 +72,11 @@ export * as MistralError from "./MistralError.js"
  * @since 0.1.0
  */
 export * as MistralSchema from "./MistralSchema.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as MistralTransport from "./MistralTransport.js"
 
 /**
  * @since 0.1.0

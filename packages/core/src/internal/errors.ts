@@ -1,9 +1,18 @@
 /**
- * The one place where HTTP answers and transport failures become `MistralError`s.
+ * The one place where `MistralError`s are built: from an answer's status, a transport failure, a request that does
+ * not encode, an answer or an event that does not decode, a stream that breaks off or reports an error. Text that
+ * comes from outside (bodies, details, schema issues) goes through the client's `scrub`, so the key never shows.
  */
 import * as Duration from "effect/Duration"
 import * as ParseResult from "effect/ParseResult"
 import * as MistralError from "../MistralError.js"
+import type * as MistralTransport from "../MistralTransport.js"
+
+/** Removes the API key from a text that may quote it. */
+export type Scrub = (text: string) => string
+
+/** Where a failure happened, with the status once an answer's head arrived. */
+export type StatusContext = MistralError.RequestContext & { readonly status: number }
 
 const RAW_LIMIT = 4 * 1024
 
@@ -150,3 +159,96 @@ export const describeParseError = (error: ParseResult.ParseError, prefix: string
 /** Truncates a body kept in an error. */
 export const truncateBody = (text: string, limit = 64 * 1024): string =>
   text.length > limit ? `${text.slice(0, limit)}…` : text
+
+/** A request whose input does not encode: nothing is sent. */
+export const requestEncode = (
+  context: MistralError.RequestContext,
+  field: string,
+  issue: string
+): MistralError.RequestEncodeError => new MistralError.RequestEncodeError({ ...context, field, issue })
+
+/** A request whose input fails its schema at `prefix` (`body`, `query`, …). */
+export const requestEncodeParse = (
+  context: MistralError.RequestContext,
+  error: ParseResult.ParseError,
+  prefix: string,
+  scrub: Scrub
+): MistralError.RequestEncodeError => {
+  const { field, issue } = describeParseError(error, prefix)
+  return requestEncode(context, field, scrub(issue))
+}
+
+/** An answer (or an event, a line of a batch file) that is not what the operation declares. */
+export const responseDecode = (
+  context: StatusContext,
+  body: string,
+  issue: string,
+  scrub: Scrub
+): MistralError.ResponseDecodeError =>
+  new MistralError.ResponseDecodeError({ ...context, body: scrub(truncateBody(body)), issue: scrub(issue) })
+
+/** An answer whose decoded value fails its schema at `prefix`. */
+export const responseDecodeParse = (
+  context: StatusContext,
+  body: string,
+  error: ParseResult.ParseError,
+  prefix: string,
+  scrub: Scrub
+): MistralError.ResponseDecodeError => {
+  const { field, issue } = describeParseError(error, prefix)
+  return responseDecode(context, body, `${field}: ${issue}`, scrub)
+}
+
+/** No answer within the request timeout. */
+export const requestTimeout = (
+  context: MistralError.RequestContext,
+  timeout: Duration.Duration
+): MistralError.RequestTimeout => new MistralError.RequestTimeout({ ...context, timeout })
+
+/** A stream that ended before its end. */
+export const streamBroken = (
+  context: StatusContext,
+  detail: string,
+  eventsReceived: number
+): MistralError.StreamBroken => new MistralError.StreamBroken({ ...context, detail, eventsReceived })
+
+/** A stream in which the server reported an error. */
+export const streamEvent = (
+  context: StatusContext,
+  detail: string,
+  code: string | number | undefined,
+  eventsReceived: number
+): MistralError.StreamEventError => new MistralError.StreamEventError({ ...context, detail, code, eventsReceived })
+
+/** What the limits of a failed exchange were, to say which one passed. */
+export interface Limits {
+  readonly timeout: Duration.Duration
+  readonly idleTimeout?: Duration.Duration | undefined
+}
+
+/** A transport failure before the answer's head (or while a body was read whole). */
+export const fromTransport = (
+  context: MistralError.RequestContext,
+  failure: MistralTransport.TransportFailure,
+  limits: Limits,
+  scrub: Scrub
+): MistralError.MistralError =>
+  failure.reason === "Timeout"
+    ? requestTimeout(context, limits.timeout)
+    : new MistralError.TransportError({ ...context, detail: scrub(failure.detail) })
+
+/** A transport failure while a stream's body was read. */
+export const fromStreamTransport = (
+  context: StatusContext,
+  failure: MistralTransport.TransportFailure,
+  limits: Limits,
+  eventsReceived: number,
+  scrub: Scrub
+): MistralError.MistralError =>
+  failure.reason === "IdleTimeout"
+    ? new MistralError.StreamIdleTimeout({
+        ...context,
+        timeout: limits.idleTimeout ?? Duration.infinity,
+        eventsReceived
+      })
+    : streamBroken(context, scrub(failure.detail), eventsReceived)

@@ -13,7 +13,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
 import * as MistralError from "../MistralError.js"
-import { describeParseError, truncateBody } from "./errors.js"
+import * as Errors from "./errors.js"
 
 export interface SseContext extends MistralError.RequestContext {
   readonly status: number
@@ -61,6 +61,8 @@ export const decodeEvents = <A>(
       requestId: context.requestId,
       status: context.status
     }
+    const oversized = () =>
+      Errors.responseDecode(base, "", `a server-sent event exceeds ${context.maxEventSize} characters`, context.scrub)
     const onEvent = (message: EventSourceMessage): void => {
       if (failure !== undefined || done) return
       const data = message.data
@@ -70,51 +72,39 @@ export const decodeEvents = <A>(
       }
       if (ending) {
         // dispatched only by the blank line fed at the end: the body stopped inside this event
-        failure = new MistralError.StreamBroken({
-          ...base,
-          detail: "the body ended inside an event",
-          eventsReceived: state.received + pending.length
-        })
+        failure = Errors.streamBroken(base, "the body ended inside an event", state.received + pending.length)
         return
       }
       if (data.length === 0) return
       if (data.length > context.maxEventSize) {
-        failure = new MistralError.ResponseDecodeError({
-          ...base,
-          body: "",
-          issue: `a server-sent event exceeds ${context.maxEventSize} characters`
-        })
+        failure = oversized()
         return
       }
       let json: unknown
       try {
         json = JSON.parse(data)
       } catch (cause) {
-        failure = new MistralError.ResponseDecodeError({
-          ...base,
-          body: context.scrub(truncateBody(data)),
-          issue: `event ${message.event ?? "message"} is not JSON: ${String(cause)}`
-        })
+        failure = Errors.responseDecode(
+          base,
+          data,
+          `event ${message.event ?? "message"} is not JSON: ${String(cause)}`,
+          context.scrub
+        )
         return
       }
       const reported = streamErrorOf(json)
       if (reported !== undefined) {
-        failure = new MistralError.StreamEventError({
-          ...base,
-          detail: context.scrub(reported.detail),
-          code: reported.code,
-          eventsReceived: state.received + pending.length
-        })
+        failure = Errors.streamEvent(
+          base,
+          context.scrub(reported.detail),
+          reported.code,
+          state.received + pending.length
+        )
         return
       }
       const result = decode(json)
       if (result._tag === "Left") {
-        const { field, issue } = describeParseError(result.left, "event")
-        failure = new MistralError.ResponseDecodeError({
-          ...base,
-          body: context.scrub(truncateBody(data)),
-          issue: `${field}: ${issue}`
-        })
+        failure = Errors.responseDecodeParse(base, data, result.left, "event", context.scrub)
         return
       }
       pending.push(result.right)
@@ -124,11 +114,7 @@ export const decodeEvents = <A>(
       maxBufferSize: context.maxEventSize,
       onError: (error) => {
         if (error.type === "max-buffer-size-exceeded" && failure === undefined) {
-          failure = new MistralError.ResponseDecodeError({
-            ...base,
-            body: "",
-            issue: `a server-sent event exceeds ${context.maxEventSize} characters`
-          })
+          failure = oversized()
         }
       }
     })
@@ -137,7 +123,7 @@ export const decodeEvents = <A>(
         parser.feed(text)
       } catch (cause) {
         // the parser refuses input once it has reported an oversized event
-        failure ??= new MistralError.ResponseDecodeError({ ...base, body: "", issue: String(cause) })
+        failure ??= Errors.responseDecode(base, "", String(cause), context.scrub)
       }
     }
     const flush = (): Chunk.Chunk<A> => {
@@ -186,11 +172,7 @@ export const decodeEvents = <A>(
         ending = true
         feed("\n\n")
         if (context.endsWithDone && !done && failure === undefined) {
-          failure = new MistralError.StreamBroken({
-            ...base,
-            detail: "the stream ended before [DONE]",
-            eventsReceived: state.received + pending.length
-          })
+          failure = Errors.streamBroken(base, "the stream ended before [DONE]", state.received + pending.length)
         }
         return emit(Channel.void)
       }

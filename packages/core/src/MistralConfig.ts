@@ -1,0 +1,231 @@
+/**
+ * The client's settings: the options of a client (key, base URL or server preset, timeouts, retry policy, headers),
+ * the options read from the environment, and the per-call settings that the `with*` combinators put in the context
+ * of an effect or a stream.
+ *
+ * @since 0.2.0
+ */
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Predicate from "effect/Predicate"
+import type * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The API's base URLs: the global endpoint (the default) and the regional inference endpoints, where requests are
+ * processed in that geography.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const servers = {
+  global: "https://api.mistral.ai",
+  eu: "https://api.eu.mistral.ai",
+  us: "https://api.us.mistral.ai"
+} as const
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options {
+  /** The API key, sent as `Authorization: Bearer …`. */
+  readonly apiKey?: Redacted.Redacted | undefined
+  /** Default `https://api.mistral.ai` (the global endpoint); wins over `server`. */
+  readonly baseUrl?: string | undefined
+  /** A preset for the base URL: `eu` or `us` for regional inference, `global` (the default). */
+  readonly server?: keyof typeof servers | undefined
+  /** Until the answer's head (for plain calls: until the whole answer is read). Default 60 s. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Longest silence between two chunks of a stream (keep-alives count). Default 60 s. */
+  readonly streamIdleTimeout?: Duration.DurationInput | undefined
+  /** The retry policy; `false` turns retries off. Default `RetryPolicy.defaultPolicy`. */
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | false | undefined
+  /** Called before each retry, after the debug log line (e.g. to show retries to a person). */
+  readonly onRetry?: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  /** The longest `Retry-After` the client waits for; a server asking for more gets no retry. Default 1 minute. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** The largest server-sent event accepted, in characters. Default 8 MiB. */
+  readonly maxEventSize?: number | undefined
+}
+
+/**
+ * Per-call settings, carried in the context (see `withRetry`, `withoutRetry`, `withRequestTimeout`, …).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CallSettings {
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
+  readonly requestTimeout?: Duration.Duration | undefined
+  readonly streamIdleTimeout?: Duration.Duration | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category context
+ */
+export class CurrentCallSettings extends Context.Reference<CurrentCallSettings>()(
+  "@effect-mistral/core/MistralClient/CurrentCallSettings",
+  { defaultValue: (): CallSettings => ({}) }
+) {}
+
+/**
+ * The options with every default filled in.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Resolved {
+  readonly apiKey: Redacted.Redacted | undefined
+  readonly baseUrl: string
+  readonly requestTimeout: Duration.Duration
+  readonly streamIdleTimeout: Duration.Duration
+  readonly retryPolicy: RetryPolicy.RetryPolicy
+  readonly onRetry: ((attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>) | undefined
+  readonly maxRetryAfter: Duration.DurationInput | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly maxEventSize: number
+}
+
+/**
+ * @since 0.2.0
+ * @category constructors
+ */
+export const resolve = (options: Options): Resolved => ({
+  apiKey: options.apiKey,
+  baseUrl: (options.baseUrl ?? servers[options.server ?? "global"]).replace(/\/+$/, ""),
+  requestTimeout: Duration.decode(options.requestTimeout ?? "60 seconds"),
+  streamIdleTimeout: Duration.decode(options.streamIdleTimeout ?? "60 seconds"),
+  retryPolicy: options.retryPolicy === false ? RetryPolicy.none : (options.retryPolicy ?? RetryPolicy.defaultPolicy),
+  onRetry: options.onRetry,
+  maxRetryAfter: options.maxRetryAfter,
+  headers: options.headers ?? {},
+  maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024
+})
+
+/**
+ * The options read from the environment: `MISTRAL_API_KEY` (required), `MISTRAL_BASE_URL`, `MISTRAL_SERVER`
+ * (`global`, `eu` or `us`), `MISTRAL_REQUEST_TIMEOUT` and `MISTRAL_STREAM_IDLE_TIMEOUT` (durations such as `30 seconds`),
+ * `MISTRAL_MAX_RETRIES`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.all({
+  apiKey: Config.redacted("MISTRAL_API_KEY"),
+  baseUrl: Config.option(Config.string("MISTRAL_BASE_URL")),
+  server: Config.option(Config.literal("global", "eu", "us")("MISTRAL_SERVER")),
+  requestTimeout: Config.option(Config.duration("MISTRAL_REQUEST_TIMEOUT")),
+  streamIdleTimeout: Config.option(Config.duration("MISTRAL_STREAM_IDLE_TIMEOUT")),
+  maxRetries: Config.option(Config.integer("MISTRAL_MAX_RETRIES"))
+}).pipe(
+  Config.map(
+    ({ apiKey, baseUrl, server, requestTimeout, streamIdleTimeout, maxRetries }): Options => ({
+      apiKey,
+      baseUrl: optionValue(baseUrl),
+      server: optionValue(server),
+      requestTimeout: optionValue(requestTimeout),
+      streamIdleTimeout: optionValue(streamIdleTimeout),
+      retryPolicy:
+        maxRetries._tag === "Some"
+          ? maxRetries.value <= 0
+            ? false
+            : RetryPolicy.exponential({ maxRetries: maxRetries.value })
+          : undefined
+    })
+  )
+)
+
+const optionValue = <A>(option: { readonly _tag: "Some"; readonly value: A } | { readonly _tag: "None" }) =>
+  option._tag === "Some" ? option.value : undefined
+
+const updateSettings = <A, E, R>(
+  self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>,
+  f: (settings: CallSettings) => CallSettings
+): Effect.Effect<A, E, R> | Stream.Stream<A, E, R> => {
+  if (Predicate.hasProperty(self, Stream.StreamTypeId)) {
+    const stream = self as Stream.Stream<A, E, R>
+    return Stream.unwrap(
+      Effect.map(CurrentCallSettings, (settings) => Stream.provideService(stream, CurrentCallSettings, f(settings)))
+    )
+  }
+  const effect = self as Effect.Effect<A, E, R>
+  return Effect.flatMap(CurrentCallSettings, (settings) =>
+    Effect.provideService(effect, CurrentCallSettings, f(settings))
+  )
+}
+
+/**
+ * A per-call settings combinator for effects and streams alike.
+ */
+type EffectOrStream = Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>
+
+interface SettingsCombinator<Arg> {
+  <Self extends EffectOrStream>(self: Self, arg: Arg): Self
+  (arg: Arg): <Self extends EffectOrStream>(self: Self) => Self
+}
+
+const combinator = <Arg>(f: (arg: Arg) => (settings: CallSettings) => CallSettings): SettingsCombinator<Arg> =>
+  dual(2, <A, E, R>(self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>, arg: Arg) =>
+    updateSettings(self, f(arg))
+  ) as SettingsCombinator<Arg>
+
+/**
+ * Runs the calls inside an effect or stream with another retry policy.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withRetry: SettingsCombinator<RetryPolicy.RetryPolicy> = combinator((retryPolicy) => (settings) => ({
+  ...settings,
+  retryPolicy
+}))
+
+/**
+ * Runs the calls inside an effect or stream without retries.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withoutRetry = <Self extends EffectOrStream>(self: Self): Self =>
+  updateSettings(self, (settings) => ({ ...settings, retryPolicy: RetryPolicy.none })) as Self
+
+/**
+ * Runs the calls inside an effect or stream with another request timeout.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withRequestTimeout: SettingsCombinator<Duration.DurationInput> = combinator((timeout) => (settings) => ({
+  ...settings,
+  requestTimeout: Duration.decode(timeout)
+}))
+
+/**
+ * Runs the streams inside an effect or stream with another idle timeout.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withStreamIdleTimeout: SettingsCombinator<Duration.DurationInput> = combinator(
+  (timeout) => (settings) => ({ ...settings, streamIdleTimeout: Duration.decode(timeout) })
+)
+
+/**
+ * Adds headers to the requests made inside an effect or stream.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withHeaders: SettingsCombinator<Readonly<Record<string, string>>> = combinator(
+  (headers) => (settings) => ({ ...settings, headers: { ...settings.headers, ...headers } })
+)
+
