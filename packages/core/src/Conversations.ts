@@ -147,8 +147,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
     })
   return {
     start: (request) => client.call(Operations.agents_api_v1_conversations_start, { body: request }),
-    startStream: (request) =>
-      client.stream(Operations.agents_api_v1_conversations_start_stream, { body: request }),
+    startStream: (request) => client.stream(Operations.agents_api_v1_conversations_start_stream, { body: request }),
     append: (conversationId, request) =>
       client.call(Operations.agents_api_v1_conversations_append, {
         path: { conversation_id: conversationId },

@@ -228,4 +228,3 @@ export const withStreamIdleTimeout: SettingsCombinator<Duration.DurationInput> =
 export const withHeaders: SettingsCombinator<Readonly<Record<string, string>>> = combinator(
   (headers) => (settings) => ({ ...settings, headers: { ...settings.headers, ...headers } })
 )
-

@@ -199,7 +199,9 @@ export class HttpStatusError extends TypeIdError(TypeId, "HttpStatusError")<
  * @since 0.1.0
  * @category errors
  */
-export class TransportError extends TypeIdError(TypeId, "TransportError")<RequestContext & { readonly detail: string }> {
+export class TransportError extends TypeIdError(TypeId, "TransportError")<
+  RequestContext & { readonly detail: string }
+> {
   override get message(): string {
     return `Transport failure: ${this.detail} ${where(this)}`
   }

@@ -135,7 +135,13 @@ export const textResponse = (status: number, headers: Headers.Headers, text: str
 
 const textDecoder = new TextDecoder()
 
-const bytesResponse = (status: number, headers: Headers.Headers, bytes: Uint8Array): Response => ({
+/**
+ * A response whose body was read whole, as bytes, with its head.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const bytesResponse = (status: number, headers: Headers.Headers, bytes: Uint8Array): Response => ({
   status,
   headers,
   text: Effect.sync(() => textDecoder.decode(bytes)),

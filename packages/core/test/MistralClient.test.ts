@@ -14,6 +14,7 @@ import {
   TestClock,
   Tracer
 } from "effect"
+import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralError from "../src/MistralError.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -524,6 +525,64 @@ describe("Retry-After ceiling", () => {
       yield* TestClock.adjust("1 second")
       expect(yield* Fiber.join(fiber)).toEqual({ id: "ok" })
       expect(recorded).toHaveLength(2)
+    })
+  )
+})
+
+describe("the stream flag, set in one place", () => {
+  const conversationEvents = sse([
+    { event: "conversation.response.started", data: { type: "conversation.response.started", conversation_id: "c1" } },
+    { event: "conversation.response.done", data: { type: "conversation.response.done", usage: {} } }
+  ])
+
+  it.effect("MistralClient.stream on an SSE-only operation sends stream: true without the caller asking", () =>
+    Effect.gen(function* () {
+      const fake = fakeHttp([{ headers: { "content-type": "text/event-stream" }, body: conversationEvents }])
+      const events = yield* MistralClient.stream(Operations.agents_api_v1_conversations_start_stream, {
+        body: { model: "mistral-small-latest", inputs: "Hi" }
+      }).pipe(
+        Stream.runCollect,
+        Effect.provideService(
+          MistralClient.MistralClient,
+          MistralClient.makeWith(fake.client, { apiKey: Redacted.make(KEY), baseUrl: "http://mistral.test" })
+        )
+      )
+      expect(Chunk.toReadonlyArray(events).map((event) => event.type)).toEqual([
+        "conversation.response.started",
+        "conversation.response.done"
+      ])
+      expect(JSON.parse(fake.recorded[0].body as string)).toEqual({
+        model: "mistral-small-latest",
+        inputs: "Hi",
+        stream: true
+      })
+      expect(fake.recorded[0].headers.accept).toBe("text/event-stream")
+    })
+  )
+
+  it.effect("call sends stream: false on an operation whose body has a stream field, and adds none otherwise", () =>
+    Effect.gen(function* () {
+      const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }
+      const chat = { id: "c", object: "chat.completion", model: "m", created: 1, choices: [], usage }
+      const { client, recorded } = clientOf([json(chat)])
+      const request = { model: "m", messages: [{ role: "user" as const, content: "x" }] }
+      yield* client.call(Operations.chat_completion_v1_chat_completions_post, { body: { ...request, stream: true } })
+      yield* client.call(Operations.chat_completion_v1_chat_completions_post, { body: request })
+      expect(JSON.parse(recorded[0].body as string).stream).toBe(false)
+      expect("stream" in JSON.parse(recorded[1].body as string)).toBe(false)
+    })
+  )
+
+  it.effect("a multipart body gets the flag as a form field", () =>
+    Effect.gen(function* () {
+      const fake = fakeHttp([{ headers: { "content-type": "text/event-stream" }, body: sse([]) }])
+      const client = MistralClient.makeWith(fake.client, { apiKey: Redacted.make(KEY), baseUrl: "http://mistral.test" })
+      yield* Stream.runDrain(
+        client.stream(Operations.audio_api_v1_transcriptions_post_stream, {
+          body: { model: "voxtral-mini-latest", file: new File([new Uint8Array([1, 2, 3])], "a.wav") }
+        })
+      )
+      expect((fake.recorded[0].body as FormData).get("stream")).toBe("true")
     })
   )
 })

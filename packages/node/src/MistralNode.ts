@@ -17,10 +17,12 @@ import * as Libraries from "@effect-mistral/core/Libraries"
 import * as Models from "@effect-mistral/core/Models"
 import * as Ocr from "@effect-mistral/core/Ocr"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
+import type * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
+import * as UndiciTransport from "./UndiciTransport.js"
 
 /**
  * Every service of `@effect-mistral/core`.
@@ -69,13 +71,22 @@ export const services: Layer.Layer<
 )
 
 /**
- * The HTTP client used by default: the lean undici client with keep-alive (`UndiciHttpClient`). Any other
- * `HttpClient` (such as `NodeHttpClient.layerUndici`) works through `layerWithoutHttpClient`.
+ * The lean undici `HttpClient` with keep-alive, for other HTTP uses of a Node program. The Mistral client itself
+ * sends through `transportLayer`; any other `HttpClient` (such as `NodeHttpClient.layerUndici`) works through
+ * `layerWithoutHttpClient`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const httpClientLayer: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer()
+
+/**
+ * The transport used by default: undici with keep-alive, keeping every request's limits itself (`UndiciTransport`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = UndiciTransport.layer()
 
 const withServices = <E, R>(client: Layer.Layer<MistralClient.MistralClient, E, R>) =>
   Layer.provideMerge(services, client)
@@ -87,7 +98,7 @@ const withServices = <E, R>(client: Layer.Layer<MistralClient.MistralClient, E, 
  * @category layers
  */
 export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services> =>
-  withServices(MistralClient.layer(options)).pipe(Layer.provide(httpClientLayer))
+  withServices(MistralClient.layerTransport(options)).pipe(Layer.provide(transportLayer))
 
 /**
  * The client and every service for Node, from `Config` (by default the environment: `MISTRAL_API_KEY`…).
@@ -98,7 +109,7 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
 export const layerConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
 ): Layer.Layer<Services, ConfigError.ConfigError> =>
-  withServices(MistralClient.layerConfig(config)).pipe(Layer.provide(httpClientLayer))
+  withServices(MistralClient.layerTransportConfig(config)).pipe(Layer.provide(transportLayer))
 
 /**
  * The client and every service over an `HttpClient` the caller provides.

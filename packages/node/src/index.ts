@@ -12,3 +12,8 @@ export * as NodeFiles from "./NodeFiles.js"
  * @since 0.1.0
  */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as UndiciTransport from "./UndiciTransport.js"

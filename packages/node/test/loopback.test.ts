@@ -1,11 +1,11 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as HttpDeadline from "@effect-mistral/core/HttpDeadline"
+import * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
-import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Operation from "@effect-mistral/core/Operation"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Deferred, Effect, Either, Fiber, Layer, Redacted, Schema, Stream } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Redacted, Schema, Stream } from "effect"
 import * as MistralNode from "../src/MistralNode.js"
 
 // A descriptor shaped like the generated conversation stream operations, with an open event union.
@@ -62,13 +62,8 @@ const serve = (handler: (response: Http.ServerResponse, closed: () => void) => v
 
 /** The client, alive for the test's scope. */
 const clientFor = (url: string, options: MistralClient.Options = {}) =>
-  Effect.map(
-    Layer.build(
-      MistralNode.layerWithoutHttpClient({ apiKey: Redacted.make("k"), baseUrl: url, ...options }).pipe(
-        Layer.provide(MistralNode.httpClientLayer)
-      )
-    ),
-    (context) => Context.get(context, MistralClient.MistralClient)
+  Effect.map(Layer.build(MistralNode.layer({ apiKey: Redacted.make("k"), baseUrl: url, ...options })), (context) =>
+    Context.get(context, MistralClient.MistralClient)
   )
 
 const plainOperation = Operation.make({
@@ -301,7 +296,7 @@ describe("SSE over loopback", () => {
     )
   )
 
-  it.live("the transport enforces the deadline itself: no timeout fiber per call", () =>
+  it.live("the transport keeps the limits itself: a text body is read in the same wait as the head", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const server = yield* serve((response) => {
@@ -309,9 +304,13 @@ describe("SSE over loopback", () => {
           response.end('{"ok":true}')
         })
         const client = yield* clientFor(server.url)
-        expect(
-          HttpDeadline.isSupported(yield* Effect.provide(HttpClient.HttpClient, MistralNode.httpClientLayer))
-        ).toBe(true)
+        const transport = Context.get(yield* Layer.build(MistralNode.transportLayer), MistralTransport.MistralTransport)
+        const response = yield* transport.send(HttpClientRequest.get(`${server.url}/plain`), {
+          timeout: Duration.seconds(5),
+          read: "text"
+        })
+        // no second wait: the body is at hand
+        expect(Effect.runSync(response.text)).toBe('{"ok":true}')
         expect(yield* client.call(plainOperation)).toEqual({ ok: true })
       })
     )

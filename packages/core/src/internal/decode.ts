@@ -139,10 +139,17 @@ export const events = (
 ): Effect.Effect<Stream.Stream<unknown, MistralError.MistralError>, MistralError.MistralError> => {
   const type = response.headers["content-type"] ?? ""
   if (!type.startsWith("text/event-stream")) {
-    return Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) =>
-      Effect.fail(
-        Errors.responseDecode(context, text, `expected text/event-stream, got ${type || "no content type"}`, options.scrub)
-      )
+    return Effect.flatMap(
+      Effect.orElseSucceed(response.text, () => ""),
+      (text) =>
+        Effect.fail(
+          Errors.responseDecode(
+            context,
+            text,
+            `expected text/event-stream, got ${type || "no content type"}`,
+            options.scrub
+          )
+        )
     )
   }
   const schema = operation.event

@@ -126,7 +126,8 @@ const encodePath = (
 ): Encoded<string> => {
   if (operation.pathParameters === undefined) return Either.right(operation.path)
   const encoded = encoderFor(operation.pathParameters)(input.path ?? {})
-  if (encoded._tag === "Left") return Either.left(Errors.requestEncodeParse(context, encoded.left, "path", defaults.scrub))
+  if (encoded._tag === "Left")
+    return Either.left(Errors.requestEncodeParse(context, encoded.left, "path", defaults.scrub))
   const values = encoded.right as Record<string, unknown>
   let invalid: { readonly name: string; readonly issue: string } | undefined
   const path = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
@@ -153,7 +154,8 @@ const encodeQuery = (
   const urlParams: Array<[string, string]> = []
   if (operation.query === undefined) return Either.right(urlParams)
   const encoded = encoderFor(operation.query)(input.query ?? {})
-  if (encoded._tag === "Left") return Either.left(Errors.requestEncodeParse(context, encoded.left, "query", defaults.scrub))
+  if (encoded._tag === "Left")
+    return Either.left(Errors.requestEncodeParse(context, encoded.left, "query", defaults.scrub))
   const json = operation.queryJson
   for (const [key, value] of Object.entries(encoded.right as Record<string, unknown>)) {
     if (value === undefined) continue
@@ -209,7 +211,8 @@ const encodeBody = (
     return body.required ? Either.left(Errors.requestEncode(context, "body", "is missing")) : Either.right(request)
   }
   const encoded = encoderFor(body.schema)(input.body)
-  if (encoded._tag === "Left") return Either.left(Errors.requestEncodeParse(context, encoded.left, "body", defaults.scrub))
+  if (encoded._tag === "Left")
+    return Either.left(Errors.requestEncodeParse(context, encoded.left, "body", defaults.scrub))
   const value = withStreamFlag(encoded.right, streamFlag(operation, mode))
   if (body.mediaType !== "multipart/form-data") {
     return Either.right(HttpClientRequest.bodyText(request, JSON.stringify(value), "application/json"))
@@ -233,7 +236,8 @@ export const prepare = (
   const base = { operationId: operation.operationId, method: operation.method, path: operation.path }
   const path = encodePath(defaults, operation, input, base)
   if (path._tag === "Left") return Either.left(path.left)
-  const context: MistralError.RequestContext = operation.pathParameters === undefined ? base : { ...base, path: path.right }
+  const context: MistralError.RequestContext =
+    operation.pathParameters === undefined ? base : { ...base, path: path.right }
   const urlParams = encodeQuery(defaults, operation, input, context)
   if (urlParams._tag === "Left") return Either.left(urlParams.left)
   const headers = encodeHeaders(defaults, operation, input, settings, mode, context)

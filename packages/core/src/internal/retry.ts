@@ -53,4 +53,3 @@ export const retryStream = <A, E, R>(
         )
       : Stream.fail(first)
   )
-

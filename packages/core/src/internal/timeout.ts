@@ -57,4 +57,3 @@ export const timeoutFail = <A, E, R, E2>(
  * the test's, so limits must be Effect timeouts).
  */
 export const isLiveClock = (clock: Clock.Clock): boolean => clock === liveClock
-
