@@ -18,7 +18,7 @@ import * as FileOperations from "./generated/files.js"
 import * as Errors from "./internal/errors.js"
 import { type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
-import * as MistralError from "./MistralError.js"
+import type * as MistralError from "./MistralError.js"
 
 /**
  * @since 0.1.0

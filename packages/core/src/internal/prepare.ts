@@ -6,8 +6,8 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
-import * as SchemaAST from "effect/SchemaAST"
-import type * as CallSettings from "../MistralConfig.js"
+import type * as SchemaAST from "effect/SchemaAST"
+import type * as MistralConfig from "../MistralConfig.js"
 import type * as MistralError from "../MistralError.js"
 import type * as Operation from "../Operation.js"
 import * as Errors from "./errors.js"
@@ -178,7 +178,7 @@ const encodeHeaders = (
   defaults: Defaults,
   operation: Operation.Operation,
   input: RawInput,
-  settings: CallSettings.CallSettings,
+  settings: MistralConfig.CallSettings,
   mode: Mode,
   context: MistralError.RequestContext
 ): Encoded<Record<string, string>> => {
@@ -230,7 +230,7 @@ export const prepare = (
   defaults: Defaults,
   operation: Operation.Operation,
   input: RawInput,
-  settings: CallSettings.CallSettings,
+  settings: MistralConfig.CallSettings,
   mode: Mode
 ): Encoded<Prepared> => {
   const base = { operationId: operation.operationId, method: operation.method, path: operation.path }

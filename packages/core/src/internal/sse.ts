@@ -12,7 +12,7 @@ import type * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
-import * as MistralError from "../MistralError.js"
+import type * as MistralError from "../MistralError.js"
 import * as Errors from "./errors.js"
 
 export interface SseContext extends MistralError.RequestContext {
