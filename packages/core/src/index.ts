@@ -76,6 +76,11 @@ export * as MistralSchema from "./MistralSchema.js"
 /**
  * @since 0.1.0
  */
+export * as MistralServices from "./MistralServices.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Models from "./Models.js"
 
 /**
