@@ -81,6 +81,11 @@ export * as MistralTransport from "./MistralTransport.js"
 /**
  * @since 0.1.0
  */
+export * as MistralServices from "./MistralServices.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Models from "./Models.js"
 
 /**

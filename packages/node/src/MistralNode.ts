@@ -4,19 +4,8 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Agents from "@effect-mistral/core/Agents"
-import * as Audio from "@effect-mistral/core/Audio"
-import * as Batch from "@effect-mistral/core/Batch"
-import * as Chat from "@effect-mistral/core/Chat"
-import * as Classifiers from "@effect-mistral/core/Classifiers"
-import * as Conversations from "@effect-mistral/core/Conversations"
-import * as Embeddings from "@effect-mistral/core/Embeddings"
-import * as Files from "@effect-mistral/core/Files"
-import * as Fim from "@effect-mistral/core/Fim"
-import * as Libraries from "@effect-mistral/core/Libraries"
-import * as Models from "@effect-mistral/core/Models"
-import * as Ocr from "@effect-mistral/core/Ocr"
-import * as MistralClient from "@effect-mistral/core/MistralClient"
+import type * as MistralClient from "@effect-mistral/core/MistralClient"
+import * as MistralServices from "@effect-mistral/core/MistralServices"
 import type * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -25,28 +14,15 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
 import * as UndiciTransport from "./UndiciTransport.js"
 
 /**
- * Every service of `@effect-mistral/core`.
+ * Every service of `@effect-mistral/core` (`MistralServices.Services`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Services =
-  | MistralClient.MistralClient
-  | Agents.Agents
-  | Audio.Audio
-  | Batch.Batch
-  | Chat.Chat
-  | Classifiers.Classifiers
-  | Conversations.Conversations
-  | Embeddings.Embeddings
-  | Files.Files
-  | Fim.Fim
-  | Libraries.Libraries
-  | Models.Models
-  | Ocr.Ocr
+export type Services = MistralServices.Services
 
 /**
- * The services, built on the `MistralClient` in context.
+ * The services, built on the `MistralClient` in context (`MistralServices.layer`).
  *
  * @since 0.1.0
  * @category layers
@@ -55,20 +31,7 @@ export const services: Layer.Layer<
   Exclude<Services, MistralClient.MistralClient>,
   never,
   MistralClient.MistralClient
-> = Layer.mergeAll(
-  Agents.layer,
-  Audio.layer,
-  Batch.layer,
-  Chat.layer,
-  Classifiers.layer,
-  Conversations.layer,
-  Embeddings.layer,
-  Files.layer,
-  Fim.layer,
-  Libraries.layer,
-  Models.layer,
-  Ocr.layer
-)
+> = MistralServices.layer
 
 /**
  * The lean undici `HttpClient` with keep-alive, for other HTTP uses of a Node program. The Mistral client itself
@@ -88,9 +51,6 @@ export const httpClientLayer: Layer.Layer<HttpClient.HttpClient> = UndiciHttpCli
  */
 export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = UndiciTransport.layer()
 
-const withServices = <E, R>(client: Layer.Layer<MistralClient.MistralClient, E, R>) =>
-  Layer.provideMerge(services, client)
-
 /**
  * The client and every service for Node, from options.
  *
@@ -98,7 +58,7 @@ const withServices = <E, R>(client: Layer.Layer<MistralClient.MistralClient, E, 
  * @category layers
  */
 export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services> =>
-  withServices(MistralClient.layerTransport(options)).pipe(Layer.provide(transportLayer))
+  MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer))
 
 /**
  * The client and every service for Node, from `Config` (by default the environment: `MISTRAL_API_KEY`…).
@@ -109,14 +69,14 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
 export const layerConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
 ): Layer.Layer<Services, ConfigError.ConfigError> =>
-  withServices(MistralClient.layerTransportConfig(config)).pipe(Layer.provide(transportLayer))
+  MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer))
 
 /**
- * The client and every service over an `HttpClient` the caller provides.
+ * The client and every service over an `HttpClient` the caller provides (`MistralServices.layerClient`).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithoutHttpClient = (
   options: MistralClient.Options = {}
-): Layer.Layer<Services, never, HttpClient.HttpClient> => withServices(MistralClient.layer(options))
+): Layer.Layer<Services, never, HttpClient.HttpClient> => MistralServices.layerClient(options)

@@ -54,6 +54,7 @@ export const decodeEvents = <A>(
     let failure: MistralError.MistralError | undefined
     let done = false
     let ending = false
+    let endsWithCr = false
     const base = {
       operationId: context.operationId,
       method: context.method,
@@ -119,6 +120,7 @@ export const decodeEvents = <A>(
       }
     })
     const feed = (text: string): void => {
+      if (text.length > 0) endsWithCr = text.charCodeAt(text.length - 1) === 13
       try {
         parser.feed(text)
       } catch (cause) {
@@ -169,6 +171,8 @@ export const decodeEvents = <A>(
       onFailure: (cause) => Channel.failCause(cause),
       onDone: () => {
         feed(decoder.decode())
+        // a bare CR the parser holds back (it could start a CRLF) is a whole line ending once the body is over
+        if (endsWithCr) feed("\n")
         ending = true
         feed("\n\n")
         if (context.endsWithDone && !done && failure === undefined) {

@@ -2,23 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Schedule, Stream } from "effect"
 import * as Batch from "../../src/Batch.js"
 import type { Recorded } from "../fixtures/fakeHttp.js"
-import { bodyOf, clientOf, completion, fileObject, json, line } from "./helpers.js"
-
-const job = (status: string, extra: Record<string, unknown> = {}) => ({
-  id: "job-1",
-  object: "batch",
-  input_files: ["file-in"],
-  endpoint: "/v1/chat/completions",
-  model: "mistral-small-latest",
-  errors: [],
-  status,
-  created_at: 1700000000,
-  total_requests: 3,
-  completed_requests: 0,
-  succeeded_requests: 0,
-  failed_requests: 0,
-  ...extra
-})
+import { batchJob as job, bodyOf, clientOf, completion, fileObject, json, line } from "./helpers.js"
 
 const outputLines = [
   { id: "r1", custom_id: "a", response: { status_code: 200, body: completion("one") }, error: null },

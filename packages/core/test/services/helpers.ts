@@ -50,3 +50,20 @@ export const fileObject = (id: string, extra: Record<string, unknown> = {}) => (
   source: "upload",
   ...extra
 })
+
+/** A batch job in the given status. */
+export const batchJob = (status: string, extra: Record<string, unknown> = {}) => ({
+  id: "job-1",
+  object: "batch",
+  input_files: ["file-in"],
+  endpoint: "/v1/chat/completions",
+  model: "mistral-small-latest",
+  errors: [],
+  status,
+  created_at: 1700000000,
+  total_requests: 3,
+  completed_requests: 0,
+  succeeded_requests: 0,
+  failed_requests: 0,
+  ...extra
+})
