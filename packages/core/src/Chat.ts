@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/chat.js"
 import * as Completions from "./internal/completions.js"
@@ -110,14 +111,8 @@ export const collect: <E, R>(
  * @since 0.1.0
  * @category getters
  */
-export const outputText = (response: ChatCompletionResponse): string => {
-  const content = response.choices.find((choice) => choice.index === 0)?.message?.content
-  if (content === null || content === undefined) return ""
-  if (typeof content === "string") return content
-  return content
-    .flatMap((chunk) => ((chunk.type === "text" || chunk.type === undefined) && "text" in chunk ? [chunk.text] : []))
-    .join("")
-}
+export const outputText = (response: ChatCompletionResponse): string =>
+  Content.text(response.choices.find((choice) => choice.index === 0)?.message?.content)
 
 /**
  * Calls `complete` on the service in context.

@@ -11,9 +11,11 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Content from "./Content.js"
 import * as Conversations from "./Conversations.js"
 import type * as Components from "./generated/components.js"
 import type * as MistralError from "./MistralError.js"
@@ -154,21 +156,6 @@ interface Handled {
   readonly request: Conversations.AppendRequest
 }
 
-const argumentsText = (value: FunctionCallEntry["arguments"]): string =>
-  typeof value === "string" ? value : JSON.stringify(value)
-
-const parseArguments = (
-  raw: FunctionCallEntry["arguments"]
-): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issue: string } => {
-  if (typeof raw !== "string") return { ok: true, value: raw }
-  if (raw.trim().length === 0) return { ok: true, value: {} }
-  try {
-    return { ok: true, value: JSON.parse(raw) }
-  } catch (cause) {
-    return { ok: false, issue: `the arguments are not JSON (${String(cause)})` }
-  }
-}
-
 const makeHandler = <T extends Tool.Any, R>(options: Options<T, R>) => {
   const tools = new Map<string, Tool.Any>(options.tools.map((tool) => [tool.name, tool]))
   const decoders = new Map(
@@ -184,7 +171,7 @@ const makeHandler = <T extends Tool.Any, R>(options: Options<T, R>) => {
     ToolHandlerError<Tool.Error<T>>,
     R | Tool.Context<T>
   > => {
-    const base = { toolCallId: call.tool_call_id, name: call.name, arguments: argumentsText(call.arguments) }
+    const base = { toolCallId: call.tool_call_id, name: call.name, arguments: Content.argumentsText(call.arguments) }
     const tool = tools.get(call.name)
     if (tool === undefined) {
       if (call.confirmation_status === "pending") {
@@ -197,14 +184,12 @@ const makeHandler = <T extends Tool.Any, R>(options: Options<T, R>) => {
         call: { ...base, outcome: "unknown_tool", result: `Error: there is no tool named ${call.name}.` }
       })
     }
-    const parsed = parseArguments(call.arguments)
-    const decoded = parsed.ok ? decoders.get(call.name)!(parsed.value) : undefined
-    if (!parsed.ok || decoded === undefined || decoded._tag === "Left") {
-      const issue = !parsed.ok
-        ? parsed.issue
-        : decoded !== undefined && decoded._tag === "Left"
-          ? ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-          : "invalid arguments"
+    const parsed = Content.parseArguments(call.arguments)
+    const decoded = Either.flatMap(parsed, decoders.get(call.name)!)
+    if (Either.isLeft(decoded)) {
+      const issue = Either.isLeft(parsed)
+        ? parsed.left.message
+        : ParseResult.TreeFormatter.formatErrorSync(decoded.left as ParseResult.ParseError)
       return Effect.succeed({
         call: { ...base, outcome: "invalid_arguments", result: `Error: invalid arguments for ${call.name}: ${issue}` }
       })

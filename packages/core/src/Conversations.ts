@@ -8,9 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/conversations.js"
-import { appendContent } from "./internal/content.js"
 import { type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
@@ -210,6 +210,8 @@ interface Accumulator {
   readonly outputs: Array<Output>
   /** Index in `outputs` of the entry each event id builds. */
   readonly byId: Map<string, number>
+  /** The function calls being streamed, each with the index in `outputs` of its entry (see `Content.findToolCall`). */
+  readonly calls: Array<Content.ToolCallFragment & { readonly at: number }>
 }
 
 const textChunk = (text: string): ContentChunk => ({ type: "text", text })
@@ -247,16 +249,18 @@ const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
           ...optional("model", event.model),
           ...optional("agent_id", event.agent_id),
           role: "assistant",
-          content: appendContent("", event.content, textChunk)
+          content: Content.append("", event.content, textChunk)
         }),
-        (current) => ({ ...current, content: appendContent(current.content, event.content, textChunk) })
+        (current) => ({ ...current, content: Content.append(current.content, event.content, textChunk) })
       )
       break
-    case "function.call.delta":
-      upsert<Components.FunctionCallEntry>(
-        acc,
-        event.id,
-        () => ({
+    case "function.call.delta": {
+      // parallel calls may share an output index: the call id comes first (see `Content.findToolCall`)
+      const fragment = { id: event.tool_call_id, index: event.output_index }
+      const found = Content.findToolCall(acc.calls, fragment)
+      if (found === -1) {
+        acc.calls.push({ ...fragment, at: acc.outputs.length })
+        acc.outputs.push({
           object: "entry",
           type: "function.call",
           id: event.id,
@@ -267,13 +271,18 @@ const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
           name: event.name,
           arguments: event.arguments,
           ...optional("confirmation_status", event.confirmation_status)
-        }),
-        (current) => ({
-          ...current,
-          arguments: `${typeof current.arguments === "string" ? current.arguments : JSON.stringify(current.arguments)}${event.arguments}`
         })
-      )
+      } else {
+        const at = acc.calls[found].at
+        const current = acc.outputs[at] as Components.FunctionCallEntry
+        acc.outputs[at] = {
+          ...current,
+          name: current.name.length > 0 ? current.name : event.name,
+          arguments: Content.appendArguments(current.arguments, event.arguments)
+        }
+      }
       break
+    }
     case "tool.execution.started":
     case "tool.execution.delta":
       upsert<Components.ToolExecutionEntry>(
@@ -381,7 +390,7 @@ export interface Collector {
  * @category streams
  */
 export const makeCollector = (): Collector => {
-  const acc: Accumulator = { conversationId: "", usage: {}, outputs: [], byId: new Map() }
+  const acc: Accumulator = { conversationId: "", usage: {}, outputs: [], byId: new Map(), calls: [] }
   return {
     add: (event) => {
       step(acc, event)
@@ -404,9 +413,8 @@ export const makeCollector = (): Collector => {
 export const textDeltas = <E, R>(events: Stream.Stream<ConversationEvent, E, R>): Stream.Stream<string, E, R> =>
   Stream.filterMap(events, (event) => {
     if (event.type !== "message.output.delta") return Option.none()
-    const content = event.content
-    if (typeof content === "string") return content.length === 0 ? Option.none() : Option.some(content)
-    return content.type === "text" && "text" in content ? Option.some(content.text) : Option.none()
+    const text = Content.text(event.content)
+    return text.length === 0 ? Option.none() : Option.some(text)
   })
 
 /**
@@ -416,14 +424,7 @@ export const textDeltas = <E, R>(events: Stream.Stream<ConversationEvent, E, R>)
  * @category getters
  */
 export const outputText = (response: ConversationResponse): string =>
-  response.outputs
-    .flatMap((output) => {
-      if (output.type !== "message.output") return []
-      const content = output.content
-      if (typeof content === "string") return [content]
-      return content.flatMap((chunk) => (chunk.type === "text" && "text" in chunk ? [chunk.text] : []))
-    })
-    .join("")
+  response.outputs.map((output) => (output.type === "message.output" ? Content.text(output.content) : "")).join("")
 
 /**
  * Calls `start` on the service in context.

@@ -26,6 +26,11 @@ export * as Classifiers from "./Classifiers.js"
 /**
  * @since 0.1.0
  */
+export * as Content from "./Content.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ConversationRunner from "./ConversationRunner.js"
 
 /**

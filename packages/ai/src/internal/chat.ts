@@ -8,8 +8,10 @@ import type * as Prompt from "@effect/ai/Prompt"
 import type * as Response from "@effect/ai/Response"
 import * as Tool from "@effect/ai/Tool"
 import type * as ChatApi from "@effect-mistral/core/generated/chat"
+import * as Content from "@effect-mistral/core/Content"
 import type * as Components from "@effect-mistral/core/generated/components"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
 
 const moduleName = "MistralLanguageModel"
@@ -127,7 +129,7 @@ export const prepareMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Mess
                 break
             }
           }
-          const text = chunks.map((chunk) => ("text" in chunk ? chunk.text : "")).join("")
+          const text = Content.text(chunks)
           const content: string | Array<AssistantChunk> = hasReasoning ? chunks : text
           messages.push(
             toolCalls.length > 0
@@ -262,20 +264,6 @@ export const usageOf = (usage: Components.UsageInfo | undefined): typeof Respons
 const timestampOf = (created: number | undefined): string | undefined =>
   created === undefined ? undefined : new Date(created * 1000).toISOString()
 
-const isTextChunk = (chunk: unknown): chunk is Components.TextChunk =>
-  typeof chunk === "object" &&
-  chunk !== null &&
-  "text" in chunk &&
-  typeof chunk.text === "string" &&
-  (!("type" in chunk) || chunk.type === undefined || chunk.type === "text")
-
-const isThinkChunk = (chunk: unknown): chunk is Components.ThinkChunk =>
-  typeof chunk === "object" && chunk !== null && "thinking" in chunk && Array.isArray(chunk.thinking)
-
-/** The text of a thinking chunk: its text chunks, joined. */
-const thinkingText = (chunk: Components.ThinkChunk): string =>
-  chunk.thinking.map((inner) => (isTextChunk(inner) ? inner.text : "")).join("")
-
 /** The content of a message as an ordered list of text and reasoning pieces. */
 const contentPieces = (
   content: string | ReadonlyArray<Components.ContentChunk> | null | undefined
@@ -284,10 +272,10 @@ const contentPieces = (
   if (typeof content === "string") return content.length === 0 ? [] : [{ kind: "text", text: content }]
   const pieces: Array<{ readonly kind: "text" | "reasoning"; readonly text: string }> = []
   for (const chunk of content) {
-    if (isTextChunk(chunk)) {
+    if (Content.isTextChunk(chunk)) {
       if (chunk.text.length > 0) pieces.push({ kind: "text", text: chunk.text })
-    } else if (isThinkChunk(chunk)) {
-      pieces.push({ kind: "reasoning", text: thinkingText(chunk) })
+    } else if (Content.isThinkChunk(chunk)) {
+      pieces.push({ kind: "reasoning", text: Content.thinkingText(chunk) })
     }
   }
   return pieces
@@ -295,22 +283,19 @@ const contentPieces = (
 
 const parseArguments = (
   name: string,
-  args: string | { readonly [key: string]: unknown },
+  args: Content.Arguments,
   method: string
-): Effect.Effect<unknown, AiError.MalformedOutput> => {
-  if (typeof args !== "string") return Effect.succeed(args)
-  if (args.trim().length === 0) return Effect.succeed({})
-  return Effect.try({
-    try: () => Tool.unsafeSecureJsonParse(args),
-    catch: (cause) =>
+): Effect.Effect<unknown, AiError.MalformedOutput> =>
+  Either.match(Content.parseArguments(args), {
+    onRight: Effect.succeed,
+    onLeft: (error) =>
       new AiError.MalformedOutput({
         module: moduleName,
         method,
-        description: `The arguments of the call to tool '${name}' are not JSON: ${args}`,
-        cause
+        description: `The arguments of the call to tool '${name}' are not usable (${error.message}): ${Content.argumentsText(args)}`,
+        cause: error
       })
   })
-}
 
 /**
  * The parts of a chat completion: response metadata, the first choice's text, reasoning and tool calls, then the
@@ -340,7 +325,7 @@ export const makeResponse = (
     const toolCalls = message?.tool_calls ?? []
     for (const call of toolCalls) {
       const params = yield* parseArguments(call.function.name, call.function.arguments, "generateText")
-      const id = call.id ?? (yield* (yield* IdGenerator.IdGenerator).generateId())
+      const id = Content.fragmentId(call) ?? (yield* (yield* IdGenerator.IdGenerator).generateId())
       parts.push({ type: "tool-call", id, name: call.function.name, params })
     }
     parts.push({
@@ -355,16 +340,16 @@ export const makeResponse = (
 // Stream chunks → stream parts
 // =============================================================================
 
-interface ActiveToolCall {
-  readonly key: number
-  readonly id: string
+interface ActiveToolCall extends Content.ToolCallFragment {
+  /** The id of the parts: the call's own, or a generated one. */
+  readonly callId: string
   readonly name: string
   arguments: string
 }
 
 /**
  * The state of one streamed answer: which text or reasoning part is open, the tool calls whose arguments are
- * still arriving (fragments joined by `index`), the finish reason and the usage. One per stream run.
+ * still arriving (fragments merged by `Content.findToolCall`), the finish reason and the usage. One per stream run.
  */
 export class StreamState {
   private text: string | undefined = undefined
@@ -411,36 +396,27 @@ export class StreamState {
     })
   }
 
-  /** Finds the call a fragment continues: by `index`, else by `id`, else the last one. */
-  private toolCallFor(call: Components.ToolCall, position: number): ActiveToolCall | undefined {
-    if (call.index !== undefined) return this.toolCalls.find((active) => active.key === call.index)
-    if (call.id !== undefined) return this.toolCalls.find((active) => active.id === call.id)
-    return position === 0 ? this.toolCalls[this.toolCalls.length - 1] : undefined
-  }
-
-  private toolCallDelta(
-    call: Components.ToolCall,
-    position: number,
-    parts: Array<Response.StreamPartEncoded>
-  ): Effect.Effect<void> {
+  private toolCallDelta(call: Components.ToolCall, parts: Array<Response.StreamPartEncoded>): Effect.Effect<void> {
     return Effect.gen(this, function* () {
-      const fragment =
-        typeof call.function.arguments === "string" ? call.function.arguments : JSON.stringify(call.function.arguments)
-      let active = this.toolCallFor(call, position)
+      const fragment = Content.argumentsText(call.function.arguments)
+      const at = Content.findToolCall(this.toolCalls, call)
+      let active = at === -1 ? undefined : this.toolCalls[at]
       if (active === undefined) {
         this.hasToolCalls = true
+        const id = Content.fragmentId(call)
         active = {
-          key: call.index ?? this.toolCalls.length,
-          id: call.id ?? (yield* this.idGenerator.generateId()),
+          id,
+          index: call.index,
+          callId: id ?? (yield* this.idGenerator.generateId()),
           name: call.function.name,
           arguments: ""
         }
         this.toolCalls.push(active)
-        parts.push({ type: "tool-params-start", id: active.id, name: active.name })
+        parts.push({ type: "tool-params-start", id: active.callId, name: active.name })
       }
       if (fragment.length > 0) {
         active.arguments += fragment
-        parts.push({ type: "tool-params-delta", id: active.id, delta: fragment })
+        parts.push({ type: "tool-params-delta", id: active.callId, delta: fragment })
       }
     })
   }
@@ -451,9 +427,9 @@ export class StreamState {
       this.closeReasoning(parts)
       this.closeText(parts)
       for (const call of this.toolCalls.splice(0)) {
-        parts.push({ type: "tool-params-end", id: call.id })
+        parts.push({ type: "tool-params-end", id: call.callId })
         const params = yield* parseArguments(call.name, call.arguments, "streamText")
-        parts.push({ type: "tool-call", id: call.id, name: call.name, params })
+        parts.push({ type: "tool-call", id: call.callId, name: call.name, params })
       }
     })
   }
@@ -480,14 +456,11 @@ export class StreamState {
           yield* this.textDelta(content, parts)
         } else if (content !== null && content !== undefined) {
           for (const piece of content) {
-            if (isTextChunk(piece)) yield* this.textDelta(piece.text, parts)
-            else if (isThinkChunk(piece)) yield* this.reasoningDelta(thinkingText(piece), parts)
+            if (Content.isTextChunk(piece)) yield* this.textDelta(piece.text, parts)
+            else if (Content.isThinkChunk(piece)) yield* this.reasoningDelta(Content.thinkingText(piece), parts)
           }
         }
-        const calls = delta.tool_calls ?? []
-        for (let position = 0; position < calls.length; position++) {
-          yield* this.toolCallDelta(calls[position], position, parts)
-        }
+        for (const call of delta.tool_calls ?? []) yield* this.toolCallDelta(call, parts)
         if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
           this.finishReason = choice.finish_reason
           yield* this.flush(parts)

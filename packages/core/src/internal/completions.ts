@@ -5,20 +5,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Components from "../generated/components.js"
-import { appendContent } from "./content.js"
+import * as Content from "../Content.js"
 
 type ContentChunk = Components.ContentChunk
-type Content = string | ReadonlyArray<ContentChunk>
-
-const textOf = (content: Content | null | undefined): string => {
-  if (content === null || content === undefined) return ""
-  if (typeof content === "string") return content
-  let text = ""
-  for (const chunk of content) {
-    if ((chunk.type === "text" || chunk.type === undefined) && "text" in chunk) text += chunk.text
-  }
-  return text
-}
+type MessageContent = string | ReadonlyArray<ContentChunk>
 
 /** The text of the first choice of each chunk, as it arrives; thinking and tool calls are skipped. */
 export const textDeltas = <E, R>(
@@ -27,7 +17,7 @@ export const textDeltas = <E, R>(
   Stream.filterMap(chunks, (chunk) => {
     for (const choice of chunk.choices) {
       if (choice.index !== 0) continue
-      const text = textOf(choice.delta.content)
+      const text = Content.text(choice.delta.content)
       return text.length === 0 ? Option.none() : Option.some(text)
     }
     return Option.none()
@@ -36,37 +26,9 @@ export const textDeltas = <E, R>(
 const textChunk = (text: string): ContentChunk => ({ type: "text", text })
 
 interface ChoiceState {
-  content: Content | null
+  content: MessageContent | null
   readonly toolCalls: Array<Components.ToolCall>
   finishReason: Components.ChatCompletionChoice["finish_reason"] | null
-}
-
-const mergeToolCall = (calls: Array<Components.ToolCall>, delta: Components.ToolCall): void => {
-  // a call split over several chunks repeats its index (or id); its arguments arrive as string pieces
-  const at = calls.findIndex(
-    (call) =>
-      (delta.id !== undefined && delta.id.length > 0 && call.id === delta.id) ||
-      ((delta.id === undefined || delta.id.length === 0) && delta.index !== undefined && call.index === delta.index)
-  )
-  if (at === -1) {
-    calls.push(delta)
-    return
-  }
-  const current = calls[at]
-  const previous = current.function.arguments
-  const next = delta.function.arguments
-  calls[at] = {
-    ...current,
-    function: {
-      name: current.function.name.length > 0 ? current.function.name : delta.function.name,
-      arguments:
-        typeof previous === "string" && typeof next === "string"
-          ? previous + next
-          : typeof next === "string" && next.length === 0
-            ? previous
-            : next
-    }
-  }
 }
 
 /** Folds completion chunks into the response the plain call returns (same id, model, choices and usage). */
@@ -95,8 +57,8 @@ export const collect = <E, R>(
             }
             const content = choice.delta.content
             if (content !== null && content !== undefined)
-              state.content = appendContent(state.content, content, textChunk)
-            for (const call of choice.delta.tool_calls ?? []) mergeToolCall(state.toolCalls, call)
+              state.content = Content.append(state.content, content, textChunk)
+            for (const call of choice.delta.tool_calls ?? []) Content.mergeToolCall(state.toolCalls, call)
             if (choice.finish_reason !== null) state.finishReason = choice.finish_reason
           }
         }
