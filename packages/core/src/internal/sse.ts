@@ -39,145 +39,172 @@ const streamErrorOf = (value: unknown): { readonly detail: string; readonly code
   return typeof code === "string" || typeof code === "number" ? { detail, code } : { detail }
 }
 
+type Decode<A> = (u: unknown) => Either.Either<A, ParseResult.ParseError>
+
 /**
- * A channel from response bytes to decoded events.
+ * The framing and decoding of one stream's events: bytes go in, decoded events (and at most one failure) come out.
+ * After a failure, or `[DONE]`, the rest of the input is ignored.
  */
-export const decodeEvents = <A>(
-  bytes: Stream.Stream<Uint8Array, MistralError.MistralError>,
-  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
-  context: SseContext,
-  state: SseState
-): Stream.Stream<A, MistralError.MistralError> =>
-  Stream.suspend(() => {
-    const decoder = new TextDecoder()
-    let pending: Array<A> = []
-    let failure: MistralError.MistralError | undefined
-    let done = false
-    let ending = false
-    let endsWithCr = false
-    const base = {
+class EventDecoder<A> {
+  private readonly text = new TextDecoder()
+  private readonly parser: ReturnType<typeof createParser>
+  private readonly base: Errors.StatusContext
+  private pending: Array<A> = []
+  failure: MistralError.MistralError | undefined
+  done = false
+  private ending = false
+  private endsWithCr = false
+
+  constructor(
+    private readonly decode: Decode<A>,
+    private readonly context: SseContext,
+    private readonly state: SseState
+  ) {
+    this.base = {
       operationId: context.operationId,
       method: context.method,
       path: context.path,
       requestId: context.requestId,
       status: context.status
     }
-    const oversized = () =>
-      Errors.responseDecode(base, "", `a server-sent event exceeds ${context.maxEventSize} characters`, context.scrub)
-    const onEvent = (message: EventSourceMessage): void => {
-      if (failure !== undefined || done) return
-      const data = message.data
-      if (data === "[DONE]") {
-        done = true
-        return
-      }
-      if (ending) {
-        // dispatched only by the blank line fed at the end: the body stopped inside this event
-        failure = Errors.streamBroken(base, "the body ended inside an event", state.received + pending.length)
-        return
-      }
-      if (data.length === 0) return
-      if (data.length > context.maxEventSize) {
-        failure = oversized()
-        return
-      }
-      let json: unknown
-      try {
-        json = JSON.parse(data)
-      } catch (cause) {
-        failure = Errors.responseDecode(
-          base,
-          data,
-          `event ${message.event ?? "message"} is not JSON: ${String(cause)}`,
-          context.scrub
-        )
-        return
-      }
-      const reported = streamErrorOf(json)
-      if (reported !== undefined) {
-        failure = Errors.streamEvent(
-          base,
-          context.scrub(reported.detail),
-          reported.code,
-          state.received + pending.length
-        )
-        return
-      }
-      const result = decode(json)
-      if (result._tag === "Left") {
-        failure = Errors.responseDecodeParse(base, data, result.left, "event", context.scrub)
-        return
-      }
-      pending.push(result.right)
-    }
-    const parser = createParser({
-      onEvent,
+    this.parser = createParser({
+      onEvent: (message) => this.onEvent(message),
       maxBufferSize: context.maxEventSize,
       onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded" && failure === undefined) {
-          failure = oversized()
-        }
+        if (error.type === "max-buffer-size-exceeded") this.failure ??= this.oversized()
       }
     })
-    const feed = (text: string): void => {
-      if (text.length > 0) endsWithCr = text.charCodeAt(text.length - 1) === 13
-      try {
-        parser.feed(text)
-      } catch (cause) {
-        // the parser refuses input once it has reported an oversized event
-        failure ??= Errors.responseDecode(base, "", String(cause), context.scrub)
-      }
+  }
+
+  /** Whether more input can change anything. */
+  get open(): boolean {
+    return this.failure === undefined && !this.done
+  }
+
+  /** Feeds the bytes of one read. */
+  input(bytes: Uint8Array): void {
+    this.feed(this.text.decode(bytes, { stream: true }))
+  }
+
+  /** The body ended: an event cut off, or a stream that needed `[DONE]` and did not get it, is a failure. */
+  end(): void {
+    this.feed(this.text.decode())
+    // a bare CR the parser holds back (it could start a CRLF) is a whole line ending once the body is over
+    if (this.endsWithCr) this.feed("\n")
+    this.ending = true
+    this.feed("\n\n")
+    if (this.context.endsWithDone && this.open) {
+      this.failure = Errors.streamBroken(this.base, "the stream ended before [DONE]", this.received())
     }
-    const flush = (): Chunk.Chunk<A> => {
-      const out = Chunk.unsafeFromArray(pending)
-      state.received += pending.length
-      pending = []
-      return out
+  }
+
+  /** The events decoded since the last call, counted as handed on. */
+  take(): Chunk.Chunk<A> {
+    const out = Chunk.unsafeFromArray(this.pending)
+    this.state.received += this.pending.length
+    this.pending = []
+    return out
+  }
+
+  private received(): number {
+    return this.state.received + this.pending.length
+  }
+
+  private oversized(): MistralError.MistralError {
+    const issue = `a server-sent event exceeds ${this.context.maxEventSize} characters`
+    return Errors.responseDecode(this.base, "", issue, this.context.scrub)
+  }
+
+  private feed(text: string): void {
+    if (text.length > 0) this.endsWithCr = text.charCodeAt(text.length - 1) === 13
+    try {
+      this.parser.feed(text)
+    } catch (cause) {
+      // the parser refuses input once it has reported an oversized event
+      this.failure ??= Errors.responseDecode(this.base, "", String(cause), this.context.scrub)
     }
-    const emit = <R>(
-      next: Channel.Channel<
-        Chunk.Chunk<A>,
-        Chunk.Chunk<Uint8Array>,
-        MistralError.MistralError,
-        MistralError.MistralError,
-        void,
-        unknown,
-        R
-      >
-    ) => {
-      const out = flush()
+  }
+
+  private onEvent(message: EventSourceMessage): void {
+    if (!this.open) return
+    const data = message.data
+    if (data === "[DONE]") {
+      this.done = true
+    } else if (this.ending) {
+      // dispatched only by the blank line fed at the end: the body stopped inside this event
+      this.failure = Errors.streamBroken(this.base, "the body ended inside an event", this.received())
+    } else if (data.length > this.context.maxEventSize) {
+      this.failure = this.oversized()
+    } else if (data.length > 0) {
+      this.decodeData(data, message.event ?? "message")
+    }
+  }
+
+  private decodeData(data: string, event: string): void {
+    const { base, context } = this
+    let json: unknown
+    try {
+      json = JSON.parse(data)
+    } catch (cause) {
+      this.failure = Errors.responseDecode(base, data, `event ${event} is not JSON: ${String(cause)}`, context.scrub)
+      return
+    }
+    const reported = streamErrorOf(json)
+    if (reported !== undefined) {
+      const detail = context.scrub(reported.detail)
+      this.failure = Errors.streamEvent(base, detail, reported.code, this.received())
+      return
+    }
+    const result = this.decode(json)
+    if (result._tag === "Left") {
+      this.failure = Errors.responseDecodeParse(base, data, result.left, "event", context.scrub)
+    } else {
+      this.pending.push(result.right)
+    }
+  }
+}
+
+type EventChannel<A> = Channel.Channel<
+  Chunk.Chunk<A>,
+  Chunk.Chunk<Uint8Array>,
+  MistralError.MistralError,
+  MistralError.MistralError,
+  void,
+  unknown
+>
+
+/**
+ * A stream of decoded events from response bytes: the events of each read are handed on together, then the
+ * failure, if any; the stream ends at `[DONE]` or with the body.
+ */
+export const decodeEvents = <A>(
+  bytes: Stream.Stream<Uint8Array, MistralError.MistralError>,
+  decode: Decode<A>,
+  context: SseContext,
+  state: SseState
+): Stream.Stream<A, MistralError.MistralError> =>
+  Stream.suspend(() => {
+    const events = new EventDecoder(decode, context, state)
+    const emit = (next: EventChannel<A>): EventChannel<A> => {
+      const out = events.take()
+      const failure = events.failure
       if (failure !== undefined) {
-        const error = failure
-        return Chunk.isEmpty(out) ? Channel.fail(error) : Channel.zipRight(Channel.write(out), Channel.fail(error))
+        return Chunk.isEmpty(out) ? Channel.fail(failure) : Channel.zipRight(Channel.write(out), Channel.fail(failure))
       }
-      if (done) return Chunk.isEmpty(out) ? Channel.void : Channel.write(out)
+      if (events.done) return Chunk.isEmpty(out) ? Channel.void : Channel.write(out)
       return Chunk.isEmpty(out) ? next : Channel.zipRight(Channel.write(out), next)
     }
-    const loop: Channel.Channel<
-      Chunk.Chunk<A>,
-      Chunk.Chunk<Uint8Array>,
-      MistralError.MistralError,
-      MistralError.MistralError,
-      void,
-      unknown
-    > = Channel.readWithCause({
+    const loop: EventChannel<A> = Channel.readWithCause({
       onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        for (const bytes of input) {
-          feed(decoder.decode(bytes, { stream: true }))
-          if (failure !== undefined || done) break
+        for (const chunk of input) {
+          events.input(chunk)
+          if (!events.open) break
         }
         return emit(Channel.suspend(() => loop))
       },
       onFailure: (cause) => Channel.failCause(cause),
       onDone: () => {
-        feed(decoder.decode())
-        // a bare CR the parser holds back (it could start a CRLF) is a whole line ending once the body is over
-        if (endsWithCr) feed("\n")
-        ending = true
-        feed("\n\n")
-        if (context.endsWithDone && !done && failure === undefined) {
-          failure = Errors.streamBroken(base, "the stream ended before [DONE]", state.received + pending.length)
-        }
+        events.end()
         return emit(Channel.void)
       }
     })
