@@ -229,6 +229,102 @@ const upsert = <A extends Output>(acc: Accumulator, id: string, create: () => A,
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
+/** A call's fragment: parallel calls may share an output index, so the call id comes first (`Content.findToolCall`). */
+const foldCallDelta = (acc: Accumulator, event: Components.FunctionCallEvent): void => {
+  const fragment = { id: event.tool_call_id, index: event.output_index }
+  const found = Content.findToolCall(acc.calls, fragment)
+  if (found === -1) {
+    acc.calls.push({ ...fragment, at: acc.outputs.length })
+    acc.outputs.push({
+      object: "entry",
+      type: "function.call",
+      id: event.id,
+      ...optional("created_at", event.created_at),
+      ...optional("model", event.model),
+      ...optional("agent_id", event.agent_id),
+      tool_call_id: event.tool_call_id,
+      name: event.name,
+      arguments: event.arguments,
+      ...optional("confirmation_status", event.confirmation_status)
+    })
+  } else {
+    const at = acc.calls[found].at
+    const current = acc.outputs[at] as Components.FunctionCallEntry
+    acc.outputs[at] = {
+      ...current,
+      name: current.name.length > 0 ? current.name : event.name,
+      arguments: Content.appendArguments(current.arguments, event.arguments)
+    }
+  }
+}
+
+const foldToolExecution = (
+  acc: Accumulator,
+  event: Components.ToolExecutionStartedEvent | Components.ToolExecutionDeltaEvent,
+  delta: boolean
+): void =>
+  upsert<Components.ToolExecutionEntry>(
+    acc,
+    event.id,
+    () => ({
+      object: "entry",
+      type: "tool.execution",
+      id: event.id,
+      ...optional("created_at", event.created_at),
+      name: event.name,
+      arguments: event.arguments
+    }),
+    (current) => ({ ...current, arguments: delta ? current.arguments + event.arguments : current.arguments })
+  )
+
+const foldToolDone = (acc: Accumulator, event: Components.ToolExecutionDoneEvent): void =>
+  upsert<Components.ToolExecutionEntry>(
+    acc,
+    event.id,
+    () => ({
+      object: "entry",
+      type: "tool.execution",
+      id: event.id,
+      name: event.name,
+      arguments: "",
+      ...optional("info", event.info)
+    }),
+    (current) => ({ ...current, ...optional("info", event.info) })
+  )
+
+const foldHandoffStarted = (acc: Accumulator, event: Components.AgentHandoffStartedEvent): void =>
+  upsert<Components.AgentHandoffEntry>(
+    acc,
+    event.id,
+    () => ({
+      object: "entry",
+      type: "agent.handoff",
+      id: event.id,
+      ...optional("created_at", event.created_at),
+      previous_agent_id: event.previous_agent_id,
+      previous_agent_name: event.previous_agent_name,
+      next_agent_id: "",
+      next_agent_name: ""
+    }),
+    (current) => current
+  )
+
+const foldHandoffDone = (acc: Accumulator, event: Components.AgentHandoffDoneEvent): void =>
+  upsert<Components.AgentHandoffEntry>(
+    acc,
+    event.id,
+    () => ({
+      object: "entry",
+      type: "agent.handoff",
+      id: event.id,
+      previous_agent_id: "",
+      previous_agent_name: "",
+      next_agent_id: event.next_agent_id,
+      next_agent_name: event.next_agent_name
+    }),
+    (current) => ({ ...current, next_agent_id: event.next_agent_id, next_agent_name: event.next_agent_name })
+  )
+
 const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
   switch (event.type) {
     case "conversation.response.started":
@@ -254,101 +350,23 @@ const step = (acc: Accumulator, event: ConversationEvent): Accumulator => {
         (current) => ({ ...current, content: Content.append(current.content, event.content, textChunk) })
       )
       break
-    case "function.call.delta": {
-      // parallel calls may share an output index: the call id comes first (see `Content.findToolCall`)
-      const fragment = { id: event.tool_call_id, index: event.output_index }
-      const found = Content.findToolCall(acc.calls, fragment)
-      if (found === -1) {
-        acc.calls.push({ ...fragment, at: acc.outputs.length })
-        acc.outputs.push({
-          object: "entry",
-          type: "function.call",
-          id: event.id,
-          ...optional("created_at", event.created_at),
-          ...optional("model", event.model),
-          ...optional("agent_id", event.agent_id),
-          tool_call_id: event.tool_call_id,
-          name: event.name,
-          arguments: event.arguments,
-          ...optional("confirmation_status", event.confirmation_status)
-        })
-      } else {
-        const at = acc.calls[found].at
-        const current = acc.outputs[at] as Components.FunctionCallEntry
-        acc.outputs[at] = {
-          ...current,
-          name: current.name.length > 0 ? current.name : event.name,
-          arguments: Content.appendArguments(current.arguments, event.arguments)
-        }
-      }
+    case "function.call.delta":
+      foldCallDelta(acc, event)
       break
-    }
     case "tool.execution.started":
+      foldToolExecution(acc, event, false)
+      break
     case "tool.execution.delta":
-      upsert<Components.ToolExecutionEntry>(
-        acc,
-        event.id,
-        () => ({
-          object: "entry",
-          type: "tool.execution",
-          id: event.id,
-          ...optional("created_at", event.created_at),
-          name: event.name,
-          arguments: event.arguments
-        }),
-        (current) => ({
-          ...current,
-          arguments: event.type === "tool.execution.delta" ? current.arguments + event.arguments : current.arguments
-        })
-      )
+      foldToolExecution(acc, event, true)
       break
     case "tool.execution.done":
-      upsert<Components.ToolExecutionEntry>(
-        acc,
-        event.id,
-        () => ({
-          object: "entry",
-          type: "tool.execution",
-          id: event.id,
-          name: event.name,
-          arguments: "",
-          ...optional("info", event.info)
-        }),
-        (current) => ({ ...current, ...optional("info", event.info) })
-      )
+      foldToolDone(acc, event)
       break
     case "agent.handoff.started":
-      upsert<Components.AgentHandoffEntry>(
-        acc,
-        event.id,
-        () => ({
-          object: "entry",
-          type: "agent.handoff",
-          id: event.id,
-          ...optional("created_at", event.created_at),
-          previous_agent_id: event.previous_agent_id,
-          previous_agent_name: event.previous_agent_name,
-          next_agent_id: "",
-          next_agent_name: ""
-        }),
-        (current) => current
-      )
+      foldHandoffStarted(acc, event)
       break
     case "agent.handoff.done":
-      upsert<Components.AgentHandoffEntry>(
-        acc,
-        event.id,
-        () => ({
-          object: "entry",
-          type: "agent.handoff",
-          id: event.id,
-          previous_agent_id: "",
-          previous_agent_name: "",
-          next_agent_id: event.next_agent_id,
-          next_agent_name: event.next_agent_name
-        }),
-        (current) => ({ ...current, next_agent_id: event.next_agent_id, next_agent_name: event.next_agent_name })
-      )
+      foldHandoffDone(acc, event)
       break
   }
   return acc
