@@ -133,23 +133,25 @@ export interface TaggedUnion<K extends string, M extends TaggedMembers>
 
 type Parser = (input: unknown, options?: AST.ParseOptions) => Effect.Effect<unknown, ParseResult.ParseIssue>
 
-/** Tries the parsers in order and keeps the first success; synchronous results stay synchronous. */
+/** Tries the members at `indices` in order and keeps the first success; synchronous results stay synchronous. */
 const firstSuccess = (
   parsers: ReadonlyArray<Parser>,
+  indices: ReadonlyArray<number>,
   input: unknown,
   options: AST.ParseOptions,
   ast: AST.AST
 ): Effect.Effect<unknown, ParseResult.ParseIssue> => {
+  if (indices.length === 1) return parsers[indices[0]](input, options)
   const issues: Array<ParseResult.ParseIssue> = []
   const loop = (index: number): Effect.Effect<unknown, ParseResult.ParseIssue> => {
-    if (index >= parsers.length) {
+    if (index >= indices.length) {
       return issues.length === 1
         ? Either.left(issues[0])
         : Either.left(
             new ParseResult.Composite(ast, input, issues as [ParseResult.ParseIssue, ...Array<ParseResult.ParseIssue>])
           )
     }
-    const result = parsers[index](input, options)
+    const result = parsers[indices[index]](input, options)
     if (Either.isEither(result)) {
       const either = result as Either.Either<unknown, ParseResult.ParseIssue>
       if (Either.isRight(either)) return either
@@ -195,6 +197,42 @@ export const getTaggedUnionAnnotation = (ast: AST.AST): TaggedUnionAnnotation | 
     : undefined
 
 /**
+ * What a {@link taggedUnion} does with an input before any member parses it: the indices of the members to try, in
+ * order (those listed for its tag, or those listed for an absent tag), or why no member is tried:
+ * - `"NotAnObject"`: the input is not an object;
+ * - `"DecodedUnknown"`: it is already an {@link Unknown} member (`{ [key]: "$unknown", raw }`);
+ * - `"MissingTag"`: the tag is absent and no member is listed for that;
+ * - `"TagNotAString"`: the tag is not a string;
+ * - `"UnknownTag"`: the tag is a string the union does not list.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TaggedUnionSelection =
+  | ReadonlyArray<number>
+  | "NotAnObject"
+  | "DecodedUnknown"
+  | "MissingTag"
+  | "TagNotAString"
+  | "UnknownTag"
+
+/**
+ * How a {@link taggedUnion} picks its members for an input, given its dispatch table: the one choice that its own
+ * decoder and encoder and the client's compiled decoder all make.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const selectMembers = (table: TaggedUnionAnnotation, input: unknown): TaggedUnionSelection => {
+  if (!Predicate.isRecord(input)) return "NotAnObject"
+  const tag = input[table.key]
+  if (tag === unknownTag && "raw" in input) return "DecodedUnknown"
+  if (tag === undefined) return table.absentIndices.length === 0 ? "MissingTag" : table.absentIndices
+  if (typeof tag !== "string") return "TagNotAString"
+  return table.indicesByTag.get(tag) ?? "UnknownTag"
+}
+
+/**
  * A tolerant discriminated union of object schemas, keyed by the value of the `key` property.
  *
  * Decoding:
@@ -231,52 +269,45 @@ export const taggedUnion = <const K extends string, const M extends TaggedMember
     }
     indicesByTag.set(tag, indices)
   }
-  const absentIndices = absent.flatMap((tag) => indicesByTag.get(tag) ?? [])
+  const table: TaggedUnionAnnotation = {
+    key,
+    indicesByTag,
+    absentIndices: absent.flatMap((tag) => indicesByTag.get(tag) ?? [])
+  }
 
   const make =
     (compile: (schema: Schema.Schema.AnyNoContext) => Parser, encoding: boolean) =>
     (...typeParameters: ReadonlyArray<Schema.Schema.AnyNoContext>) => {
       const parsers = typeParameters.map(compile)
-      const byTag = new Map<string, ReadonlyArray<Parser>>()
-      for (const [tag, indices] of indicesByTag)
-        byTag.set(
-          tag,
-          indices.map((i) => parsers[i])
-        )
-      const whenAbsent = absentIndices.map((i) => parsers[i])
       return (
         input: unknown,
         options: AST.ParseOptions,
         ast: AST.Declaration
       ): Effect.Effect<unknown, ParseResult.ParseIssue> => {
-        if (!Predicate.isRecord(input)) {
-          return Either.left(new ParseResult.Type(ast, input, `Expected an object with a "${key}" discriminant`))
-        }
-        const tag = input[key]
-        if (tag === unknownTag && "raw" in input) {
-          // an already decoded unknown member: encoding gives back the raw value, validating keeps it as is
-          return Either.right(encoding ? input.raw : input)
-        }
-        if (tag === undefined) {
-          if (whenAbsent.length === 0) {
+        const selection = selectMembers(table, input)
+        switch (selection) {
+          case "NotAnObject":
+            return Either.left(new ParseResult.Type(ast, input, `Expected an object with a "${key}" discriminant`))
+          case "DecodedUnknown":
+            // encoding gives back the raw value, validating keeps it as is
+            return Either.right(encoding ? (input as Unknown<K>).raw : input)
+          case "MissingTag":
             return Either.left(
               new ParseResult.Pointer(key, input, new ParseResult.Type(ast, undefined, `Missing "${key}" discriminant`))
             )
-          }
-          return whenAbsent.length === 1 ? whenAbsent[0](input, options) : firstSuccess(whenAbsent, input, options, ast)
-        }
-        if (typeof tag !== "string") {
-          return Either.left(
-            new ParseResult.Pointer(
-              key,
-              input,
-              new ParseResult.Type(ast, tag, `Expected a string "${key}" discriminant`)
+          case "TagNotAString": {
+            const tag = (input as Record<string, unknown>)[key]
+            return Either.left(
+              new ParseResult.Pointer(
+                key,
+                input,
+                new ParseResult.Type(ast, tag, `Expected a string "${key}" discriminant`)
+              )
             )
-          )
-        }
-        const candidates = byTag.get(tag)
-        if (candidates === undefined) {
-          if (encoding) {
+          }
+          case "UnknownTag": {
+            if (!encoding) return Either.right(makeUnknown(key, input))
+            const tag = (input as Record<string, unknown>)[key]
             return Either.left(
               new ParseResult.Type(
                 ast,
@@ -285,20 +316,19 @@ export const taggedUnion = <const K extends string, const M extends TaggedMember
               )
             )
           }
-          return Either.right({ [key]: unknownTag, raw: input })
+          default:
+            return firstSuccess(parsers, selection, input, options, ast)
         }
-        return candidates.length === 1 ? candidates[0](input, options) : firstSuccess(candidates, input, options, ast)
       }
     }
 
-  const annotation: TaggedUnionAnnotation = { key, indicesByTag, absentIndices }
   const schema: Schema.Schema<unknown, unknown> = Schema.declare(
     schemas,
     {
       decode: make((member) => ParseResult.decodeUnknownEither(member), false),
       encode: make((member) => ParseResult.encodeUnknownEither(member), true)
     },
-    { title: `TaggedUnion<${key}>`, [TaggedUnionAnnotationId]: annotation }
+    { title: `TaggedUnion<${key}>`, [TaggedUnionAnnotationId]: table }
   )
   // the declaration is typed by its members: `unknown` above only because the member list is built at run time
   return schema as TaggedUnion<K, M>

@@ -4,6 +4,7 @@
  * generated from the schema itself, then mutated (fields dropped, replaced by values of other kinds, extra fields,
  * unknown tags), and both paths decode and encode each of them: same success or failure, same value, same key order.
  */
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
@@ -172,6 +173,7 @@ describe("fastParse", () => {
           for (const [direction, fast, full] of pairs) {
             compared++
             const same =
+              Either.isEither(fast) &&
               fast._tag === full._tag &&
               (Either.isLeft(fast) || render(fast.right) === render((full as Either.Right<unknown, unknown>).right))
             if (!same && mismatches.length < 5) {
@@ -228,5 +230,28 @@ describe("fastParse", () => {
       value: { type: "$unknown", raw: unknownEvent }
     })
     expect(FastParse.fastDecodeOnly(Generated.ConversationEventsData)({ ...event, content: 1 })).toBeUndefined()
+  })
+
+  it("returns real Eithers, which Effect.gen can yield", () => {
+    const decode = FastParse.decodeUnknownEither(Generated.ConversationEventsData)
+    const event = { type: "conversation.response.started", created_at: "2025-01-01T00:00:00Z", conversation_id: "c" }
+    const decoded = decode(event)
+    expect(Either.isEither(decoded)).toBe(true)
+    expect(FastParse.fastDecodeOnly(Generated.ConversationEventsData)(event)).toBeDefined()
+    const program = Effect.gen(function* () {
+      return yield* decode(event)
+    })
+    expect(Effect.runSync(program)).toEqual(event)
+    expect(
+      Either.isLeft(
+        Effect.runSync(
+          Effect.either(
+            Effect.gen(function* () {
+              return yield* decode(1)
+            })
+          )
+        )
+      )
+    ).toBe(true)
   })
 })

@@ -1,19 +1,28 @@
 /**
- * A faster path through the generated schemas, with the exact results of `effect/ParseResult`.
+ * Faster `ParseResult` decoding and encoding for the generated schemas, with the same results.
+ *
+ * What it mirrors, exactly two calls of `effect/ParseResult` (the ones `Schema.decodeUnknownEither` and
+ * `Schema.encodeUnknownEither` make):
+ * - `ParseResult.decodeUnknownEither(schema)` with the default parse options — `onExcessProperty: "ignore"` (keys
+ *   the schema does not list are dropped), `errors: "first"`, `exact: false` (a missing required key reads as
+ *   `undefined`), `propertyOrder: "none"` (output keys in the schema's order, then a record's other keys in input
+ *   order);
+ * - `ParseResult.encodeUnknownEither(schema, { onExcessProperty: "preserve" })`, the same but keys the schema does
+ *   not list are kept, written first as they are;
+ * and in both a {@link MistralSchema.taggedUnion}'s own decoder and encoder.
  *
  * `ParseResult` builds an `Either` per node and per property, which is most of the client's CPU per streamed event
- * and a large share per request. The generated schemas are plain structs, arrays, literals, primitives, unions and
- * tagged unions with no transformations, so they can be walked by straight-line closures compiled once per schema.
- *
- * The contract: where the fast path succeeds, its value equals what `ParseResult` returns for the same input and
- * options (same keys, same key order, same nested values); anything it cannot prove that for — a union where more
- * than one member could take the input's kind, a transformation, an unknown declaration, parse-option annotations —
- * is delegated to `ParseResult` for that node only. A failure (`Fail`) anywhere re-runs the whole input through
- * `ParseResult`, so errors are always `ParseResult`'s own. `test/fastParse.test.ts` checks the equivalence on every
- * generated schema with generated and mutated inputs.
+ * and a large share per response. The generated schemas have no transformations, so they can be walked by
+ * straight-line closures compiled once per schema. Compiled here are exactly the node kinds the generator emits:
+ * structs and records (`TypeLiteral`, string index signatures only), arrays and fixed tuples (`TupleType`), unions,
+ * literals, `string`, `number`, `boolean`, `undefined`, `unknown`, `Suspend` and `taggedUnion` declarations.
+ * Everything else — another node kind, a union where more than one member could take the input's kind, a node with
+ * parse-option annotations, another declaration (`Binary`) — is left to `ParseResult` for that node only. A failure
+ * (`Fail`) anywhere re-runs the whole input through `ParseResult`, so errors are always `ParseResult`'s own.
+ * `test/fastParse.test.ts` checks the equivalence on every generated schema with generated and mutated inputs.
+ * Results are real `Either`s.
  */
-import type * as Either from "effect/Either"
-import * as Option from "effect/Option"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -22,7 +31,7 @@ import * as MistralSchema from "../MistralSchema.js"
 
 const Fail: unique symbol = Symbol("effect-mistral/fastParse/Fail")
 
-/** Returns the parsed value, or `Fail`. */
+/** Returns the decoded (or encoded) value, or `Fail`. */
 type Fast = (input: unknown) => unknown
 
 // the kinds of JavaScript value a node can accept, as bits
@@ -71,7 +80,6 @@ const kindsOf = (ast: AST.AST, visiting: Set<AST.AST> = new Set()): number => {
     case "Literal":
       return kindOfLiteral(ast.literal)
     case "StringKeyword":
-    case "TemplateLiteral":
       return STRING
     case "NumberKeyword":
       return NUMBER
@@ -79,11 +87,8 @@ const kindsOf = (ast: AST.AST, visiting: Set<AST.AST> = new Set()): number => {
       return BOOLEAN
     case "UndefinedKeyword":
       return UNDEFINED
-    case "NeverKeyword":
-      return 0
-    case "Enums":
-      return ast.enums.reduce((mask, [, value]) => mask | kindOfLiteral(value), 0)
     case "TypeLiteral":
+      // `Schema.Struct({})` takes anything but null and undefined
       return ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0
         ? ANY & ~(NULL | UNDEFINED)
         : RECORD
@@ -91,8 +96,6 @@ const kindsOf = (ast: AST.AST, visiting: Set<AST.AST> = new Set()): number => {
       return ARRAY
     case "Union":
       return ast.types.reduce((mask, member) => mask | kindsOf(member, visiting), 0)
-    case "Refinement":
-      return kindsOf(ast.from, visiting)
     case "Suspend": {
       if (visiting.has(ast)) return ANY
       visiting.add(ast)
@@ -106,8 +109,6 @@ const kindsOf = (ast: AST.AST, visiting: Set<AST.AST> = new Set()): number => {
       return ANY
   }
 }
-
-const hasOwn = (input: object, key: PropertyKey): boolean => Object.hasOwn(input, key)
 
 /** A node that takes only primitives (or anything, for `unknown`) and gives them back unchanged. */
 interface Primitive {
@@ -133,7 +134,6 @@ const primitiveOf = (ast: AST.AST): Primitive | undefined => {
     case "UndefinedKeyword":
       return { kinds: UNDEFINED, literals: [] }
     case "UnknownKeyword":
-    case "AnyKeyword":
       return { kinds: ANY, literals: [] }
     case "Literal":
       return { kinds: 0, literals: [ast.literal] }
@@ -157,38 +157,28 @@ const accepts = (primitive: Primitive, input: unknown): boolean =>
   (primitive.kinds & (1 << kindIndex(input))) !== 0 ||
   (primitive.literals.length > 0 && primitive.literals.includes(input as AST.LiteralValue))
 
-interface Compiler {
-  readonly compile: (ast: AST.AST) => Fast
-}
-
-/** Compiles schemas for one direction and one set of parse options (which every node sees, as in `ParseResult`). */
-const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined): Compiler => {
-  const memo = new WeakMap<AST.AST, Fast>()
-  const preserveExcess = options?.onExcessProperty === "preserve"
-  const unsupported =
-    options?.onExcessProperty === "error" ||
-    options?.exact === true ||
-    options?.errors === "all" ||
-    options?.propertyOrder === "original"
+/** Compiles schemas for one direction; the options are fixed per direction (see the header). */
+const makeCompiler = (isDecoding: boolean): ((ast: AST.AST) => Fast) => {
+  const compiled = new WeakMap<AST.AST, Fast>()
 
   /** `ParseResult` itself, for this node only. */
   const delegate = (ast: AST.AST): Fast => {
     const schema = Schema.make(ast)
-    const parse = isDecoding
-      ? ParseResult.decodeUnknownEither(schema, options)
-      : ParseResult.encodeUnknownEither(schema, options)
+    const decode = isDecoding
+      ? ParseResult.decodeUnknownEither(schema)
+      : ParseResult.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
     return (input) => {
-      const result = parse(input)
-      return result._tag === "Right" ? result.right : Fail
+      const result = decode(input)
+      return Either.isRight(result) ? result.right : Fail
     }
   }
 
   const compile = (ast: AST.AST): Fast => {
-    const cached = memo.get(ast)
+    const cached = compiled.get(ast)
     if (cached !== undefined) return cached
-    // annotations that change how ParseResult parses a node: that node is left to it (whichever direction)
-    const fast = unsupported || hasParseAnnotations(ast) ? delegate(ast) : build(ast)
-    memo.set(ast, fast)
+    // annotations that change how ParseResult parses a node: that node is left to it
+    const fast = hasParseAnnotations(ast) ? delegate(ast) : build(ast)
+    compiled.set(ast, fast)
     return fast
   }
 
@@ -210,18 +200,9 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
           return target(input)
         }
       }
-      case "Refinement": {
-        if (!isDecoding) return delegate(ast)
-        const from = compile(ast.from)
-        const parseOptions = options ?? AST.defaultParseOption
-        return (input) => {
-          const value = from(input)
-          return value === Fail || Option.isSome(ast.filter(value, parseOptions, ast)) ? Fail : value
-        }
-      }
       case "Declaration": {
-        const tagged = MistralSchema.getTaggedUnionAnnotation(ast)
-        return tagged === undefined ? delegate(ast) : taggedUnion(ast, tagged)
+        const table = MistralSchema.getTaggedUnionAnnotation(ast)
+        return table === undefined ? delegate(ast) : taggedUnion(ast, table)
       }
       default:
         return delegate(ast)
@@ -249,8 +230,8 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
     return (input) => {
       if (!Predicate.isRecord(input)) return Fail
       const output: Record<PropertyKey, unknown> = {}
-      if (preserveExcess) {
-        // ParseResult writes the keys it does not expect first, as they are
+      if (!isDecoding) {
+        // encoding preserves the keys it does not expect, and ParseResult writes them first, as they are
         for (const key of Reflect.ownKeys(input)) {
           if (!expected.has(key) && (indexValues.length === 0 || typeof key === "symbol")) output[key] = input[key]
         }
@@ -258,21 +239,22 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
       for (let i = 0; i < count; i++) {
         const name = names[i]
         const value = input[name]
-        if (optional[i] && (value === undefined || inherited[i]) && !hasOwn(input, name)) continue
+        if (optional[i] && (value === undefined || inherited[i]) && !Object.hasOwn(input, name)) continue
         const primitive = primitives[i]
         if (primitive !== undefined) {
           if (!accepts(primitive, value)) return Fail
           output[name] = value
         } else {
-          const parsed = values[i](value)
-          if (parsed === Fail) return Fail
-          output[name] = parsed
+          const decoded = values[i](value)
+          if (decoded === Fail) return Fail
+          output[name] = decoded
         }
       }
       for (let i = 0; i < indexValues.length; i++) {
-        const parse = indexValues[i]
+        const decode = indexValues[i]
         for (const key of Object.keys(input)) {
-          const value = parse(input[key])
+          // ParseResult checks a listed key against the index signature too, but keeps the property's value
+          const value = decode(input[key])
           if (value === Fail) return Fail
           if (!expected.has(key)) output[key] = value
         }
@@ -282,29 +264,31 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
   }
 
   const tuple = (ast: AST.TupleType): Fast => {
-    if (ast.rest.length > 1) return delegate(ast)
-    const elements = ast.elements.map((element) => compile(element.type))
-    const required = ast.elements.filter((element) => !element.isOptional).length
-    const rest = ast.rest.length === 1 ? compile(ast.rest[0].type) : undefined
-    const count = elements.length
-    return (input) => {
-      if (!Array.isArray(input)) return Fail
-      const length = input.length
-      if (length < required || (rest === undefined && length > count)) return Fail
-      const output: Array<unknown> = []
-      let i = 0
-      for (; i < count; i++) {
-        if (i >= length) continue
-        const value = elements[i](input[i])
-        if (value === Fail) return Fail
-        output.push(value)
-      }
-      if (rest !== undefined) {
-        for (; i < length; i++) {
-          const value = rest(input[i])
+    // `Schema.Array(x)` (one rest element) and fixed tuples of required elements
+    if (ast.rest.length > 1 || ast.elements.some((element) => element.isOptional)) return delegate(ast)
+    if (ast.rest.length === 1 && ast.elements.length > 0) return delegate(ast)
+    if (ast.rest.length === 1) {
+      const element = compile(ast.rest[0].type)
+      return (input) => {
+        if (!Array.isArray(input)) return Fail
+        const output: Array<unknown> = []
+        for (let i = 0; i < input.length; i++) {
+          const value = element(input[i])
           if (value === Fail) return Fail
           output.push(value)
         }
+        return output
+      }
+    }
+    const elements = ast.elements.map((element) => compile(element.type))
+    const count = elements.length
+    return (input) => {
+      if (!Array.isArray(input) || input.length !== count) return Fail
+      const output: Array<unknown> = []
+      for (let i = 0; i < count; i++) {
+        const value = elements[i](input[i])
+        if (value === Fail) return Fail
+        output.push(value)
       }
       return output
     }
@@ -323,62 +307,48 @@ const makeCompiler = (isDecoding: boolean, options: AST.ParseOptions | undefined
       else byKind.push(undefined)
     }
     return (input) => {
-      const parse = byKind[kindIndex(input)]
-      if (parse === Fail) return Fail
-      if (parse !== undefined) return parse(input)
+      const decode = byKind[kindIndex(input)]
+      if (decode === Fail) return Fail
+      if (decode !== undefined) return decode(input)
       whole ??= delegate(ast)
       return whole(input)
     }
   }
 
-  const taggedUnion = (ast: AST.Declaration, tagged: MistralSchema.TaggedUnionAnnotation): Fast => {
+  /** The same choice of members as the declaration's own decoder: {@link MistralSchema.selectMembers}. */
+  const taggedUnion = (ast: AST.Declaration, table: MistralSchema.TaggedUnionAnnotation): Fast => {
     const members = ast.typeParameters.map(compile)
-    const byTag = new Map<string, ReadonlyArray<Fast>>()
-    for (const [tag, indices] of tagged.indicesByTag) {
-      byTag.set(
-        tag,
-        indices.map((i) => members[i])
-      )
-    }
-    const whenAbsent = tagged.absentIndices.map((i) => members[i])
-    const key = tagged.key
-    const firstSuccess = (parsers: ReadonlyArray<Fast>, input: unknown): unknown => {
-      for (const parse of parsers) {
-        const value = parse(input)
+    return (input) => {
+      const selection = MistralSchema.selectMembers(table, input)
+      if (typeof selection === "string") {
+        // decoding keeps an unknown member's raw value; encoding gives back the raw value of a decoded one
+        if (selection === "UnknownTag") return isDecoding ? MistralSchema.makeUnknown(table.key, input) : Fail
+        if (selection === "DecodedUnknown") return isDecoding ? input : (input as { readonly raw: unknown }).raw
+        return Fail
+      }
+      for (let i = 0; i < selection.length; i++) {
+        const value = members[selection[i]](input)
         if (value !== Fail) return value
       }
       return Fail
     }
-    return (input) => {
-      if (!Predicate.isRecord(input)) return Fail
-      const tag = input[key]
-      if (tag === MistralSchema.unknownTag && "raw" in input) return isDecoding ? input : input.raw
-      if (tag === undefined) return firstSuccess(whenAbsent, input)
-      if (typeof tag !== "string") return Fail
-      const candidates = byTag.get(tag)
-      if (candidates === undefined) return isDecoding ? { [key]: MistralSchema.unknownTag, raw: input } : Fail
-      return firstSuccess(candidates, input)
-    }
   }
 
-  return { compile }
+  return compile
 }
 
 type Parser = (input: unknown) => Either.Either<unknown, ParseResult.ParseError>
 
-const right = (value: unknown): Either.Either<unknown, never> =>
-  ({ _tag: "Right", right: value }) as Either.Either<unknown, never>
-
-const withFallback = (fast: Fast, full: Parser): Parser => {
-  return (input) => {
+const withFallback =
+  (fast: Fast, full: Parser): Parser =>
+  (input) => {
     const value = fast(input)
     // a failure is described by ParseResult itself
-    return value === Fail ? full(input) : right(value)
+    return value === Fail ? full(input) : Either.right(value)
   }
-}
 
-const decoding = makeCompiler(true, undefined)
-const encodingPreserved = makeCompiler(false, { onExcessProperty: "preserve" })
+const compileDecoding = makeCompiler(true)
+const compileEncodingPreserved = makeCompiler(false)
 
 /**
  * `Schema.decodeUnknownEither(schema)`, faster.
@@ -386,7 +356,7 @@ const encodingPreserved = makeCompiler(false, { onExcessProperty: "preserve" })
  * @internal
  */
 export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser =>
-  withFallback(decoding.compile(schema.ast), Schema.decodeUnknownEither(schema))
+  withFallback(compileDecoding(schema.ast), Schema.decodeUnknownEither(schema))
 
 /**
  * `Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })`, faster.
@@ -395,7 +365,7 @@ export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser 
  */
 export const encodeUnknownEitherPreserving = (schema: Schema.Schema.AnyNoContext): Parser =>
   withFallback(
-    encodingPreserved.compile(schema.ast),
+    compileEncodingPreserved(schema.ast),
     Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
   )
 
@@ -407,7 +377,7 @@ export const encodeUnknownEitherPreserving = (schema: Schema.Schema.AnyNoContext
 export const fastDecodeOnly = (
   schema: Schema.Schema.AnyNoContext
 ): ((input: unknown) => { value: unknown } | undefined) => {
-  const fast = decoding.compile(schema.ast)
+  const fast = compileDecoding(schema.ast)
   return (input) => {
     const value = fast(input)
     return value === Fail ? undefined : { value }
