@@ -14,6 +14,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Pipeline from "./internal/pipeline.js"
@@ -21,6 +22,7 @@ import { lowerCaseKeys } from "./internal/prepare.js"
 import { VERSION } from "./internal/version.js"
 import * as MistralConfig from "./MistralConfig.js"
 import type * as MistralError from "./MistralError.js"
+import * as MistralRateLimit from "./MistralRateLimit.js"
 import * as MistralTransport from "./MistralTransport.js"
 import type * as Operation from "./Operation.js"
 
@@ -60,6 +62,11 @@ export {
    * @category combinators
    */
   withoutRetry,
+  /**
+   * @since 0.1.0
+   * @category combinators
+   */
+  withRateLimit,
   /**
    * @since 0.1.0
    * @category combinators
@@ -139,7 +146,11 @@ const scrubberOf = (secret: string | undefined) =>
  * @since 0.2.0
  * @category constructors
  */
-export const fromTransport = (transport: MistralTransport.Transport, options: MistralConfig.Options = {}): Service => {
+export const fromTransport = (
+  transport: MistralTransport.Transport,
+  options: MistralConfig.Options = {},
+  budget?: MistralRateLimit.Budget | undefined
+): Service => {
   const config = MistralConfig.resolve(options)
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
   const headers: Record<string, string> = {
@@ -150,7 +161,8 @@ export const fromTransport = (transport: MistralTransport.Transport, options: Mi
   const client: Pipeline.Client = {
     transport,
     config,
-    defaults: { baseUrl: config.baseUrl, headers, scrub: scrubberOf(secret) }
+    defaults: { baseUrl: config.baseUrl, headers, scrub: scrubberOf(secret) },
+    budget
   }
   return {
     baseUrl: config.baseUrl,
@@ -166,8 +178,14 @@ export const fromTransport = (transport: MistralTransport.Transport, options: Mi
  * @since 0.1.0
  * @category constructors
  */
-export const makeWith = (httpClient: HttpClient.HttpClient, options: MistralConfig.Options = {}): Service =>
-  fromTransport(MistralTransport.fromHttpClient(httpClient), options)
+export const makeWith = (
+  httpClient: HttpClient.HttpClient,
+  options: MistralConfig.Options = {},
+  budget?: MistralRateLimit.Budget | undefined
+): Service => fromTransport(MistralTransport.fromHttpClient(httpClient), options, budget)
+
+/** The shared budget, when the context provides one (`MistralRateLimit.layer`). */
+const budgetInContext = Effect.map(Effect.serviceOption(MistralRateLimit.MistralRateLimit), Option.getOrUndefined)
 
 /**
  * Builds a client over the `HttpClient` in context.
@@ -176,7 +194,9 @@ export const makeWith = (httpClient: HttpClient.HttpClient, options: MistralConf
  * @category constructors
  */
 export const make = (options: MistralConfig.Options = {}): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.map(HttpClient.HttpClient, (httpClient) => makeWith(httpClient, options))
+  Effect.flatMap(HttpClient.HttpClient, (httpClient) =>
+    Effect.map(budgetInContext, (budget) => makeWith(httpClient, options, budget))
+  )
 
 const fromConfig = (config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options>) =>
   Config.isConfig(config) ? config : Config.unwrap(config)
@@ -212,7 +232,9 @@ export const layerTransport = (
 ): Layer.Layer<MistralClient, never, MistralTransport.MistralTransport> =>
   Layer.effect(
     MistralClient,
-    Effect.map(MistralTransport.MistralTransport, (transport) => fromTransport(transport, options))
+    Effect.flatMap(MistralTransport.MistralTransport, (transport) =>
+      Effect.map(budgetInContext, (budget) => fromTransport(transport, options, budget))
+    )
   )
 
 /**
@@ -227,7 +249,9 @@ export const layerTransportConfig = (
   Layer.effect(
     MistralClient,
     Effect.flatMap(fromConfig(config), (options) =>
-      Effect.map(MistralTransport.MistralTransport, (transport) => fromTransport(transport, options))
+      Effect.flatMap(MistralTransport.MistralTransport, (transport) =>
+        Effect.map(budgetInContext, (budget) => fromTransport(transport, options, budget))
+      )
     )
   )
 

@@ -66,6 +66,20 @@ export interface CallSettings {
   readonly requestTimeout?: Duration.Duration | undefined
   readonly streamIdleTimeout?: Duration.Duration | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly rateLimit?: RateLimitSettings | undefined
+}
+
+/**
+ * Per-call settings of the shared budget (see `MistralRateLimit`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RateLimitSettings {
+  /** The longest wait for the budget. */
+  readonly maxWait?: Duration.Duration | undefined
+  /** The tokens to count for the request instead of the estimate. */
+  readonly tokens?: number | undefined
 }
 
 /**
@@ -228,3 +242,22 @@ export const withStreamIdleTimeout: SettingsCombinator<Duration.DurationInput> =
 export const withHeaders: SettingsCombinator<Readonly<Record<string, string>>> = combinator(
   (headers) => (settings) => ({ ...settings, headers: { ...settings.headers, ...headers } })
 )
+
+/**
+ * Runs the calls inside an effect or stream with other settings of the shared budget: the longest wait, or the
+ * tokens to count instead of the estimate.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withRateLimit: SettingsCombinator<{
+  readonly maxWait?: Duration.DurationInput | undefined
+  readonly tokens?: number | undefined
+}> = combinator((options) => (settings) => ({
+  ...settings,
+  rateLimit: {
+    ...settings.rateLimit,
+    ...(options.maxWait === undefined ? {} : { maxWait: Duration.decode(options.maxWait) }),
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens })
+  }
+}))

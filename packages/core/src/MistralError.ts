@@ -300,6 +300,20 @@ export class StreamBroken extends TypeIdError(TypeId, "StreamBroken")<
 }
 
 /**
+ * The shared rate-limit budget (`MistralRateLimit`) is spent for longer than the request may wait; nothing was sent.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class BudgetExhausted extends TypeIdError(TypeId, "BudgetExhausted")<
+  RequestContext & { readonly budget: "requests" | "tokens"; readonly wait: Duration.Duration }
+> {
+  override get message(): string {
+    return `The shared ${this.budget} budget would take ${Duration.format(this.wait)} to allow this request ${where(this)}`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -318,6 +332,7 @@ export type MistralError =
   | RequestEncodeError
   | StreamEventError
   | StreamBroken
+  | BudgetExhausted
 
 /**
  * @since 0.1.0

@@ -252,3 +252,10 @@ export const fromStreamTransport = (
         eventsReceived
       })
     : streamBroken(context, scrub(failure.detail), eventsReceived)
+
+/** A request that may not wait as long as the shared budget asks. */
+export const budgetExhausted = (
+  context: MistralError.RequestContext,
+  budget: "requests" | "tokens",
+  wait: Duration.Duration
+): MistralError.BudgetExhausted => new MistralError.BudgetExhausted({ ...context, budget, wait })

@@ -1,10 +1,13 @@
 /**
  * One request, stage by stage, composed here and nowhere else:
  *
- *   prepare → send → decode → retry → observe
+ *   prepare → budget → send → decode → retry → observe
  *
  * - prepare (`prepare.ts`): URL, query, headers and body through their schemas, the `stream` flag; a request that
  *   does not encode fails here and nothing is sent.
+ * - budget (`budget.ts`, `MistralRateLimit`): when a shared budget is provided, each attempt takes a request and
+ *   its estimated tokens (waiting while the budget is spent) and settles them against the answer's `usage`; a 429
+ *   pauses the budget for every worker.
  * - send (`MistralTransport`): the transport gets the request and its limits (timeout, idle timeout, how the body
  *   is read) and answers a response or a `TransportFailure`, mapped to a `MistralError` in `errors.ts`.
  * - decode (`decode.ts`, `sse.ts`): status → typed error, body → the operation's schema, SSE → events.
@@ -16,10 +19,12 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as MistralConfig from "../MistralConfig.js"
+import type * as MistralRateLimit from "../MistralRateLimit.js"
 import * as MistralError from "../MistralError.js"
 import type * as MistralTransport from "../MistralTransport.js"
 import type * as Operation from "../Operation.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as Budget from "./budget.js"
 import * as Decode from "./decode.js"
 import * as Errors from "./errors.js"
 import * as Observe from "./observe.js"
@@ -31,6 +36,8 @@ export interface Client {
   readonly transport: MistralTransport.Transport
   readonly config: MistralConfig.Resolved
   readonly defaults: Prepare.Defaults
+  /** The shared budget, when one was provided. */
+  readonly budget?: MistralRateLimit.Budget | undefined
 }
 
 /** The send stage: the transport, its failure mapped to the error the caller sees. */
@@ -65,9 +72,13 @@ export const call = (
       timeout: settings.requestTimeout ?? client.config.requestTimeout,
       read: operation.response === "bytes" ? "bytes" : "text"
     }
-    const attempt = Effect.flatMap(send(client, prepared.right, limits), (response) =>
+    const exchange = Effect.flatMap(send(client, prepared.right, limits), (response) =>
       Decode.body(operation, prepared.right.context, response, limits, client.defaults.scrub)
     )
+    const attempt =
+      client.budget === undefined
+        ? exchange
+        : Budget.effect(client.budget, prepared.right.context, input?.body, settings.rateLimit, exchange)
     const policy = settings.retryPolicy ?? client.config.retryPolicy
     const retried =
       policy === RetryPolicy.none
@@ -114,7 +125,7 @@ const streamBody = <A>(
         state: { received: 0 }
       }
       // until the body begins: the head, and any error body read in its place, within the request timeout
-      const attempt = Stream.unwrapScoped(
+      const exchange = Stream.unwrapScoped(
         Effect.flatMap(send(client, prepared.right, limits), (response) => {
           const context = Decode.answered(prepared.right.context, response)
           return Decode.isSuccess(response)
@@ -122,6 +133,10 @@ const streamBody = <A>(
             : Decode.failStatus(context, response, limits, client.defaults.scrub)
         })
       )
+      const attempt =
+        client.budget === undefined
+          ? exchange
+          : Budget.stream(client.budget, prepared.right.context, input?.body, settings.rateLimit, exchange)
       const policy = settings.retryPolicy ?? client.config.retryPolicy
       if (policy === RetryPolicy.none) return attempt
       const isRetryable = (error: MistralError.MistralError) =>

@@ -1,0 +1,273 @@
+/**
+ * A budget every worker on one key shares: before a request is sent it takes one request from the key's
+ * requests-per-second budget and an estimate of its tokens from the model's tokens-per-minute budget, waiting when a
+ * budget is spent; after the answer the estimate is settled against the answer's `usage`. A 429 with `Retry-After`
+ * pauses the whole shared budget for that long, so the other workers do not hit the limit too.
+ *
+ * The engine is `@effect/experimental`'s `RateLimiter` (token buckets, `onExceeded: "delay"`) over the
+ * `RateLimiterStore` the program provides: `RateLimiter.layerStoreMemory` for one process, the Redis store
+ * (`@effect/experimental/RateLimiter/Redis`) for many processes and machines. Provide `layer(options)` under the
+ * client's layer and every request of that client goes through the budget.
+ *
+ * The buckets never let more than a limit through in any window of its length: a bucket holds a small burst (one
+ * request; a tenth of a minute's tokens) and refills at the limit less that burst, so a server that counts in
+ * sliding windows sees at most the limit.
+ *
+ * @since 0.2.0
+ */
+import * as RateLimiter from "@effect/experimental/RateLimiter"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface Limits {
+  /** The key's requests per second (`RateLimitsOUT.requests_per_second`). */
+  readonly requestsPerSecond?: number | undefined
+  /**
+   * Tokens per minute: one number for every model, or per model (`tokens_limits_by_model`), with `"*"` for the
+   * models not listed. A model without a limit is not counted.
+   */
+  readonly tokensPerMinute?: number | Readonly<Record<string, number>> | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options extends Limits {
+  /**
+   * The name of the shared budget: every process that gives the same key (and store) shares it. Use one per API key
+   * (workspace). Default `"default"`.
+   */
+  readonly key?: string | undefined
+  /** The longest wait for the budget; a request that would wait longer fails with `BudgetExhausted`. Default 30 s. */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** The completion tokens counted for a request that sets no `max_tokens`. Default 512. */
+  readonly defaultMaxTokens?: number | undefined
+}
+
+/**
+ * What one request takes from the budget.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Take {
+  /** The model its tokens count against, when it names one. */
+  readonly model?: string | undefined
+  /** The estimated tokens (prompt and completion). */
+  readonly tokens: number
+  /** Overrides `Options.maxWait` for this request. */
+  readonly maxWait?: Duration.Duration | undefined
+}
+
+/**
+ * Why a request may not wait for the budget.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Exhausted {
+  readonly budget: "requests" | "tokens"
+  readonly wait: Duration.Duration
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface Budget {
+  /** The estimate for a request body, from its size and `max_tokens`. */
+  readonly estimate: (body: unknown) => Take
+  /**
+   * Takes a request and its tokens, waiting while the budget is spent; `Exhausted` when the wait would be longer
+   * than the longest allowed. Answers the tokens taken, to settle later.
+   */
+  readonly take: (take: Take) => Effect.Effect<number, Exhausted>
+  /** Settles a request's taken tokens against what it used: more is charged, less is given back. */
+  readonly settle: (model: string | undefined, taken: number, used: number) => Effect.Effect<void>
+  /** The server said 429 with `Retry-After`: the shared request budget pauses that long, for every worker. */
+  readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
+}
+
+/**
+ * The budget the client's requests take from, when provided.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class MistralRateLimit extends Context.Tag("@effect-mistral/core/MistralRateLimit")<
+  MistralRateLimit,
+  Budget
+>() {}
+
+/** A bucket whose contents in any window of `window` never exceed `limit`: a `burst`, then `limit - burst` spread. */
+interface Bucket {
+  readonly key: string
+  readonly limit: number
+  readonly window: Duration.Duration
+}
+
+const bucket = (key: string, limit: number, window: Duration.Duration, burst: number): Bucket => {
+  const capacity = Math.max(1, Math.min(burst, limit))
+  const rate = Math.max(limit - capacity, 1) / Duration.toMillis(window)
+  // RateLimiter refills `limit` tokens per `window`: a bucket of `capacity` refilled at `rate` per ms
+  return { key, limit: capacity, window: Duration.millis(capacity / rate) }
+}
+
+const CHARS_PER_TOKEN = 4
+
+const modelOf = (body: unknown): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const model = (body as { readonly model?: unknown }).model
+  return typeof model === "string" ? model : undefined
+}
+
+const maxTokensOf = (body: unknown): number | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const record = body as Record<string, unknown>
+  const args = record.completion_args as Record<string, unknown> | undefined
+  const value = record.max_tokens ?? args?.max_tokens
+  return typeof value === "number" && value >= 0 ? value : undefined
+}
+
+/**
+ * Builds a budget over the `RateLimiterStore` in context.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Budget, never, RateLimiter.RateLimiterStore> =>
+  Effect.zipWith(RateLimiter.make, RateLimiter.RateLimiterStore, (limiter, store) => makeWith(limiter, store, options))
+
+/**
+ * Builds a budget over the given `RateLimiter` and its store (a pause and a settlement move a bucket by more than
+ * its size, which only the store's own operation allows).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeWith = (
+  limiter: RateLimiter.RateLimiter,
+  store: Context.Tag.Service<RateLimiter.RateLimiterStore>,
+  options: Options
+): Budget => {
+  const name = `effect-mistral:${options.key ?? "default"}`
+  const maxWait = Duration.decode(options.maxWait ?? "30 seconds")
+  const defaultMaxTokens = options.defaultMaxTokens ?? 512
+  const second = Duration.seconds(1)
+  const minute = Duration.minutes(1)
+  const requests =
+    options.requestsPerSecond === undefined
+      ? undefined
+      : bucket(`${name}:requests`, options.requestsPerSecond, second, 1)
+  const tpm = options.tokensPerMinute
+  const tokenBuckets = new Map<string, Bucket | undefined>()
+  const tokensFor = (model: string | undefined): Bucket | undefined => {
+    if (tpm === undefined || model === undefined) return undefined
+    if (tokenBuckets.has(model)) return tokenBuckets.get(model)
+    const limit = typeof tpm === "number" ? tpm : (tpm[model] ?? tpm["*"])
+    const found = limit === undefined ? undefined : bucket(`${name}:tokens:${model}`, limit, minute, limit / 10)
+    tokenBuckets.set(model, found)
+    return found
+  }
+  const consume = (target: Bucket, tokens: number) =>
+    Effect.map(
+      Effect.orDie(
+        limiter.consume({
+          algorithm: "token-bucket",
+          onExceeded: "delay",
+          key: target.key,
+          limit: target.limit,
+          window: target.window,
+          tokens
+        })
+      ),
+      (result) => result.delay
+    )
+  /** Moves a bucket by `tokens` (negative gives back), below zero if need be: later takers wait for it. */
+  const charge = (target: Bucket, tokens: number) =>
+    Effect.asVoid(
+      Effect.orDie(
+        store.tokenBucket({
+          key: target.key,
+          tokens,
+          limit: target.limit,
+          refillRate: Duration.unsafeDivide(target.window, target.limit),
+          allowOverflow: true
+        })
+      )
+    )
+  const wait = (target: Bucket, tokens: number, budget: Exhausted["budget"], longest: Duration.Duration) =>
+    Effect.flatMap(consume(target, tokens), (delay) =>
+      Duration.greaterThan(delay, longest)
+        ? Effect.fail<Exhausted>({ budget, wait: delay })
+        : Duration.isZero(delay)
+          ? Effect.void
+          : Effect.sleep(delay)
+    )
+  return {
+    estimate: (body) => {
+      const prompt = Math.ceil(JSON.stringify(body ?? null).length / CHARS_PER_TOKEN)
+      return { model: modelOf(body), tokens: prompt + (maxTokensOf(body) ?? defaultMaxTokens) }
+    },
+    take: ({ model, tokens, maxWait: longest = maxWait }) => {
+      const target = tokensFor(model)
+      // a request larger than a whole bucket could never be taken: it takes the bucket
+      const taken = target === undefined ? 0 : Math.min(tokens, target.limit)
+      const tokenWait = target === undefined ? Effect.void : wait(target, taken, "tokens", longest)
+      const requestWait = requests === undefined ? Effect.void : wait(requests, 1, "requests", longest)
+      return Effect.as(Effect.zipRight(requestWait, tokenWait), taken)
+    },
+    settle: (model, taken, used) => {
+      const target = tokensFor(model)
+      if (target === undefined || used === taken) return Effect.void
+      return charge(target, used - taken)
+    },
+    pause: (duration) => {
+      if (requests === undefined) return Effect.void
+      const perToken = Duration.toMillis(requests.window) / requests.limit
+      const tokens = Math.ceil(Duration.toMillis(duration) / perToken)
+      return tokens <= 0 ? Effect.void : charge(requests, tokens)
+    }
+  }
+}
+
+/**
+ * A budget over the `RateLimiter` built on the `RateLimiterStore` in context (memory or Redis).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<MistralRateLimit, never, RateLimiter.RateLimiterStore> =>
+  Layer.effect(MistralRateLimit, make(options))
+
+/**
+ * A budget for one process: `layer` over `RateLimiter.layerStoreMemory`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerMemory = (options: Options): Layer.Layer<MistralRateLimit> =>
+  Layer.provide(layer(options), RateLimiter.layerStoreMemory)
+
+/**
+ * The limits the API reports for a key (`GET /v1/admin/rate-limit`, an admin key), as `Limits`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const limitsOf = (answer: {
+  readonly requests_per_second: number
+  readonly tokens_limits_by_model: { readonly [model: string]: { readonly tokens_per_minute: number } }
+}): Limits => ({
+  requestsPerSecond: answer.requests_per_second,
+  tokensPerMinute: Object.fromEntries(
+    Object.entries(answer.tokens_limits_by_model).map(([model, limits]) => [model, limits.tokens_per_minute])
+  )
+})
