@@ -23,6 +23,8 @@ export interface Target {
   readonly model: string
   /** The emulator, when the tour runs against one (the fault step needs it). */
   readonly emulator: Option.Option<MistralEmulator.Service>
+  /** The client's options, for a step that builds a client of its own. */
+  readonly options: MistralClient.Options
 }
 
 export class CurrentTarget extends Context.Tag("@effect-mistral/demo/CurrentTarget")<CurrentTarget, Target>() {}
@@ -51,7 +53,8 @@ const emulatorLayer = Layer.unwrapEffect(
         kind: "emulator",
         url: emulator.url,
         model: "mistral-small-latest",
-        emulator: Option.some(emulator)
+        emulator: Option.some(emulator),
+        options: options(emulator.url, Redacted.make("demo-key"))
       })
     )
   )
@@ -61,7 +64,13 @@ const emulatorLayer = Layer.unwrapEffect(
 const apiLayer = (apiKey: Redacted.Redacted, baseUrl: string, model: string) =>
   Layer.merge(
     MistralNode.layer(options(baseUrl, apiKey)),
-    Layer.succeed(CurrentTarget, { kind: "api", url: baseUrl, model, emulator: Option.none() })
+    Layer.succeed(CurrentTarget, {
+      kind: "api",
+      url: baseUrl,
+      model,
+      emulator: Option.none(),
+      options: options(baseUrl, apiKey)
+    })
   )
 
 /** Picks the target from the environment. */

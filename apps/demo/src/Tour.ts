@@ -3,16 +3,21 @@
  */
 import * as ConversationRunner from "@effect-mistral/core/ConversationRunner"
 import * as Conversations from "@effect-mistral/core/Conversations"
+import { Operations } from "@effect-mistral/core/generated/Operations"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
+import * as MistralRateLimit from "@effect-mistral/core/MistralRateLimit"
 import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as Tool from "@effect-mistral/core/Tool"
 import * as Fault from "@effect-mistral/emulator/Fault"
+import * as MistralNode from "@effect-mistral/node/MistralNode"
 import * as Console from "effect/Console"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { CurrentTarget } from "./Setup.js"
+import { CurrentTarget, type Target } from "./Setup.js"
 
 const heading = (step: number, title: string) => Console.log(`\n${step}. ${title}`)
 const line = (text: string) => Console.log(`   ${text}`)
@@ -60,6 +65,32 @@ const getWeather = Tool.make("get_weather", {
   parameters: Schema.Struct({ city: Schema.String }),
   handler: ({ city }) => Effect.succeed({ city, forecast: "sunny", celsius: 21 })
 })
+
+/**
+ * Ten concurrent calls through a client whose budget allows 4 requests a second: the budget spaces them out before
+ * they are sent, so none is refused. Over Redis (`MistralRateLimit.layer` with its Redis store) the same budget is
+ * shared by every process on the key.
+ */
+const sharedBudget = (target: Target) =>
+  Effect.gen(function* () {
+    const budget = MistralRateLimit.layerMemory({ requestsPerSecond: 4, key: "demo" })
+    const client = Context.get(
+      yield* Layer.build(MistralNode.layer(target.options).pipe(Layer.provide(budget))),
+      MistralClient.MistralClient
+    )
+    const started = Date.now()
+    const sentAt = yield* Effect.forEach(
+      Array.from({ length: 10 }, (_, i) => i),
+      (i) =>
+        Effect.map(client.call(Operations.list_models_v1_models_get), () => ({
+          i,
+          at: Date.now() - started
+        })),
+      { concurrency: "unbounded" }
+    )
+    for (const { i, at } of sentAt) yield* line(`call ${i + 1} answered after ${at} ms`)
+    yield* line(`10 calls in ${Date.now() - started} ms at 4 requests/s, no 429`)
+  }).pipe(Effect.scoped)
 
 /** The whole tour. */
 export const tour = Effect.gen(function* () {
@@ -153,6 +184,9 @@ export const tour = Effect.gen(function* () {
   } else {
     yield* line("skipped against the real API (faults are injected by the emulator only)")
   }
+
+  yield* heading(9, "A shared budget: a burst stays inside the key's rate limit (MistralRateLimit)")
+  yield* sharedBudget(target)
 
   yield* Console.log(`\nTour complete in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
 })

@@ -22,7 +22,7 @@ import { lowerCaseKeys } from "./internal/prepare.js"
 import { VERSION } from "./internal/version.js"
 import * as MistralConfig from "./MistralConfig.js"
 import type * as MistralError from "./MistralError.js"
-import * as MistralRateLimit from "./MistralRateLimit.js"
+import * as MistralBudget from "./MistralBudget.js"
 import * as MistralTransport from "./MistralTransport.js"
 import type * as Operation from "./Operation.js"
 
@@ -149,7 +149,7 @@ const scrubberOf = (secret: string | undefined) =>
 export const fromTransport = (
   transport: MistralTransport.Transport,
   options: MistralConfig.Options = {},
-  budget?: MistralRateLimit.Budget | undefined
+  budget?: MistralBudget.Budget | undefined
 ): Service => {
   const config = MistralConfig.resolve(options)
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
@@ -181,11 +181,11 @@ export const fromTransport = (
 export const makeWith = (
   httpClient: HttpClient.HttpClient,
   options: MistralConfig.Options = {},
-  budget?: MistralRateLimit.Budget | undefined
+  budget?: MistralBudget.Budget | undefined
 ): Service => fromTransport(MistralTransport.fromHttpClient(httpClient), options, budget)
 
-/** The shared budget, when the context provides one (`MistralRateLimit.layer`). */
-const budgetInContext = Effect.map(Effect.serviceOption(MistralRateLimit.MistralRateLimit), Option.getOrUndefined)
+/** The shared budget, when the context provides one (`MistralRateLimit.layer` provides one). */
+const budgetInContext = Effect.map(Effect.serviceOption(MistralBudget.MistralBudget), Option.getOrUndefined)
 
 /**
  * Builds a client over the `HttpClient` in context.

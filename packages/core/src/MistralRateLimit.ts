@@ -16,10 +16,11 @@
  * @since 0.2.0
  */
 import * as RateLimiter from "@effect/experimental/RateLimiter"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { type Budget, type Exhausted, MistralBudget } from "./MistralBudget.js"
 
 /**
  * @since 0.2.0
@@ -51,60 +52,28 @@ export interface Options extends Limits {
   readonly defaultMaxTokens?: number | undefined
 }
 
-/**
- * What one request takes from the budget.
- *
- * @since 0.2.0
- * @category models
- */
-export interface Take {
-  /** The model its tokens count against, when it names one. */
-  readonly model?: string | undefined
-  /** The estimated tokens (prompt and completion). */
-  readonly tokens: number
-  /** Overrides `Options.maxWait` for this request. */
-  readonly maxWait?: Duration.Duration | undefined
-}
-
-/**
- * Why a request may not wait for the budget.
- *
- * @since 0.2.0
- * @category models
- */
-export interface Exhausted {
-  readonly budget: "requests" | "tokens"
-  readonly wait: Duration.Duration
-}
-
-/**
- * @since 0.2.0
- * @category models
- */
-export interface Budget {
-  /** The estimate for a request body, from its size and `max_tokens`. */
-  readonly estimate: (body: unknown) => Take
+export {
   /**
-   * Takes a request and its tokens, waiting while the budget is spent; `Exhausted` when the wait would be longer
-   * than the longest allowed. Answers the tokens taken, to settle later.
+   * @since 0.2.0
+   * @category models
    */
-  readonly take: (take: Take) => Effect.Effect<number, Exhausted>
-  /** Settles a request's taken tokens against what it used: more is charged, less is given back. */
-  readonly settle: (model: string | undefined, taken: number, used: number) => Effect.Effect<void>
-  /** The server said 429 with `Retry-After`: the shared request budget pauses that long, for every worker. */
-  readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
-}
-
-/**
- * The budget the client's requests take from, when provided.
- *
- * @since 0.2.0
- * @category tags
- */
-export class MistralRateLimit extends Context.Tag("@effect-mistral/core/MistralRateLimit")<
-  MistralRateLimit,
-  Budget
->() {}
+  type Budget,
+  /**
+   * @since 0.2.0
+   * @category models
+   */
+  type Exhausted,
+  /**
+   * @since 0.2.0
+   * @category tags
+   */
+  MistralBudget as MistralRateLimit,
+  /**
+   * @since 0.2.0
+   * @category models
+   */
+  type Take
+} from "./MistralBudget.js"
 
 /** A bucket whose contents in any window of `window` never exceed `limit`: a `burst`, then `limit - burst` spread. */
 interface Bucket {
@@ -244,8 +213,8 @@ export const makeWith = (
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<MistralRateLimit, never, RateLimiter.RateLimiterStore> =>
-  Layer.effect(MistralRateLimit, make(options))
+export const layer = (options: Options): Layer.Layer<MistralBudget, never, RateLimiter.RateLimiterStore> =>
+  Layer.effect(MistralBudget, make(options))
 
 /**
  * A budget for one process: `layer` over `RateLimiter.layerStoreMemory`.
@@ -253,7 +222,7 @@ export const layer = (options: Options): Layer.Layer<MistralRateLimit, never, Ra
  * @since 0.2.0
  * @category layers
  */
-export const layerMemory = (options: Options): Layer.Layer<MistralRateLimit> =>
+export const layerMemory = (options: Options): Layer.Layer<MistralBudget> =>
   Layer.provide(layer(options), RateLimiter.layerStoreMemory)
 
 /**

@@ -66,6 +66,11 @@ export * as MistralClient from "./MistralClient.js"
 /**
  * @since 0.2.0
  */
+export * as MistralBudget from "./MistralBudget.js"
+
+/**
+ * @since 0.2.0
+ */
 export * as MistralConfig from "./MistralConfig.js"
 
 /**

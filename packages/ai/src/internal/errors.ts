@@ -30,7 +30,7 @@ const bodyText = (body: MistralError.ApiErrorBody): string | undefined =>
 /**
  * Maps a `MistralError` to the `AiError` the OpenAI provider would give for the same failure: an answer with an
  * error status is an `HttpResponseError`, a transport failure or a request that does not encode an
- * `HttpRequestError`, an answer that does not decode `MalformedOutput`, timeouts and broken streams `UnknownError`.
+ * `HttpRequestError`, an answer that does not decode `MalformedOutput`, timeouts, a spent shared budget and broken streams `UnknownError`.
  */
 export const toAiError = (
   error: MistralError.MistralError,
@@ -85,6 +85,7 @@ export const toAiError = (
     case "ResponseDecodeError":
       return new AiError.MalformedOutput({ module, method, description: error.message, cause: error })
     case "RequestTimeout":
+    case "BudgetExhausted":
     case "StreamIdleTimeout":
     case "StreamEventError":
     case "StreamBroken":

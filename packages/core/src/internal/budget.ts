@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type * as MistralConfig from "../MistralConfig.js"
 import type * as MistralError from "../MistralError.js"
-import type * as MistralRateLimit from "../MistralRateLimit.js"
+import type * as MistralBudget from "../MistralBudget.js"
 import * as Errors from "./errors.js"
 
 /** The tokens an answer or an event reports it used, if it does. */
@@ -25,13 +25,13 @@ export const usageOf = (value: unknown): number | undefined => {
 }
 
 const take = (
-  budget: MistralRateLimit.Budget,
+  budget: MistralBudget.Budget,
   context: MistralError.RequestContext,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined
 ) => {
   const estimate = budget.estimate(body)
-  const request: MistralRateLimit.Take = {
+  const request: MistralBudget.Take = {
     model: estimate.model,
     tokens: settings?.tokens ?? estimate.tokens,
     maxWait: settings?.maxWait
@@ -45,7 +45,7 @@ const take = (
 }
 
 const onFailure = (
-  budget: MistralRateLimit.Budget,
+  budget: MistralBudget.Budget,
   model: string | undefined,
   taken: number,
   error: MistralError.MistralError
@@ -57,7 +57,7 @@ const onFailure = (
 
 /** A plain call through the budget. */
 export const effect = <A>(
-  budget: MistralRateLimit.Budget,
+  budget: MistralBudget.Budget,
   context: MistralError.RequestContext,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined,
@@ -72,7 +72,7 @@ export const effect = <A>(
 
 /** A stream through the budget: settled with the `usage` of its events when it ends. */
 export const stream = <A>(
-  budget: MistralRateLimit.Budget,
+  budget: MistralBudget.Budget,
   context: MistralError.RequestContext,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined,

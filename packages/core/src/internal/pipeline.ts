@@ -19,7 +19,7 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as MistralConfig from "../MistralConfig.js"
-import type * as MistralRateLimit from "../MistralRateLimit.js"
+import type * as MistralBudget from "../MistralBudget.js"
 import * as MistralError from "../MistralError.js"
 import type * as MistralTransport from "../MistralTransport.js"
 import type * as Operation from "../Operation.js"
@@ -37,7 +37,7 @@ export interface Client {
   readonly config: MistralConfig.Resolved
   readonly defaults: Prepare.Defaults
   /** The shared budget, when one was provided. */
-  readonly budget?: MistralRateLimit.Budget | undefined
+  readonly budget?: MistralBudget.Budget | undefined
 }
 
 /** The send stage: the transport, its failure mapped to the error the caller sees. */
