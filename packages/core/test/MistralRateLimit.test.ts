@@ -6,7 +6,7 @@ import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralRateLimit from "../src/MistralRateLimit.js"
 import { type Answer, fakeHttp, type Recorded } from "./fixtures/fakeHttp.js"
-import { type RedisServer, redisAvailable, startRedis } from "./fixtures/redis.js"
+import { RedisServer } from "@effect-mistral/testing"
 
 const chat = Operations.chat_completion_v1_chat_completions_post
 
@@ -160,10 +160,10 @@ describe("MistralRateLimit, memory store", () => {
   )
 })
 
-describe.runIf(redisAvailable())("MistralRateLimit, Redis store (a real redis-server)", () => {
-  let redis: RedisServer
+describe.runIf(RedisServer.available())("MistralRateLimit, Redis store (a real redis-server)", () => {
+  let redis: RedisServer.Server
   beforeAll(async () => {
-    redis = await startRedis()
+    redis = await RedisServer.start()
   }, 20_000)
   afterAll(async () => {
     await redis?.stop()
