@@ -19,8 +19,13 @@ import * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import * as AdminOperations from "./generated/adminBilling.js"
 import { type Budget, type Exhausted, MistralBudget } from "./MistralBudget.js"
+import * as MistralClient from "./MistralClient.js"
+import type * as MistralError from "./MistralError.js"
 
 /**
  * @since 0.2.0
@@ -240,3 +245,28 @@ export const limitsOf = (answer: {
     Object.entries(answer.tokens_limits_by_model).map(([model, limits]) => [model, limits.tokens_per_minute])
   )
 })
+
+/**
+ * A budget whose limits are read once from the API (`GET /v1/admin/rate-limit`, which needs an admin key) over the
+ * `HttpClient` in context; `options` give everything else (the key of the budget, `maxWait`, …).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerFromApi = (
+  options: Omit<Options, keyof Limits> & {
+    readonly adminKey: Redacted.Redacted
+    readonly baseUrl?: string | undefined
+  }
+): Layer.Layer<MistralBudget, MistralError.MistralError, RateLimiter.RateLimiterStore | HttpClient.HttpClient> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.flatMap(MistralClient.make({ apiKey: options.adminKey, baseUrl: options.baseUrl }), (client) =>
+        client.call(AdminOperations.users_api_admin_rate_limits_get_rate_limits)
+      ),
+      (answer) => {
+        const { adminKey: _, baseUrl: __, ...rest } = options
+        return layer({ ...rest, ...limitsOf(answer) })
+      }
+    )
+  )

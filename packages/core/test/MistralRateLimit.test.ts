@@ -1,4 +1,5 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as RateLimiterRedis from "@effect/experimental/RateLimiter/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted, Stream } from "effect"
@@ -155,6 +156,42 @@ describe("MistralRateLimit, memory store", () => {
           )
         }
         expect(recorded).toHaveLength(3)
+      })
+    )
+  )
+})
+
+describe("MistralRateLimit.layerFromApi", () => {
+  it.live("reads the key's limits once from GET /v1/admin/rate-limit with the admin key", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const admin = fakeHttp([
+          {
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              requests_per_second: 1,
+              tokens_limits_by_model: { "mistral-small-latest": { tokens_per_minute: 6_000, tokens_per_month: 1e9 } }
+            })
+          }
+        ])
+        const budget = MistralRateLimit.layerFromApi({
+          adminKey: Redacted.make("sk-admin"),
+          baseUrl: "http://mistral.test",
+          maxWait: "100 millis"
+        }).pipe(
+          Layer.provide(RateLimiter.layerStoreMemory),
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, admin.client)),
+          Layer.orDie
+        )
+        const { client, recorded } = yield* clientWith(budget, [completion(10)])
+        expect(admin.recorded.map((entry) => `${entry.method} ${entry.url.pathname}`)).toEqual([
+          "GET /v1/admin/rate-limit"
+        ])
+        expect(admin.recorded[0].headers.authorization).toBe("Bearer sk-admin")
+        yield* client.call(chat, request(5))
+        const error = yield* Effect.flip(client.call(chat, request(5)))
+        expect(error._tag === "BudgetExhausted" && error.budget).toBe("requests")
+        expect(recorded).toHaveLength(1)
       })
     )
   )
