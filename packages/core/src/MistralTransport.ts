@@ -178,23 +178,13 @@ const withEffectTimeouts = (
   limits: Limits
 ): Effect.Effect<Response, TransportFailure> => {
   const timedOut = () => failure("Timeout")
-  switch (limits.read) {
-    case "text":
-      return Timeout.timeoutFail(
-        Effect.flatMap(send(request), (response) =>
-          Effect.map(response.text, (text) => textResponse(response.status, response.headers, text))
-        ),
-        limits.timeout,
-        timedOut
-      )
-    case "bytes":
-      return Timeout.timeoutFail(
-        Effect.flatMap(send(request), (response) =>
-          Effect.map(response.bytes, (bytes) => bytesResponse(response.status, response.headers, bytes))
-        ),
-        limits.timeout,
-        timedOut
-      )
+  if (limits.read !== "stream") {
+    // the whole body within the timeout, read with the head
+    const whole = (response: Response): Effect.Effect<Response, TransportFailure> =>
+      limits.read === "text"
+        ? Effect.map(response.text, (text) => textResponse(response.status, response.headers, text))
+        : Effect.map(response.bytes, (bytes) => bytesResponse(response.status, response.headers, bytes))
+    return Timeout.timeoutFail(Effect.flatMap(send(request), whole), limits.timeout, timedOut)
   }
   return Effect.clockWith((clock) => {
     const deadline = clock.unsafeCurrentTimeMillis() + Duration.toMillis(limits.timeout)

@@ -4,8 +4,6 @@
  * one and its events decoded one by one.
  */
 import * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
-import type * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
 import type * as MistralError from "../MistralError.js"
 import type * as MistralTransport from "../MistralTransport.js"
@@ -13,20 +11,6 @@ import type * as Operation from "../Operation.js"
 import * as Errors from "./errors.js"
 import * as FastParse from "./fastParse.js"
 import { decodeEvents, type SseState } from "./sse.js"
-
-type Decoder = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
-
-const decoders = new WeakMap<Operation.AnySchema, Decoder>()
-
-/** Compiled once per schema, then reused by every call. */
-const decoderFor = (schema: Operation.AnySchema): Decoder => {
-  let decoder = decoders.get(schema)
-  if (decoder === undefined) {
-    decoder = FastParse.decodeUnknownEither(schema)
-    decoders.set(schema, decoder)
-  }
-  return decoder
-}
 
 /** The context of an answer: the request's, with the answer's request id and status. */
 export const answered = (
@@ -84,7 +68,7 @@ const decodeJson = (
     )
   }
   if (operation.success === undefined) return Effect.succeed(json)
-  const decoded = decoderFor(operation.success)(json)
+  const decoded = FastParse.decoderFor(operation.success)(json)
   return decoded._tag === "Right"
     ? Effect.succeed(decoded.right)
     : Effect.fail(Errors.responseDecodeParse(context, text, decoded.left, "body", scrub))
@@ -157,7 +141,7 @@ export const events = (
   return Effect.succeed(
     decodeEvents(
       bytes(context, response, options),
-      decoderFor(schema),
+      FastParse.decoderFor(schema),
       {
         ...context,
         maxEventSize: options.maxEventSize,

@@ -369,6 +369,32 @@ export const encodeUnknownEitherPreserving = (schema: Schema.Schema.AnyNoContext
     Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
   )
 
+const memo = (make: (schema: Schema.Schema.AnyNoContext) => Parser) => {
+  const cache = new WeakMap<Schema.Schema.AnyNoContext, Parser>()
+  return (schema: Schema.Schema.AnyNoContext): Parser => {
+    let parser = cache.get(schema)
+    if (parser === undefined) {
+      parser = make(schema)
+      cache.set(schema, parser)
+    }
+    return parser
+  }
+}
+
+/**
+ * `decodeUnknownEither`, compiled once per schema and reused by every call.
+ *
+ * @internal
+ */
+export const decoderFor = memo(decodeUnknownEither)
+
+/**
+ * `encodeUnknownEitherPreserving`, compiled once per schema and reused by every call.
+ *
+ * @internal
+ */
+export const encoderFor = memo(encodeUnknownEitherPreserving)
+
 /**
  * The fast path alone, for tests: `{ value }` where it answers, `undefined` where `ParseResult` would be asked.
  *

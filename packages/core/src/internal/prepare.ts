@@ -5,7 +5,6 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Either from "effect/Either"
-import type * as ParseResult from "effect/ParseResult"
 import type * as SchemaAST from "effect/SchemaAST"
 import type * as MistralConfig from "../MistralConfig.js"
 import type * as MistralError from "../MistralError.js"
@@ -36,20 +35,6 @@ export interface Defaults {
 export interface Prepared {
   readonly request: HttpClientRequest.HttpClientRequest
   readonly context: MistralError.RequestContext
-}
-
-type Encoder = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
-
-const encoders = new WeakMap<Operation.AnySchema, Encoder>()
-
-/** Compiled once per schema, then reused by every call. */
-const encoderFor = (schema: Operation.AnySchema): Encoder => {
-  let encoder = encoders.get(schema)
-  if (encoder === undefined) {
-    encoder = FastParse.encodeUnknownEitherPreserving(schema)
-    encoders.set(schema, encoder)
-  }
-  return encoder
 }
 
 const streamFields = new WeakMap<Operation.Operation, boolean>()
@@ -125,7 +110,7 @@ const encodePath = (
   context: MistralError.RequestContext
 ): Encoded<string> => {
   if (operation.pathParameters === undefined) return Either.right(operation.path)
-  const encoded = encoderFor(operation.pathParameters)(input.path ?? {})
+  const encoded = FastParse.encoderFor(operation.pathParameters)(input.path ?? {})
   if (encoded._tag === "Left")
     return Either.left(Errors.requestEncodeParse(context, encoded.left, "path", defaults.scrub))
   const values = encoded.right as Record<string, unknown>
@@ -153,7 +138,7 @@ const encodeQuery = (
 ): Encoded<Array<[string, string]>> => {
   const urlParams: Array<[string, string]> = []
   if (operation.query === undefined) return Either.right(urlParams)
-  const encoded = encoderFor(operation.query)(input.query ?? {})
+  const encoded = FastParse.encoderFor(operation.query)(input.query ?? {})
   if (encoded._tag === "Left")
     return Either.left(Errors.requestEncodeParse(context, encoded.left, "query", defaults.scrub))
   const json = operation.queryJson
@@ -184,7 +169,7 @@ const encodeHeaders = (
 ): Encoded<Record<string, string>> => {
   const headers: Record<string, string> = { ...defaults.headers, accept: acceptOf(operation, mode) }
   if (operation.headers !== undefined) {
-    const encoded = encoderFor(operation.headers)(input.headers ?? {})
+    const encoded = FastParse.encoderFor(operation.headers)(input.headers ?? {})
     if (encoded._tag === "Left") {
       return Either.left(Errors.requestEncodeParse(context, encoded.left, "headers", defaults.scrub))
     }
@@ -210,7 +195,7 @@ const encodeBody = (
   if (input.body === undefined) {
     return body.required ? Either.left(Errors.requestEncode(context, "body", "is missing")) : Either.right(request)
   }
-  const encoded = encoderFor(body.schema)(input.body)
+  const encoded = FastParse.encoderFor(body.schema)(input.body)
   if (encoded._tag === "Left")
     return Either.left(Errors.requestEncodeParse(context, encoded.left, "body", defaults.scrub))
   const value = withStreamFlag(encoded.right, streamFlag(operation, mode))
