@@ -17,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Fault from "./Fault.js"
 import { makeApp } from "./internal/server.js"
+import type { RateLimits as RateLimitsModel } from "./internal/rateLimits.js"
 import { makeState } from "./internal/state.js"
 
 /**
@@ -30,7 +31,20 @@ export interface Options {
   readonly host?: string | undefined
   /** When set, `Authorization: Bearer <apiKey>` is required; otherwise any non-empty bearer token is accepted. */
   readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /**
+   * Rate limits enforced per API key, as the API does: requests per second, tokens per minute per model (sliding
+   * windows of 1 s and 60 s; the tokens charged are each answer's `usage.total_tokens`). A request over a limit gets
+   * 429 with `Retry-After` (and `retry-after-ms`) and the API's error body, and is not executed.
+   * `GET /v1/admin/rate-limit` reports them. None by default.
+   */
+  readonly rateLimits?: RateLimits | undefined
 }
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type RateLimits = RateLimitsModel
 
 /**
  * Which requests an injected fault applies to; every given field must match.
@@ -75,6 +89,12 @@ export interface RecordedRequest {
   readonly time: Date
   /** The fault the emulator applied to this request, if any. */
   readonly fault: Fault.Fault | undefined
+  /** The answer's status, once it was made. */
+  readonly status?: number | undefined
+  /** Refused with 429 by the emulator's own rate limits (`Options.rateLimits`), not by an injected fault. */
+  readonly rateLimited: boolean
+  /** The tokens charged to the key's budget for this request (its answer's `usage.total_tokens`). */
+  readonly tokens?: number | undefined
 }
 
 /**
@@ -111,7 +131,7 @@ export class MistralEmulator extends Context.Tag("@effect-mistral/emulator/Mistr
 export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function* () {
     const apiKey = Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey
-    const state = makeState({ apiKey })
+    const state = makeState({ apiKey, rateLimits: options.rateLimits })
     const host = options.host ?? "127.0.0.1"
     let nodeServer: Http.Server | undefined
     const server = yield* NodeHttpServer.make(

@@ -38,6 +38,7 @@ const table: ReadonlyArray<readonly [method: string, path: RegExp, operationId: 
   ["POST", /^\/v1\/classifications$/, "classifications_v1_classifications_post", false],
   ["POST", /^\/v1\/chat\/classifications$/, "chat_classifications_v1_chat_classifications_post", false],
   ["POST", /^\/v1\/ocr$/, "ocr_v1_ocr_post", false],
+  ["GET", /^\/v1\/admin\/rate-limit$/, "users_api_admin_rate_limits_get_rate_limits", false],
   ["POST", /^\/v1\/files$/, "files_api_routes_upload_file", false],
   ["GET", /^\/v1\/files$/, "files_api_routes_list_files", false],
   ["GET", /^\/v1\/files\/[^/]+$/, "files_api_routes_retrieve_file", false],

@@ -19,6 +19,7 @@ import {
   validBody
 } from "./http.js"
 import { modelRoutes } from "./modelRoutes.js"
+import * as RateLimits from "./rateLimits.js"
 import { computeTurn, type Entry, normalizeInputs, type Turn, turnEvents } from "./replies.js"
 import type { AgentRecord, AgentWire, Conversation, State } from "./state.js"
 import * as Validation from "./validation.js"
@@ -310,6 +311,10 @@ export const makeRouter = (state: State) => {
   })
 
   return HttpRouter.empty.pipe(
+    HttpRouter.get(
+      "/v1/admin/rate-limit",
+      Effect.sync(() => HttpServerResponse.unsafeJson(RateLimits.describe(state.limiter?.limits ?? {})))
+    ),
     HttpRouter.post("/v1/conversations", start),
     HttpRouter.get("/v1/conversations", list),
     HttpRouter.get("/v1/conversations/:conversation_id", get),

@@ -14,8 +14,12 @@ import * as Stream from "effect/Stream"
 import * as Fault from "../Fault.js"
 import { type ApiError, apiError, toResponse } from "./errors.js"
 import { operationOf } from "./operations.js"
+import * as RateLimits from "./rateLimits.js"
 import { makeRouter } from "./routes.js"
 import type { FaultMatch, State } from "./state.js"
+import type { RecordedRequest } from "../MistralEmulator.js"
+
+type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
 const matches = (match: FaultMatch | undefined, method: string, path: string, operation: string | undefined) => {
   if (match === undefined) return true
@@ -56,10 +60,45 @@ const takeFault = (
 /** A long-running emulator keeps only the most recent requests. */
 const maxRecordedRequests = 10_000
 
-const authorized = (state: State, header: string | undefined): boolean => {
+/** The bearer token of a request, if it has one. */
+const tokenOf = (header: string | undefined): string | undefined => {
   const match = header === undefined ? null : /^Bearer\s+(\S.*)$/i.exec(header.trim())
-  if (match === null) return false
-  return state.apiKey === undefined || match[1].trim() === state.apiKey
+  return match === null ? undefined : match[1].trim()
+}
+
+const authorized = (state: State, token: string | undefined): boolean =>
+  token !== undefined && (state.apiKey === undefined || token === state.apiKey)
+
+/** The 429 of the emulator's own limits: `Retry-After` in whole seconds (rounded up) and `retry-after-ms`. */
+const rateLimitedResponse = (waitMs: number): HttpServerResponse.HttpServerResponse =>
+  toResponse(
+    apiError(429, "Requests rate limit exceeded", {
+      "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))),
+      "retry-after-ms": String(Math.ceil(waitMs))
+    })
+  )
+
+/** Charges the tokens an answer reports to the key's budget: a JSON answer's usage, or the event that carries it. */
+const charged = (
+  response: HttpServerResponse.HttpServerResponse,
+  charge: (tokens: number) => void
+): HttpServerResponse.HttpServerResponse => {
+  const body = response.body
+  if (body._tag === "Stream") {
+    return HttpServerResponse.stream(
+      Stream.tap(body.stream as Stream.Stream<Uint8Array>, (frame) =>
+        Effect.sync(() => {
+          const tokens = RateLimits.tokensIn(decoder.decode(frame))
+          if (tokens !== undefined) charge(tokens)
+        })
+      ),
+      { status: response.status, headers: response.headers, contentType: body.contentType }
+    )
+  }
+  const bytes = bodyBytes(body)
+  const tokens = bytes === undefined ? undefined : RateLimits.tokensIn(decoder.decode(bytes))
+  if (tokens !== undefined) charge(tokens)
+  return response
 }
 
 const wrongContentTypeBody =
@@ -185,20 +224,30 @@ export const makeApp = (state: State): HttpApp.Default => {
       if (key !== "authorization") headers[key] = value
     }
 
+    const token = tokenOf(request.headers.authorization)
+    const model = state.limiter === undefined ? undefined : RateLimits.modelOf(body)
+    const now = time.getTime()
+    let rateLimited = false
     const selectFault = (): {
       readonly fault: Fault.Fault | undefined
       readonly response: HttpServerResponse.HttpServerResponse | undefined
     } => {
       // Signed file URLs carry their own signature instead of a token.
-      if (!url.pathname.startsWith("/signed/") && !authorized(state, request.headers.authorization)) {
+      const signed = url.pathname.startsWith("/signed/")
+      if (!signed && !authorized(state, token)) {
         return { fault: undefined, response: toResponse(apiError(401)) }
+      }
+      const wait = signed || state.limiter === undefined ? 0 : state.limiter.admit(token ?? "", model, now)
+      if (wait > 0) {
+        rateLimited = true
+        return { fault: undefined, response: rateLimitedResponse(wait) }
       }
       const selected = takeFault(state, request.headers[Fault.headerName], request.method, url.pathname, operation)
       if (Either.isLeft(selected)) return { fault: undefined, response: toResponse(selected.left) }
       return { fault: selected.right, response: undefined }
     }
     const { fault, response: early } = selectFault()
-    state.requests.push({
+    const record: Mutable<RecordedRequest> = {
       method: request.method,
       path: url.pathname,
       query: url.search,
@@ -206,8 +255,10 @@ export const makeApp = (state: State): HttpApp.Default => {
       headers,
       body,
       time,
-      fault
-    })
+      fault,
+      rateLimited
+    }
+    state.requests.push(record)
     if (state.requests.length > maxRecordedRequests)
       state.requests.splice(0, state.requests.length - maxRecordedRequests)
 
@@ -229,7 +280,16 @@ export const makeApp = (state: State): HttpApp.Default => {
       }
       return afterRoute(request, yield* routes, fault)
     })
-    const response = yield* respond
+    const limiter = state.limiter
+    const answered = yield* respond
+    record.status = answered.status
+    const response =
+      limiter === undefined || rateLimited || limiter.tokenLimit(model) === undefined
+        ? answered
+        : charged(answered, (tokens) => {
+            record.tokens = (record.tokens ?? 0) + tokens
+            limiter.charge(token ?? "", model, tokens, Date.now())
+          })
     return HttpServerResponse.setHeader(response, "x-request-id", requestId)
   })
 }

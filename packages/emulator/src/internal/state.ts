@@ -1,5 +1,6 @@
 import type * as Fault from "../Fault.js"
 import type { RecordedRequest } from "../MistralEmulator.js"
+import { type Limiter, makeLimiter, type RateLimits } from "./rateLimits.js"
 import type { IdGenerator } from "./ids.js"
 import { makeIdGenerator } from "./ids.js"
 import { fineTunedModels } from "./models.js"
@@ -114,11 +115,17 @@ export interface State {
   faults: Array<InjectedFault>
   readonly headerFaultCounts: Map<string, number>
   requests: Array<RecordedRequest>
+  /** The emulator's own rate limits, when it was given some. */
+  readonly limiter: Limiter | undefined
 }
 
-export const makeState = (options: { readonly apiKey?: string | undefined }): State => ({
+export const makeState = (options: {
+  readonly apiKey?: string | undefined
+  readonly rateLimits?: RateLimits | undefined
+}): State => ({
   ids: makeIdGenerator(),
   apiKey: options.apiKey,
+  limiter: options.rateLimits === undefined ? undefined : makeLimiter(options.rateLimits),
   conversations: new Map(),
   agents: new Map(),
   files: new Map(),
