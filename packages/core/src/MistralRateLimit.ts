@@ -10,8 +10,8 @@
  * client's layer and every request of that client goes through the budget.
  *
  * The buckets never let more than a limit through in any window of its length: a bucket holds a small burst (one
- * request; a tenth of a minute's tokens) and refills at the limit less that burst, so a server that counts in
- * sliding windows sees at most the limit.
+ * request; a second's worth of tokens) and refills at the limit less a headroom (10 % by default), so a server that
+ * counts in sliding windows sees at most the limit even when requests reach it unevenly.
  *
  * @since 0.2.0
  */
@@ -55,6 +55,11 @@ export interface Options extends Limits {
   readonly maxWait?: Duration.DurationInput | undefined
   /** The completion tokens counted for a request that sets no `max_tokens`. Default 512. */
   readonly defaultMaxTokens?: number | undefined
+  /**
+   * The share of each limit left unused, for the time between taking a slot and the server counting the request
+   * (scheduling, the network): the buckets refill at `limit × (1 - headroom)`. Default 0.1.
+   */
+  readonly headroom?: number | undefined
 }
 
 export {
@@ -80,16 +85,19 @@ export {
   type Take
 } from "./MistralBudget.js"
 
-/** A bucket whose contents in any window of `window` never exceed `limit`: a `burst`, then `limit - burst` spread. */
+/**
+ * A bucket that holds a `burst` and refills at `limit × (1 - headroom)` per `window`: in any window of that length it
+ * lets through at most the burst and the refill, under the limit by the headroom less the burst.
+ */
 interface Bucket {
   readonly key: string
   readonly limit: number
   readonly window: Duration.Duration
 }
 
-const bucket = (key: string, limit: number, window: Duration.Duration, burst: number): Bucket => {
-  const capacity = Math.max(1, Math.min(burst, limit))
-  const rate = Math.max(limit - capacity, 1) / Duration.toMillis(window)
+const bucket = (key: string, limit: number, window: Duration.Duration, burst: number, headroom: number): Bucket => {
+  const capacity = Math.max(1, Math.floor(Math.min(burst, limit)))
+  const rate = (limit * (1 - headroom)) / Duration.toMillis(window)
   // RateLimiter refills `limit` tokens per `window`: a bucket of `capacity` refilled at `rate` per ms
   return { key, limit: capacity, window: Duration.millis(capacity / rate) }
 }
@@ -136,17 +144,20 @@ export const makeWith = (
   const defaultMaxTokens = options.defaultMaxTokens ?? 512
   const second = Duration.seconds(1)
   const minute = Duration.minutes(1)
-  const requests =
-    options.requestsPerSecond === undefined
-      ? undefined
-      : bucket(`${name}:requests`, options.requestsPerSecond, second, 1)
+  const headroom = Math.min(Math.max(options.headroom ?? 0.1, 0), 0.9)
+  const rps = options.requestsPerSecond
+  const requests = rps === undefined || rps <= 0 ? undefined : bucket(`${name}:requests`, rps, second, 1, headroom)
   const tpm = options.tokensPerMinute
   const tokenBuckets = new Map<string, Bucket | undefined>()
   const tokensFor = (model: string | undefined): Bucket | undefined => {
     if (tpm === undefined || model === undefined) return undefined
     if (tokenBuckets.has(model)) return tokenBuckets.get(model)
     const limit = typeof tpm === "number" ? tpm : (tpm[model] ?? tpm["*"])
-    const found = limit === undefined ? undefined : bucket(`${name}:tokens:${model}`, limit, minute, limit / 10)
+    // a burst of one second's worth of tokens
+    const found =
+      limit === undefined || limit <= 0
+        ? undefined
+        : bucket(`${name}:tokens:${model}`, limit, minute, limit / 60, headroom)
     tokenBuckets.set(model, found)
     return found
   }

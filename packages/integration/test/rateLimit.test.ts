@@ -1,0 +1,39 @@
+import * as Chat from "@effect-mistral/core/Chat"
+import * as MistralRateLimit from "@effect-mistral/core/MistralRateLimit"
+import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
+import * as MistralNode from "@effect-mistral/node/MistralNode"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+
+const LIMIT = 10
+
+/** One process, the memory store, an emulator that refuses a key's 11th request within a second. */
+const TestLayer = Layer.unwrapEffect(
+  Effect.map(MistralEmulator.MistralEmulator, (emulator) =>
+    MistralNode.layer({ apiKey: Redacted.make("sk-budget"), baseUrl: emulator.url, retryPolicy: false }).pipe(
+      Layer.provide(MistralRateLimit.layerMemory({ requestsPerSecond: LIMIT, tokensPerMinute: 50_000 }))
+    )
+  )
+).pipe(Layer.provideMerge(MistralEmulator.layer({ rateLimits: { requestsPerSecond: LIMIT, tokensPerMinute: 50_000 } })))
+
+layer(TestLayer, { excludeTestServices: true })("a shared budget against the emulator's limits", (it) => {
+  it.effect("a burst of 30 concurrent completions: none refused, none retried, spread over ~3 s", () =>
+    Effect.gen(function* () {
+      const emulator = yield* MistralEmulator.MistralEmulator
+      const chat = yield* Chat.Chat
+      const started = Date.now()
+      const answers = yield* Effect.forEach(
+        Array.from({ length: 30 }, (_, i) => i),
+        (i) => chat.complete({ model: "mistral-small-latest", messages: [{ role: "user", content: `n${i}` }] }),
+        { concurrency: "unbounded" }
+      )
+      const elapsed = Date.now() - started
+      expect(answers).toHaveLength(30)
+      const log = yield* emulator.requests
+      expect(log.filter((request) => request.rateLimited)).toHaveLength(0)
+      expect(log).toHaveLength(30)
+      // 29 spacings at 90 % of 10/s
+      expect(elapsed).toBeGreaterThanOrEqual(2_500)
+    })
+  )
+})
