@@ -18,7 +18,6 @@ import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
 import { RedisServer } from "@effect-mistral/testing"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
@@ -67,10 +66,13 @@ const worker = async (url: string, mode: Mode, redisPort: number, prefix: string
               messages: [{ role: "user", content: `Request ${i}: say one word.` }]
             })
           ).pipe(
-            Effect.exit,
-            Effect.map((exit) => {
-              if (Exit.isSuccess(exit)) ok++
-              else failures.push(String(exit.cause).slice(0, 160))
+            Effect.matchCause({
+              onSuccess: () => {
+                ok++
+              },
+              onFailure: (cause) => {
+                failures.push(String(cause).slice(0, 160))
+              }
             })
           ),
         { concurrency: CONCURRENCY, discard: true }
