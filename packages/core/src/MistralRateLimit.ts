@@ -188,14 +188,17 @@ export const makeWith = (
         })
       )
     )
+  // the slot is `delay` after the moment the store was asked, not after its answer: the store's round trip (Redis)
+  // is taken off the wait, so slots stay evenly spaced however long the answer took
   const wait = (target: Bucket, tokens: number, budget: Exhausted["budget"], longest: Duration.Duration) =>
-    Effect.flatMap(consume(target, tokens), (delay) =>
-      Duration.greaterThan(delay, longest)
-        ? Effect.fail<Exhausted>({ budget, wait: delay })
-        : Duration.isZero(delay)
-          ? Effect.void
-          : Effect.sleep(delay)
-    )
+    Effect.clockWith((clock) => {
+      const asked = clock.unsafeCurrentTimeMillis()
+      return Effect.flatMap(consume(target, tokens), (delay) => {
+        if (Duration.greaterThan(delay, longest)) return Effect.fail<Exhausted>({ budget, wait: delay })
+        const left = Duration.toMillis(delay) - (clock.unsafeCurrentTimeMillis() - asked)
+        return left <= 0 ? Effect.void : Effect.sleep(Duration.millis(left))
+      })
+    })
   return {
     estimate: (body) => {
       const prompt = Math.ceil(JSON.stringify(body ?? null).length / CHARS_PER_TOKEN)

@@ -107,7 +107,7 @@ export interface Service {
   readonly port: number
   /** Makes the next `times` matching requests misbehave. */
   readonly inject: (fault: Fault.Fault, options?: InjectOptions) => Effect.Effect<void>
-  /** Forgets injected faults, `x-emulator-fault` counters and the request log; stored conversations, agents, files, batch jobs and models stay. */
+  /** Forgets injected faults, `x-emulator-fault` counters, the rate-limit windows and the request log; stored conversations, agents, files, batch jobs and models stay. */
   readonly reset: Effect.Effect<void>
   /** Requests received since the start or the last `reset`, oldest first (the last 10,000). */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
@@ -158,6 +158,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         state.faults = []
         state.headerFaultCounts.clear()
         state.requests = []
+        state.limiter?.clear()
       }),
       requests: Effect.sync(() => [...state.requests])
     })

@@ -40,6 +40,8 @@ export interface Limiter {
   readonly charge: (key: string, model: string | undefined, tokens: number, now: number) => void
   /** The tokens-per-minute limit of a model, if it has one. */
   readonly tokenLimit: (model: string | undefined) => number | undefined
+  /** Forgets every window (the emulator's `reset`). */
+  readonly clear: () => void
 }
 
 export const makeLimiter = (limits: RateLimits): Limiter => {
@@ -81,6 +83,10 @@ export const makeLimiter = (limits: RateLimits): Limiter => {
       }
       sent.push({ at: now, tokens: 1 })
       return 0
+    },
+    clear: () => {
+      requests.clear()
+      tokens.clear()
     },
     charge: (key, model, count, now) => {
       if (tokenLimit(model) === undefined || count <= 0) return
