@@ -40,8 +40,8 @@ export interface Exhausted {
  * @category models
  */
 export interface Budget {
-  /** The estimate for a request body, from its size and `max_tokens`. */
-  readonly estimate: (body: unknown) => Take
+  /** The estimate for a request body (as the caller gave it) whose encoded size is `size` bytes. */
+  readonly estimate: (body: unknown, size: number) => Take
   /**
    * Takes a request and its tokens, waiting while the budget is spent; `Exhausted` when the wait would be longer
    * than the longest allowed. Answers the tokens taken, to settle later.

@@ -200,8 +200,8 @@ export const makeWith = (
       })
     })
   return {
-    estimate: (body) => {
-      const prompt = Math.ceil(JSON.stringify(body ?? null).length / CHARS_PER_TOKEN)
+    estimate: (body, size) => {
+      const prompt = Math.ceil(size / CHARS_PER_TOKEN)
       return { model: modelOf(body), tokens: prompt + (maxTokensOf(body) ?? defaultMaxTokens) }
     },
     take: ({ model, tokens, maxWait: longest = maxWait }) => {
@@ -210,7 +210,8 @@ export const makeWith = (
       const taken = target === undefined ? 0 : Math.min(tokens, target.limit)
       const tokenWait = target === undefined ? Effect.void : wait(target, taken, "tokens", longest)
       const requestWait = requests === undefined ? Effect.void : wait(requests, 1, "requests", longest)
-      return Effect.as(Effect.zipRight(requestWait, tokenWait), taken)
+      // the request slot last: the request is sent at its slot, whatever the tokens made it wait before
+      return Effect.as(Effect.zipRight(tokenWait, requestWait), taken)
     },
     settle: (model, taken, used) => {
       const target = tokensFor(model)

@@ -128,9 +128,16 @@ const textEncoder = new TextEncoder()
 export const textResponse = (status: number, headers: Headers.Headers, text: string): Response => ({
   status,
   headers,
-  text: Effect.succeed(text),
-  bytes: Effect.sync(() => textEncoder.encode(text)),
-  stream: Stream.sync(() => textEncoder.encode(text))
+  // built when read: a plain call reads `text` alone
+  get text() {
+    return Effect.succeed(text)
+  },
+  get bytes() {
+    return Effect.sync(() => textEncoder.encode(text))
+  },
+  get stream() {
+    return Stream.sync(() => textEncoder.encode(text))
+  }
 })
 
 const textDecoder = new TextDecoder()
@@ -144,9 +151,15 @@ const textDecoder = new TextDecoder()
 export const bytesResponse = (status: number, headers: Headers.Headers, bytes: Uint8Array): Response => ({
   status,
   headers,
-  text: Effect.sync(() => textDecoder.decode(bytes)),
-  bytes: Effect.succeed(bytes),
-  stream: Stream.succeed(bytes)
+  get text() {
+    return Effect.sync(() => textDecoder.decode(bytes))
+  },
+  get bytes() {
+    return Effect.succeed(bytes)
+  },
+  get stream() {
+    return Stream.succeed(bytes)
+  }
 })
 
 /**
@@ -194,18 +207,23 @@ const withEffectTimeouts = (
       (response): Response => ({
         status: response.status,
         headers: response.headers,
-        text: Effect.suspend(() =>
-          Timeout.timeoutFail(
-            response.text,
-            Duration.millis(Math.max(0, deadline - clock.unsafeCurrentTimeMillis())),
-            timedOut
+        get text() {
+          return Effect.suspend(() =>
+            Timeout.timeoutFail(
+              response.text,
+              Duration.millis(Math.max(0, deadline - clock.unsafeCurrentTimeMillis())),
+              timedOut
+            )
           )
-        ),
-        bytes: response.bytes,
-        stream:
-          idle === undefined || !Duration.isFinite(idle)
+        },
+        get bytes() {
+          return response.bytes
+        },
+        get stream() {
+          return idle === undefined || !Duration.isFinite(idle)
             ? response.stream
             : Stream.timeoutFail(response.stream, () => failure("IdleTimeout"), idle)
+        }
       })
     )
   })
@@ -222,12 +240,19 @@ const fromPlatform =
   (error: HttpClientError.HttpClientError): TransportFailure =>
     new TransportFailure({ reason, detail: describeHttpClientError(error) })
 
+// each body reader of the platform's response is touched only when it is read: some start reading when asked for
 const fromHttpClientResponse = (response: HttpClientResponse.HttpClientResponse): Response => ({
   status: response.status,
   headers: response.headers,
-  text: Effect.mapError(response.text, fromPlatform("Body")),
-  bytes: Effect.map(Effect.mapError(response.arrayBuffer, fromPlatform("Body")), (buffer) => new Uint8Array(buffer)),
-  stream: Stream.mapError(response.stream, fromPlatform("Body"))
+  get text() {
+    return Effect.mapError(response.text, fromPlatform("Body"))
+  },
+  get bytes() {
+    return Effect.map(Effect.mapError(response.arrayBuffer, fromPlatform("Body")), (buffer) => new Uint8Array(buffer))
+  },
+  get stream() {
+    return Stream.mapError(response.stream, fromPlatform("Body"))
+  }
 })
 
 /**

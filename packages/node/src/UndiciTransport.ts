@@ -43,14 +43,16 @@ const streamedResponse = (
   return {
     status: data.statusCode,
     headers: headersOf(data),
-    text: Internal.readWhole(body, deadline, () => body.text(), bodyFailure),
-    bytes: Internal.readWhole(
-      body,
-      deadline,
-      () => body.arrayBuffer().then((buffer) => new Uint8Array(buffer)),
-      bodyFailure
-    ),
-    stream: Internal.readStream(body, idleTimeout, bodyFailure)
+    // built when read: a stream reads `stream` alone (or `text` for an error status)
+    get text() {
+      return Internal.readWhole(body, deadline, () => body.text(), bodyFailure)
+    },
+    get bytes() {
+      return Internal.readWhole(body, deadline, () => body.arrayBuffer().then((b) => new Uint8Array(b)), bodyFailure)
+    },
+    get stream() {
+      return Internal.readStream(body, idleTimeout, bodyFailure)
+    }
   }
 }
 

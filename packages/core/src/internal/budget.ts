@@ -4,12 +4,14 @@
  * ends). A failed attempt gives its tokens back (the server counted none); a 429 with `Retry-After` pauses the
  * budget for every worker sharing it.
  */
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type * as MistralConfig from "../MistralConfig.js"
 import type * as MistralError from "../MistralError.js"
 import type * as MistralBudget from "../MistralBudget.js"
 import * as Errors from "./errors.js"
+import type { Prepared } from "./prepare.js"
 
 /** The tokens an answer or an event reports it used, if it does. */
 export const usageOf = (value: unknown): number | undefined => {
@@ -24,13 +26,18 @@ export const usageOf = (value: unknown): number | undefined => {
     : undefined
 }
 
+/** The encoded body's size, already at hand: a JSON body is bytes by now (a form counts for nothing). */
+const sizeOf = (request: HttpClientRequest.HttpClientRequest): number =>
+  request.body._tag === "Uint8Array" ? request.body.body.length : 0
+
 const take = (
   budget: MistralBudget.Budget,
-  context: MistralError.RequestContext,
+  prepared: Prepared,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined
 ) => {
-  const estimate = budget.estimate(body)
+  const context = prepared.context
+  const estimate = budget.estimate(body, sizeOf(prepared.request))
   const request: MistralBudget.Take = {
     model: estimate.model,
     tokens: settings?.tokens ?? estimate.tokens,
@@ -58,12 +65,12 @@ const onFailure = (
 /** A plain call through the budget. */
 export const effect = <A>(
   budget: MistralBudget.Budget,
-  context: MistralError.RequestContext,
+  prepared: Prepared,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined,
   self: Effect.Effect<A, MistralError.MistralError>
 ): Effect.Effect<A, MistralError.MistralError> =>
-  Effect.flatMap(take(budget, context, body, settings), ({ model, taken }) =>
+  Effect.flatMap(take(budget, prepared, body, settings), ({ model, taken }) =>
     Effect.tapBoth(self, {
       onSuccess: (value) => budget.settle(model, taken, usageOf(value) ?? taken),
       onFailure: (error) => onFailure(budget, model, taken, error)
@@ -73,13 +80,13 @@ export const effect = <A>(
 /** A stream through the budget: settled with the `usage` of its events when it ends. */
 export const stream = <A>(
   budget: MistralBudget.Budget,
-  context: MistralError.RequestContext,
+  prepared: Prepared,
   body: unknown,
   settings: MistralConfig.RateLimitSettings | undefined,
   self: Stream.Stream<A, MistralError.MistralError>
 ): Stream.Stream<A, MistralError.MistralError> =>
   Stream.unwrap(
-    Effect.map(take(budget, context, body, settings), ({ model, taken }) => {
+    Effect.map(take(budget, prepared, body, settings), ({ model, taken }) => {
       let used: number | undefined
       let failed = false
       return self.pipe(

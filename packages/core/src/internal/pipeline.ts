@@ -78,7 +78,7 @@ export const call = (
     const attempt =
       client.budget === undefined
         ? exchange
-        : Budget.effect(client.budget, prepared.right.context, input?.body, settings.rateLimit, exchange)
+        : Budget.effect(client.budget, prepared.right, input?.body, settings.rateLimit, exchange)
     const policy = settings.retryPolicy ?? client.config.retryPolicy
     const retried =
       policy === RetryPolicy.none
@@ -136,7 +136,7 @@ const streamBody = <A>(
       const attempt =
         client.budget === undefined
           ? exchange
-          : Budget.stream(client.budget, prepared.right.context, input?.body, settings.rateLimit, exchange)
+          : Budget.stream(client.budget, prepared.right, input?.body, settings.rateLimit, exchange)
       const policy = settings.retryPolicy ?? client.config.retryPolicy
       if (policy === RetryPolicy.none) return attempt
       const isRetryable = (error: MistralError.MistralError) =>
