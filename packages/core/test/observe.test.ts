@@ -21,7 +21,7 @@ import {
 } from "effect"
 import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
-import type * as MistralConfig from "../src/MistralConfig.js"
+import * as MistralConfig from "../src/MistralConfig.js"
 import * as MistralTransport from "../src/MistralTransport.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 
@@ -447,4 +447,33 @@ describe("observe: the debug log", () => {
       expect(quiet.lines.filter((line) => line.message.startsWith("Mistral "))).toHaveLength(0)
     })
   )
+})
+
+describe("observe: settings from the environment", () => {
+  it("MISTRAL_LOG and OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT are read when the options say nothing", () => {
+    const saved = {
+      log: process.env.MISTRAL_LOG,
+      capture: process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+    }
+    try {
+      process.env.MISTRAL_LOG = "debug"
+      process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = "true"
+      expect(MistralConfig.resolve({})).toMatchObject({ log: "debug", captureContent: true })
+      // an option wins; a value that is not a mode is ignored
+      expect(MistralConfig.resolve({ log: "off", captureContent: false })).toMatchObject({
+        log: "off",
+        captureContent: false
+      })
+      process.env.MISTRAL_LOG = "loud"
+      expect(MistralConfig.resolve({}).log).toBe("off")
+    } finally {
+      for (const [name, value] of [
+        ["MISTRAL_LOG", saved.log],
+        ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", saved.capture]
+      ] as const) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+  })
 })

@@ -228,6 +228,17 @@ const traceStateOf = (span: Tracer.AnySpan): string | undefined => {
   return serialized === undefined || serialized === "" ? undefined : serialized
 }
 
+/**
+ * An array attribute. `@effect/opentelemetry` passes a span's non-primitive attributes on as text, so the array is
+ * also set on the OpenTelemetry span behind the Effect span, when there is one, as the conventions type it.
+ */
+const arrayAttribute = (span: Tracer.Span, key: string, values: ReadonlyArray<string>): void => {
+  span.attribute(key, values)
+  const inner = (span as { readonly span?: { readonly setAttribute?: (key: string, value: Array<string>) => void } })
+    .span
+  if (typeof inner?.setAttribute === "function") inner.setAttribute(key, [...values])
+}
+
 /** The trace context headers that name `span`. */
 export const traceHeaders = (span: Tracer.AnySpan): Record<string, string> => {
   const headers: Record<string, string> =
@@ -436,7 +447,7 @@ export class Observation {
     if (this.responseId !== undefined) span.attribute("gen_ai.response.id", this.responseId)
     if (this.responseModel !== undefined) span.attribute("gen_ai.response.model", this.responseModel)
     if (this.conversationId !== undefined) span.attribute("gen_ai.conversation.id", this.conversationId)
-    if (this.finishReasons !== undefined) span.attribute("gen_ai.response.finish_reasons", this.finishReasons)
+    if (this.finishReasons !== undefined) arrayAttribute(span, "gen_ai.response.finish_reasons", this.finishReasons)
     if (this.inputTokens !== undefined) span.attribute("gen_ai.usage.input_tokens", this.inputTokens)
     if (this.outputTokens !== undefined) span.attribute("gen_ai.usage.output_tokens", this.outputTokens)
     if (this.output !== undefined)
