@@ -78,7 +78,7 @@ class Receiver {
   url = ""
 
   start(): Promise<void> {
-    this.server = createServer((request, response) => {
+    const server = createServer((request, response) => {
       void this.read(request).then((body) => {
         this.bodies.push(body)
         const parsed = JSON.parse(body)
@@ -93,9 +93,10 @@ class Receiver {
         response.end("{}")
       })
     })
+    this.server = server
     return new Promise((resolve) =>
-      this.server?.listen(0, "127.0.0.1", () => {
-        this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`
+      server.listen(0, "127.0.0.1", () => {
+        this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
         resolve()
       })
     )
