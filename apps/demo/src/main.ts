@@ -5,6 +5,7 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
@@ -13,23 +14,37 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Setup from "./Setup.js"
 import * as Tour from "./Tour.js"
+import * as Trace from "./Trace.js"
 
-const tour = Command.make("tour", {}, () => Tour.tour).pipe(
+const trace = Options.boolean("trace").pipe(
+  Options.withDescription("Run under the OpenTelemetry SDK and print the spans as a tree when the run ends")
+)
+
+/** The root command's options (`--trace`), which every subcommand runs under. */
+const root = Command.make("effect-mistral-demo", { trace }, ({ trace }) => Trace.traced(trace, "demo tour", Tour.tour))
+
+/** A subcommand's run, traced when the root was given `--trace`. */
+const withTrace = <A, E, R>(name: string, self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(root, (options) => Trace.traced(options.trace, name, self))
+
+const tour = Command.make("tour", {}, () => withTrace("demo tour", Tour.tour)).pipe(
   Command.withDescription("Start, stream, append, history, restart, a tool call, list, delete and retries")
 )
 
-const chat = Command.make("chat", { prompt: Args.text({ name: "prompt" }) }, ({ prompt }) => Tour.chat(prompt)).pipe(
-  Command.withDescription("Stream one reply to a prompt")
-)
+const chat = Command.make("chat", { prompt: Args.text({ name: "prompt" }) }, ({ prompt }) =>
+  withTrace("demo chat", Tour.chat(prompt))
+).pipe(Command.withDescription("Stream one reply to a prompt"))
 
-const list = Command.make("list", {}, () => Tour.listConversations).pipe(Command.withDescription("List conversations"))
+const list = Command.make("list", {}, () => withTrace("demo conversations list", Tour.listConversations)).pipe(
+  Command.withDescription("List conversations")
+)
 
 const conversations = Command.make("conversations").pipe(
   Command.withDescription("Conversation commands"),
   Command.withSubcommands([list])
 )
 
-const demo = Command.make("effect-mistral-demo", {}, () => Tour.tour).pipe(
+const demo = root.pipe(
   Command.withDescription("effect-mistral demo (runs the tour when no subcommand is given)"),
   Command.withSubcommands([tour, chat, conversations])
 )

@@ -19,6 +19,7 @@ import * as Content from "./Content.js"
 import * as Conversations from "./Conversations.js"
 import type * as Components from "./generated/components.js"
 import type * as MistralError from "./MistralError.js"
+import * as Observe from "./internal/observe.js"
 import * as Tool from "./Tool.js"
 
 /**
@@ -198,12 +199,16 @@ const makeHandler = <T extends Tool.Any, R>(options: Options<T, R>) => {
       { readonly call: ToolCall },
       ToolHandlerError<Tool.Error<T>>,
       Tool.Context<T>
-    > = Effect.map(
-      Effect.mapError(
-        (tool.handler as (args: unknown) => Effect.Effect<unknown, Tool.Error<T>, Tool.Context<T>>)(decoded.right),
-        (cause) => new ToolHandlerError({ tool: call.name, toolCallId: call.tool_call_id, cause })
+    > = Observe.toolSpan(
+      Effect.map(
+        Effect.mapError(
+          (tool.handler as (args: unknown) => Effect.Effect<unknown, Tool.Error<T>, Tool.Context<T>>)(decoded.right),
+          (cause) => new ToolHandlerError({ tool: call.name, toolCallId: call.tool_call_id, cause })
+        ),
+        (value) => ({ call: { ...base, outcome: "ok", result: Tool.resultText(value) } })
       ),
-      (value) => ({ call: { ...base, outcome: "ok", result: Tool.resultText(value) } })
+      call.name,
+      call.tool_call_id
     )
     if (!tool.requiresConfirmation) return execute
     return Effect.flatMap(decide({ ...base, origin: "local" }), (decision) =>

@@ -7,7 +7,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Chat from "@effect-mistral/core/Chat"
+import * as ConversationRunner from "@effect-mistral/core/ConversationRunner"
 import * as Conversations from "@effect-mistral/core/Conversations"
+import * as Tool from "@effect-mistral/core/Tool"
 import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
@@ -16,9 +18,15 @@ import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Effect, Layer, ManagedRuntime, Redacted, Schema, Stream } from "effect"
 
 const KEY = "sk-telemetry-secret-42"
+
+const weather = Tool.make("get_weather", {
+  description: "Current weather for a city",
+  parameters: Schema.Struct({ city: Schema.String }),
+  handler: ({ city }) => Effect.succeed({ city, forecast: "sunny" })
+})
 
 interface OtlpValue {
   readonly stringValue?: string
@@ -158,10 +166,16 @@ describe("telemetry through the OpenTelemetry SDK and OTLP/HTTP", () => {
           const events = yield* Stream.runCount(
             conversations.startStream({ model: "mistral-medium-latest", inputs: "Stream to the trace" })
           )
-          return events
+          // a function-calling run: its tool's execution is a span too
+          const ran = yield* ConversationRunner.run(
+            { model: "mistral-large-latest", inputs: "What is the weather? Use get_weather city=Paris" },
+            { tools: [weather], maxSteps: 3 }
+          )
+          expect(ran.steps.flatMap((step) => step.calls.map((call) => call.outcome))).toEqual(["ok"])
+          return { events, run: ran }
         }).pipe(Effect.withSpan("application"))
         // the SDK's layer is closed when the program ends: that flushes the spans and the last metric export
-        const events = yield* program.pipe(Effect.provide(Layer.merge(client, telemetry())))
+        const { events, run } = yield* program.pipe(Effect.provide(Layer.merge(client, telemetry())))
         expect(events).toBeGreaterThan(2)
 
         const application = receiver.spans.find((span) => span.name === "application")
@@ -211,6 +225,19 @@ describe("telemetry through the OpenTelemetry SDK and OTLP/HTTP", () => {
         expect(streamAttributes["mistral.stream.events"]).toBe(events)
         expect(streamAttributes["gen_ai.conversation.id"]).toMatch(/^conv_/)
         expect(streamAttributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0)
+
+        const tool = receiver.spans.find((span) => span.name === "execute_tool get_weather")
+        expect(tool?.parentSpanId).toBe(application.spanId)
+        expect(attributesOf(tool?.attributes)).toMatchObject({
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.name": "get_weather",
+          "gen_ai.tool.type": "function"
+        })
+        // the run's model calls: the start and the append with the function result, the append naming its conversation
+        const runSpans = receiver.spans.filter(
+          (span) => attributesOf(span.attributes)["gen_ai.conversation.id"] === run.conversationId
+        )
+        expect(runSpans.length).toBeGreaterThanOrEqual(2)
 
         // the metric points, with their units
         const metric = (name: string) => receiver.metrics.filter((entry) => entry.name === name)

@@ -322,6 +322,7 @@ export class Observation {
       if (topP !== undefined) attributes["gen_ai.request.top_p"] = topP
       const agent = stringOf(body?.agent_id)
       if (agent !== undefined) attributes["gen_ai.agent.id"] = agent
+      if (this.conversationId !== undefined) attributes["gen_ai.conversation.id"] = this.conversationId
       if (this.settings.captureContent) {
         const input = body?.messages ?? body?.inputs ?? body?.input ?? body?.prompt
         if (input !== undefined)
@@ -507,7 +508,7 @@ export const begin = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   settings: Settings,
   operation: Operation.Operation,
-  body: unknown,
+  input: { readonly body?: unknown; readonly path?: unknown } | undefined,
   path: string
 ): Observation | undefined => {
   const tracing = fiber.currentTracer !== nativeTracer
@@ -516,11 +517,39 @@ export const begin = (
   if (!tracing && !settings.metrics && settings.log === "off" && !(propagation && parent !== undefined)) {
     return undefined
   }
-  const record = recordOf(body)
+  const record = recordOf(input?.body)
   const genAi = genAiOperations[operation.operationId]
   const model = stringOf(record?.model)
-  return new Observation(settings, operation, record, path, genAi, model, tracing, parent, propagation)
+  const observation = new Observation(settings, operation, record, path, genAi, model, tracing, parent, propagation)
+  // an append or a restart names its conversation in the path
+  observation.conversationId = stringOf(recordOf(input?.path)?.conversation_id)
+  return observation
 }
+
+/**
+ * A tool's execution as a GenAI `execute_tool` span, when a tracer is installed (with the built-in tracer it would
+ * go nowhere).
+ */
+export const toolSpan = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  tool: string,
+  toolCallId: string
+): Effect.Effect<A, E, R> =>
+  Effect.tracerWith((tracer) =>
+    tracer === nativeTracer
+      ? self
+      : Effect.withSpan(self, `execute_tool ${tool}`, {
+          kind: "internal",
+          captureStackTrace: false,
+          attributes: {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.provider.name": PROVIDER,
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": toolCallId,
+            "gen_ai.tool.type": "function"
+          }
+        })
+  )
 
 const spanOptions = (observation: Observation): Tracer.SpanOptions => ({
   kind: "client",

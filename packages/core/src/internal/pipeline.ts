@@ -111,7 +111,7 @@ export const call = (
     const settings = Context.get(fiber.currentContext, MistralConfig.CurrentCallSettings)
     const prepared = Prepare.prepare(client.defaults, operation, input ?? {}, settings, "call")
     if (prepared._tag === "Left") return Effect.fail(prepared.left)
-    const observation = Observe.begin(fiber, client.observe, operation, input?.body, prepared.right.context.path)
+    const observation = Observe.begin(fiber, client.observe, operation, input, prepared.right.context.path)
     const limits: MistralTransport.Limits = {
       timeout: settings.requestTimeout ?? client.config.requestTimeout,
       read: operation.response === "bytes" ? "bytes" : "text"
@@ -168,7 +168,7 @@ const streamBody = <A>(
       const settings = Context.get(fiber.currentContext, MistralConfig.CurrentCallSettings)
       const prepared = Prepare.prepare(client.defaults, operation, input ?? {}, settings, mode)
       if (prepared._tag === "Left") return Effect.succeed(Stream.fail(prepared.left))
-      const observation = Observe.begin(fiber, client.observe, operation, input?.body, prepared.right.context.path)
+      const observation = Observe.begin(fiber, client.observe, operation, input, prepared.right.context.path)
       const limits: MistralTransport.Limits = {
         timeout: settings.requestTimeout ?? client.config.requestTimeout,
         idleTimeout: settings.streamIdleTimeout ?? client.config.streamIdleTimeout,
