@@ -51,7 +51,9 @@ export const clientNames = [
   "effect-mistral",
   "effect-mistral+layerUndici",
   "@mistralai/mistralai",
-  "raw undici"
+  "raw undici",
+  "effect-mistral+OpenTelemetry SDK",
+  "effect-mistral (metrics off)"
 ] as const
 export type ClientName = (typeof clientNames)[number]
 
@@ -59,5 +61,13 @@ export const clientModules: Record<ClientName, string> = {
   "effect-mistral": "./clients/effectLean.js",
   "effect-mistral+layerUndici": "./clients/effectLayerUndici.js",
   "@mistralai/mistralai": "./clients/official.js",
-  "raw undici": "./clients/rawUndici.js"
+  "raw undici": "./clients/rawUndici.js",
+  "effect-mistral+OpenTelemetry SDK": "./clients/effectOtel.js",
+  "effect-mistral (metrics off)": "./clients/effectNoMetrics.js"
 }
+
+/** The variants of effect-mistral that measure its observability: in a table of their own, against `effect-mistral`. */
+export const observabilityClients: ReadonlyArray<ClientName> = [
+  "effect-mistral (metrics off)",
+  "effect-mistral+OpenTelemetry SDK"
+]

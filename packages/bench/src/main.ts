@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type ClientName, clientNames } from "./BenchClient.js"
+import { type ClientName, clientNames, observabilityClients } from "./BenchClient.js"
 import { type Measurement, type Scenario, type ScenarioId, scenarios } from "./scenarios.js"
 
 const env = process.env
@@ -148,7 +148,9 @@ const main = async () => {
         }
       }
       if (wanted.has("S5")) {
-        const variants: Array<[string, Array<string>]> = clients.map((client) => [client, [here("./cold.js"), client]])
+        const variants: Array<[string, Array<string>]> = clients
+          .filter((client) => !observabilityClients.includes(client))
+          .map((client) => [client, [here("./cold.js"), client]])
         if (clients.includes(ours)) variants.push([`${ours} (barrel imports)`, [here("./cold.js"), ours, "barrel"]])
         variants.push(["node (empty process)", ["-e", "0"]])
         for (const [name, args] of rotate(variants, round)) {
@@ -194,7 +196,7 @@ const main = async () => {
     const base = rows.get(`${scenario.id}|${raw}`)
     for (const client of clients) {
       const row = rows.get(`${scenario.id}|${client}`)
-      if (row === undefined) continue
+      if (row === undefined || observabilityClients.includes(client)) continue
       body.push([
         `${scenario.id} ${scenario.title} (${scenario.count.toLocaleString("en-US")} ${scenario.unit}s${scenario.concurrency > 1 ? `, c=${scenario.concurrency}` : ""})`,
         client,
@@ -213,6 +215,35 @@ const main = async () => {
       body
     )
   )
+  const observed: Array<Array<string>> = []
+  for (const scenario of plan) {
+    const base = rows.get(`${scenario.id}|${ours}`)
+    for (const client of [ours, ...observabilityClients]) {
+      const row = rows.get(`${scenario.id}|${client}`)
+      if (row === undefined || !clients.includes(client)) continue
+      observed.push([
+        `${scenario.id} ${scenario.title}`,
+        client,
+        format(row.cpuPerOp),
+        ratio(row.cpuPerOp, base?.cpuPerOp),
+        format(row.opsPerSecond, 0)
+      ])
+    }
+  }
+  if (observed.some((row) => row[1] !== ours)) {
+    lines.push(
+      "",
+      "Observability: `effect-mistral` records its metrics by default and makes no span with the built-in tracer;",
+      "`(metrics off)` is `metrics: false`; `+OpenTelemetry SDK` adds NodeSdk (batch span processor, metric reader,",
+      "exporters that drop what they get): a client span, the trace context and the metrics on every call.",
+      "",
+      ...table(
+        ["Scenario", "Client", "CPU µs/op", "× effect-mistral", "ops/s"],
+        [false, false, true, true, true],
+        observed
+      )
+    )
+  }
   if (coldMs.size > 0) {
     lines.push(
       "",

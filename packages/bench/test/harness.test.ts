@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ClientName, clientNames, type MakeClient } from "../src/BenchClient.js"
 import * as EffectLayerUndici from "../src/clients/effectLayerUndici.js"
 import * as EffectLean from "../src/clients/effectLean.js"
+import * as EffectNoMetrics from "../src/clients/effectNoMetrics.js"
+import * as EffectOtel from "../src/clients/effectOtel.js"
 import * as Official from "../src/clients/official.js"
 import * as RawUndici from "../src/clients/rawUndici.js"
 import * as Payloads from "../src/payloads.js"
@@ -16,7 +18,9 @@ const makers: Record<ClientName, MakeClient> = {
   "effect-mistral": EffectLean.make,
   "effect-mistral+layerUndici": EffectLayerUndici.make,
   "@mistralai/mistralai": Official.make,
-  "raw undici": RawUndici.make
+  "raw undici": RawUndici.make,
+  "effect-mistral+OpenTelemetry SDK": EffectOtel.make,
+  "effect-mistral (metrics off)": EffectNoMetrics.make
 }
 
 const tiny: ReadonlyArray<Scenario> = [
@@ -69,6 +73,14 @@ describe("every client reads every scenario back", () => {
       })
     }
   }
+
+  it("the OpenTelemetry row really traces: its spans reach the exporter", async () => {
+    const before = EffectOtel.exportedSpans()
+    const client = await EffectOtel.make(baseUrlFor(server.origin, tiny[0]))
+    await runScenario(client, tiny[0], tiny[0].count)
+    await client.close()
+    expect(EffectOtel.exportedSpans() - before).toBe(tiny[0].count)
+  })
 
   it("fails a client whose answers do not check out", async () => {
     const client = await RawUndici.make(`${server.origin}/n/49`)
