@@ -1,0 +1,122 @@
+import * as path from "node:path"
+import { MistralEmulator } from "@effect-mistral/emulator"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type { DurableConversation } from "../src/index.js"
+import { counterLines, isType, modelCallsByKey, startWorker, tempDir, type Worker } from "./support.js"
+import type { WorkerConfig } from "./worker.js"
+
+// Two user turns, three tool calls: start → add + lookup, results → message, the second turn → add, result → message.
+const inputs: DurableConversation.Payload["inputs"] = [
+  "Please call add with a=2 b=3 and lookup with city=Paris",
+  "Now call add with a=10 b=20"
+]
+
+type Done = { readonly _tag: "Success"; readonly value: DurableConversation.Outcome } | { readonly _tag: "Failure" }
+
+const outcomeOf = async (worker: Worker, timeoutMs: number) => {
+  const done = await worker.waitFor(isType("done"), timeoutMs, "outcome")
+  const exit = done.exit as Done
+  if (exit._tag !== "Success") throw new Error(`the run failed: ${JSON.stringify(exit)}`)
+  return exit.value
+}
+
+// What must be the same for two runs of the same inputs: the answers and every call, ids aside.
+const shape = (outcome: DurableConversation.Outcome) => ({
+  _tag: outcome._tag,
+  text: outcome._tag === "Completed" ? outcome.text : undefined,
+  steps: outcome.steps.map((step) => ({
+    step: step.step,
+    outputs: step.response.outputs.map((output) => output.type),
+    calls: step.calls.map(({ name, arguments: args, outcome: result, result: text }) => ({
+      name,
+      args,
+      result,
+      text
+    }))
+  }))
+})
+
+describe("DurableConversation on SQLite (one machine)", () => {
+  it.layer(MistralEmulator.layer())((it) => {
+    it.effect(
+      "a worker killed right after step 2 resumes: no model call or tool call is repeated",
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* MistralEmulator.MistralEmulator
+          const dir = tempDir("durable-sqlite")
+          const base = (id: string, name: string): WorkerConfig => ({
+            emulatorUrl: emulator.url,
+            storage: { _tag: "sqlite", filename: path.join(dir, `${name}.db`) },
+            counterFile: path.join(dir, `${name}.counter`),
+            payload: { id, model: "mistral-small-latest", inputs }
+          })
+
+          // the reference: the same run, never interrupted
+          yield* emulator.reset
+          const reference = yield* Effect.promise(async () => {
+            const worker = await startWorker(base("reference", "reference"))
+            try {
+              return await outcomeOf(worker, 30_000)
+            } finally {
+              await worker.kill()
+            }
+          })
+          const referenceKeys = modelCallsByKey(yield* emulator.requests)
+          expect(referenceKeys.size).toBe(4)
+          expect(counterLines(path.join(dir, "reference.counter"))).toHaveLength(3)
+
+          yield* emulator.reset
+          const config = base("interrupted", "interrupted")
+          const first = yield* Effect.promise(() => startWorker({ ...config, hangAfterModelStep: 2 }))
+          yield* Effect.promise(() => first.waitFor(isType("hanging"), 30_000, "the end of step 2"))
+          yield* Effect.promise(() => first.kill())
+          expect(first.child.signalCode).toBe("SIGKILL")
+          // step 1's calls ran, step 2 answered, nothing after it
+          expect(counterLines(config.counterFile)).toHaveLength(2)
+
+          const second = yield* Effect.promise(() => startWorker(config))
+          const outcome = yield* Effect.promise(async () => {
+            try {
+              return await outcomeOf(second, 30_000)
+            } finally {
+              await second.kill()
+            }
+          })
+          const progress = second.messages.flatMap((message) =>
+            message.type === "progress" ? [message as typeof message & { progress: DurableConversation.Progress }] : []
+          )
+          const replayed = progress.filter((message) => "replayed" in message.progress && message.progress.replayed)
+          const fresh = progress.filter((message) => "replayed" in message.progress && !message.progress.replayed)
+          // steps 1 and 2 and the two calls of step 1 came from storage; steps 3, 4 and the last call ran
+          expect(replayed.map((message) => message.progress._tag)).toEqual([
+            "ModelCall",
+            "ToolCall",
+            "ToolCall",
+            "ModelCall"
+          ])
+          expect(fresh.map((message) => message.progress._tag)).toEqual(["ModelCall", "ToolCall", "ModelCall"])
+          const resumeMs = fresh[0]!.at - second.startedAt
+          console.log(
+            `sqlite resume: process start → step 3 done ${resumeMs} ms; storage read back (replayed steps) ${
+              replayed.at(-1)!.at - second.startedAt
+            } ms after start`
+          )
+
+          const keys = modelCallsByKey(yield* emulator.requests)
+          expect(keys.size).toBe(4)
+          for (const [key, count] of keys) {
+            expect(key).not.toBe("(none)")
+            expect(count).toBe(1)
+          }
+          const lines = counterLines(config.counterFile)
+          expect(lines).toHaveLength(3)
+          expect(new Set(lines).size).toBe(3)
+          expect(lines.sort()).toEqual(counterLines(path.join(dir, "reference.counter")).sort())
+          expect(shape(outcome)).toEqual(shape(reference))
+          expect(outcome._tag === "Completed" && outcome.text).toBe('The result of add is {"sum":30}.')
+        }),
+      90_000
+    )
+  })
+})

@@ -1,0 +1,122 @@
+import { type ChildProcess, fork } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { RecordedRequest } from "@effect-mistral/emulator/MistralEmulator"
+import * as esbuild from "esbuild"
+import type { WorkerConfig, WorkerMessage } from "./worker.js"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+// Inside the package, so that the bundle's bare imports resolve from its node_modules.
+const bundleDir = path.join(here, "..", "node_modules", ".cache", "durable-test")
+let bundled: Promise<string> | undefined
+
+/** The worker, bundled once per test process (its own sources inlined, packages left as imports). */
+export const workerScript = (): Promise<string> => {
+  bundled ??= esbuild
+    .build({
+      entryPoints: [path.join(here, "worker.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      packages: "external",
+      outfile: path.join(bundleDir, `worker-${process.pid}.mjs`),
+      logLevel: "error"
+    })
+    .then(() => path.join(bundleDir, `worker-${process.pid}.mjs`))
+  return bundled
+}
+
+export const tempDir = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `effect-mistral-${prefix}-`))
+
+/** A running worker: every message it sent, and bounded waits on them. */
+export interface Worker {
+  readonly child: ChildProcess
+  readonly startedAt: number
+  readonly messages: Array<WorkerMessage>
+  readonly waitFor: <M extends WorkerMessage>(
+    predicate: (message: WorkerMessage) => message is M,
+    timeoutMs: number,
+    what: string
+  ) => Promise<M>
+  readonly kill: () => Promise<void>
+  readonly exited: Promise<number | null>
+}
+
+export const startWorker = async (config: WorkerConfig): Promise<Worker> => {
+  const script = await workerScript()
+  const startedAt = Date.now()
+  const child = fork(script, [JSON.stringify(config)], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const messages: Array<WorkerMessage> = []
+  const listeners = new Set<() => void>()
+  child.on("message", (message) => {
+    messages.push(message as WorkerMessage)
+    for (const listener of listeners) listener()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  const waitFor = <M extends WorkerMessage>(
+    predicate: (message: WorkerMessage) => message is M,
+    timeoutMs: number,
+    what: string
+  ) =>
+    new Promise<M>((resolve, reject) => {
+      const check = () => {
+        const found = messages.find(predicate)
+        if (found !== undefined) {
+          cleanup()
+          resolve(found)
+        }
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`worker ${child.pid}: no ${what} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const onExit = (code: number | null) => {
+        // a last message may still be on its way: look once more before giving up
+        setTimeout(() => {
+          if (messages.find(predicate) !== undefined) return check()
+          cleanup()
+          reject(new Error(`worker ${child.pid} exited (${code}) before ${what}`))
+        }, 50)
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        listeners.delete(check)
+        child.off("exit", onExit)
+      }
+      listeners.add(check)
+      child.once("exit", onExit)
+      check()
+    })
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
+  }
+  return { child, startedAt, messages, waitFor, kill, exited }
+}
+
+export const isType =
+  <T extends WorkerMessage["type"]>(type: T) =>
+  (message: WorkerMessage): message is Extract<WorkerMessage, { type: T }> =>
+    message.type === type
+
+/** The model calls of the log, by idempotency key: how many requests each key was sent with. */
+export const modelCallsByKey = (requests: ReadonlyArray<RecordedRequest>): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const request of requests) {
+    if (!request.operation?.startsWith("agents_api_v1_conversations_")) continue
+    const key = request.headers["idempotency-key"] ?? "(none)"
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  return counts
+}
+
+export const counterLines = (file: string): Array<string> =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line.length > 0)
+    : []
