@@ -96,11 +96,13 @@ describe("DurableConversation on SQLite (one machine)", () => {
             "ModelCall"
           ])
           expect(fresh.map((message) => message.progress._tag)).toEqual(["ModelCall", "ToolCall", "ModelCall"])
-          const resumeMs = fresh[0]!.at - second.startedAt
+          const ready = second.messages.find(isType("ready"))!
           console.log(
-            `sqlite resume: process start → step 3 done ${resumeMs} ms; storage read back (replayed steps) ${
-              replayed.at(-1)!.at - second.startedAt
-            } ms after start`
+            `sqlite resume: restart → step 3 done ${fresh[0]!.at - second.startedAt} ms (node and modules loaded ${
+              ready.at - second.startedAt
+            } ms, stored steps read back ${replayed.at(-1)!.at - ready.at} ms later, step 3 ${
+              fresh[0]!.at - replayed.at(-1)!.at
+            } ms after that)`
           )
 
           const keys = modelCallsByKey(yield* emulator.requests)
@@ -115,6 +117,87 @@ describe("DurableConversation on SQLite (one machine)", () => {
           expect(lines.sort()).toEqual(counterLines(path.join(dir, "reference.counter")).sort())
           expect(shape(outcome)).toEqual(shape(reference))
           expect(outcome._tag === "Completed" && outcome.text).toBe('The result of add is {"sum":30}.')
+        }),
+      90_000
+    )
+  })
+})
+
+describe("DurableConversation confirmations on SQLite", () => {
+  it.layer(MistralEmulator.layer())((it) => {
+    const confirmed = (decision: DurableConversation.Decision) =>
+      Effect.gen(function* () {
+        const emulator = yield* MistralEmulator.MistralEmulator
+        yield* emulator.reset
+        const dir = tempDir(`durable-confirm-${decision}`)
+        const config: WorkerConfig = {
+          emulatorUrl: emulator.url,
+          storage: { _tag: "sqlite", filename: path.join(dir, "runs.db") },
+          counterFile: path.join(dir, "counter"),
+          payload: {
+            id: `confirm-${decision}`,
+            model: "mistral-small-latest",
+            inputs: ["Please call transfer with amount=50"]
+          }
+        }
+        const first = yield* Effect.promise(() => startWorker(config))
+        const asked = yield* Effect.promise(() =>
+          first.waitFor(isType("confirmation"), 30_000, "a confirmation request")
+        )
+        yield* Effect.promise(() =>
+          first.waitFor(
+            (message): message is typeof message =>
+              message.type === "progress" && (message.progress as DurableConversation.Progress)._tag === "Waiting",
+            10_000,
+            "the wait"
+          )
+        )
+        // the process dies while the run waits for a person
+        yield* Effect.promise(() => first.kill())
+        expect(asked.request.name).toBe("transfer")
+        expect(counterLines(config.counterFile)).toEqual([])
+
+        const restartedAt = Date.now()
+        const second = yield* Effect.promise(() =>
+          startWorker({ ...config, decide: { toolCallId: asked.request.toolCallId, decision } })
+        )
+        const outcome = yield* Effect.promise(async () => {
+          try {
+            return await outcomeOf(second, 30_000)
+          } finally {
+            await second.kill()
+          }
+        })
+        console.log(`confirmation (${decision}): restart → outcome ${Date.now() - restartedAt} ms`)
+        // the person was asked once, before the restart
+        expect(second.messages.filter(isType("confirmation"))).toEqual([])
+        return { outcome, lines: counterLines(config.counterFile), keys: modelCallsByKey(yield* emulator.requests) }
+      })
+
+    it.effect(
+      "a pending confirmation survives a restart; approved, the call runs once and the run completes",
+      () =>
+        Effect.gen(function* () {
+          const { outcome, lines, keys } = yield* confirmed("allow")
+          expect(outcome._tag).toBe("Completed")
+          expect(outcome._tag === "Completed" && outcome.text).toBe("The result of transfer is transferred 50.")
+          expect(lines).toEqual(['transfer {"amount":50}'])
+          expect([...keys.values()]).toEqual([1, 1])
+        }),
+      90_000
+    )
+
+    it.effect(
+      "denied after a restart, the run stops with a Denied outcome and sends nothing more",
+      () =>
+        Effect.gen(function* () {
+          const { outcome, lines, keys } = yield* confirmed("deny")
+          expect(outcome._tag).toBe("Denied")
+          expect(outcome._tag === "Denied" && outcome.denied.map((call) => [call.name, call.outcome])).toEqual([
+            ["transfer", "denied"]
+          ])
+          expect(lines).toEqual([])
+          expect([...keys.values()]).toEqual([1])
         }),
       90_000
     )

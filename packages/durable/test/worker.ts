@@ -19,8 +19,6 @@ export interface WorkerConfig {
   readonly payload: DurableConversation.Payload
   /** Stop (hang, waiting to be killed) right after this model call finished for real. */
   readonly hangAfterModelStep?: number | undefined
-  /** Hang once a confirmation is asked for (after reporting it). */
-  readonly hangOnConfirmation?: boolean | undefined
   /** Decide this call before waiting for the outcome. */
   readonly decide?: { readonly toolCallId: string; readonly decision: DurableConversation.Decision } | undefined
   /** Only serve as a runner (with Postgres): never start the run, just keep running what the shards hold. */
@@ -76,11 +74,7 @@ const transfer = DurableTool.make("transfer", {
 const conversation = DurableConversation.make({
   name: "KillTestConversation",
   tools: [add, lookup, transfer],
-  onConfirmationRequest: (request) =>
-    Effect.zipRight(
-      send({ type: "confirmation", at: Date.now(), request }),
-      config.hangOnConfirmation === true ? Effect.never : Effect.void
-    ),
+  onConfirmationRequest: (request) => send({ type: "confirmation", at: Date.now(), request }),
   onProgress: (progress) =>
     Effect.zipRight(
       send({ type: "progress", at: Date.now(), progress: { ...progress, response: undefined } }),
