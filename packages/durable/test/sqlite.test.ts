@@ -3,39 +3,18 @@ import { MistralEmulator } from "@effect-mistral/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { DurableConversation } from "../src/index.js"
-import { counterLines, isType, modelCallsByKey, startWorker, tempDir, type Worker } from "./support.js"
+import {
+  counterLines,
+  inputs,
+  isType,
+  modelCallsByKey,
+  outcomeOf,
+  progressOf,
+  shape,
+  startWorker,
+  tempDir
+} from "./support.js"
 import type { WorkerConfig } from "./worker.js"
-
-// Two user turns, three tool calls: start → add + lookup, results → message, the second turn → add, result → message.
-const inputs: DurableConversation.Payload["inputs"] = [
-  "Please call add with a=2 b=3 and lookup with city=Paris",
-  "Now call add with a=10 b=20"
-]
-
-type Done = { readonly _tag: "Success"; readonly value: DurableConversation.Outcome } | { readonly _tag: "Failure" }
-
-const outcomeOf = async (worker: Worker, timeoutMs: number) => {
-  const done = await worker.waitFor(isType("done"), timeoutMs, "outcome")
-  const exit = done.exit as Done
-  if (exit._tag !== "Success") throw new Error(`the run failed: ${JSON.stringify(exit)}`)
-  return exit.value
-}
-
-// What must be the same for two runs of the same inputs: the answers and every call, ids aside.
-const shape = (outcome: DurableConversation.Outcome) => ({
-  _tag: outcome._tag,
-  text: outcome._tag === "Completed" ? outcome.text : undefined,
-  steps: outcome.steps.map((step) => ({
-    step: step.step,
-    outputs: step.response.outputs.map((output) => output.type),
-    calls: step.calls.map(({ name, arguments: args, outcome: result, result: text }) => ({
-      name,
-      args,
-      result,
-      text
-    }))
-  }))
-})
 
 describe("DurableConversation on SQLite (one machine)", () => {
   it.layer(MistralEmulator.layer())((it) => {
@@ -83,11 +62,7 @@ describe("DurableConversation on SQLite (one machine)", () => {
               await second.kill()
             }
           })
-          const progress = second.messages.flatMap((message) =>
-            message.type === "progress" ? [message as typeof message & { progress: DurableConversation.Progress }] : []
-          )
-          const replayed = progress.filter((message) => "replayed" in message.progress && message.progress.replayed)
-          const fresh = progress.filter((message) => "replayed" in message.progress && !message.progress.replayed)
+          const { replayed, fresh } = progressOf(second)
           // steps 1 and 2 and the two calls of step 1 came from storage; steps 3, 4 and the last call ran
           expect(replayed.map((message) => message.progress._tag)).toEqual([
             "ModelCall",

@@ -1,9 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { RecordedRequest } from "@effect-mistral/emulator/MistralEmulator"
+import type { DurableConversation } from "../src/index.js"
 import * as esbuild from "esbuild"
 import type { WorkerConfig, WorkerMessage } from "./worker.js"
 
@@ -120,3 +122,59 @@ export const counterLines = (file: string): Array<string> =>
         .split("\n")
         .filter((line) => line.length > 0)
     : []
+
+// Two user turns, three tool calls: start → add + lookup, results → message, the second turn → add, result → message.
+export const inputs: DurableConversation.Payload["inputs"] = [
+  "Please call add with a=2 b=3 and lookup with city=Paris",
+  "Now call add with a=10 b=20"
+]
+
+export type Done =
+  | { readonly _tag: "Success"; readonly value: DurableConversation.Outcome }
+  | { readonly _tag: "Failure" }
+
+export const outcomeOf = async (worker: Worker, timeoutMs: number) => {
+  const done = await worker.waitFor(isType("done"), timeoutMs, "outcome")
+  const exit = done.exit as Done
+  if (exit._tag !== "Success") throw new Error(`the run failed: ${JSON.stringify(exit)}`)
+  return exit.value
+}
+
+// What must be the same for two runs of the same inputs: the answers and every call, ids aside.
+export const shape = (outcome: DurableConversation.Outcome) => ({
+  _tag: outcome._tag,
+  text: outcome._tag === "Completed" ? outcome.text : undefined,
+  steps: outcome.steps.map((step) => ({
+    step: step.step,
+    outputs: step.response.outputs.map((output) => output.type),
+    calls: step.calls.map(({ name, arguments: args, outcome: result, result: text }) => ({
+      name,
+      args,
+      result,
+      text
+    }))
+  }))
+})
+
+type ProgressMessage = Extract<WorkerMessage, { type: "progress" }> & {
+  readonly progress: DurableConversation.Progress
+}
+
+/** The steps a worker read back from storage, and those it ran, in order. */
+export const progressOf = (worker: Worker) => {
+  const progress = worker.messages.filter((message): message is ProgressMessage => message.type === "progress")
+  return {
+    replayed: progress.filter((message) => "replayed" in message.progress && message.progress.replayed),
+    fresh: progress.filter((message) => "replayed" in message.progress && !message.progress.replayed)
+  }
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })

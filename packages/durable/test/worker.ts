@@ -21,8 +21,8 @@ export interface WorkerConfig {
   readonly hangAfterModelStep?: number | undefined
   /** Decide this call before waiting for the outcome. */
   readonly decide?: { readonly toolCallId: string; readonly decision: DurableConversation.Decision } | undefined
-  /** Only serve as a runner (with Postgres): never start the run, just keep running what the shards hold. */
-  readonly serveOnly?: boolean | undefined
+  /** Wait for a `go` message from the parent before joining the run (so that the runners can settle first). */
+  readonly waitForGo?: boolean | undefined
 }
 
 export type WorkerMessage =
@@ -101,7 +101,16 @@ const program = Effect.gen(function* () {
     const executionId = yield* conversation.executionId(config.payload)
     yield* conversation.decide({ executionId, ...config.decide })
   }
-  if (config.serveOnly === true) return yield* Effect.never
+  if (config.waitForGo === true) {
+    yield* Effect.async<void>((resume) => {
+      const onMessage = (message: unknown) => {
+        if ((message as { readonly type?: unknown }).type !== "go") return
+        process.off("message", onMessage)
+        resume(Effect.void)
+      }
+      process.on("message", onMessage)
+    })
+  }
   const exit = yield* Effect.exit(conversation.run(config.payload))
   yield* send({
     type: "done",
