@@ -10,3 +10,8 @@ export * as DurableConversation from "./DurableConversation.js"
  * @since 0.1.0
  */
 export * as DurableTool from "./DurableTool.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as DurableBatch from "./DurableBatch.js"

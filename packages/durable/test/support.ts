@@ -7,28 +7,34 @@ import { fileURLToPath } from "node:url"
 import type { RecordedRequest } from "@effect-mistral/emulator/MistralEmulator"
 import type { DurableConversation } from "../src/index.js"
 import * as esbuild from "esbuild"
+import type { BatchWorkerConfig } from "./batchWorker.js"
 import type { WorkerConfig, WorkerMessage } from "./worker.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 // Inside the package, so that the bundle's bare imports resolve from its node_modules.
 const bundleDir = path.join(here, "..", "node_modules", ".cache", "durable-test")
-let bundled: Promise<string> | undefined
+const bundled = new Map<string, Promise<string>>()
 
-/** The worker, bundled once per test process (its own sources inlined, packages left as imports). */
-export const workerScript = (): Promise<string> => {
-  bundled ??= esbuild
-    .build({
-      entryPoints: [path.join(here, "worker.ts")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      packages: "external",
-      outfile: path.join(bundleDir, `worker-${process.pid}.mjs`),
-      logLevel: "error"
-    })
-    .then(() => path.join(bundleDir, `worker-${process.pid}.mjs`))
-  return bundled
+/** A worker script of this folder, bundled once per test process (its own sources inlined, packages left as imports). */
+export const workerScript = (name: "worker" | "batchWorker"): Promise<string> => {
+  const outfile = path.join(bundleDir, `${name}-${process.pid}.mjs`)
+  let script = bundled.get(name)
+  if (script === undefined) {
+    script = esbuild
+      .build({
+        entryPoints: [path.join(here, `${name}.ts`)],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        packages: "external",
+        outfile,
+        logLevel: "error"
+      })
+      .then(() => outfile)
+    bundled.set(name, script)
+  }
+  return script
 }
 
 export const tempDir = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `effect-mistral-${prefix}-`))
@@ -47,8 +53,11 @@ export interface Worker {
   readonly exited: Promise<number | null>
 }
 
-export const startWorker = async (config: WorkerConfig): Promise<Worker> => {
-  const script = await workerScript()
+export const startWorker = async (
+  config: WorkerConfig | BatchWorkerConfig,
+  name: "worker" | "batchWorker" = "worker"
+): Promise<Worker> => {
+  const script = await workerScript(name)
   const startedAt = Date.now()
   const child = fork(script, [JSON.stringify(config)], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
   const messages: Array<WorkerMessage> = []
