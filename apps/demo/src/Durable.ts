@@ -76,7 +76,8 @@ export const durable = Effect.gen(function* () {
   yield* Console.log(`▶ Durable run ${args.id} (${target.kind}), storage ${args.filename}`)
 
   yield* Console.log("  worker 1:")
-  const first = start(args, key)
+  // the first worker holds after step 2 so that the kill lands between two steps, not inside one
+  const first = start({ ...args, holdAfterStep: 2 }, key)
   yield* Effect.promise(() => first.when((event) => event.type === "step" && event.step === 2 && !event.replayed))
   first.kill()
   yield* Console.log(`  ✝ worker 1 killed after step 2 (${yield* Effect.promise(() => first.exited)})`)

@@ -2,7 +2,7 @@
  * The worker process of `pnpm demo durable`: runs (or resumes) one durable conversation on a SQLite file and prints
  * each step, saying whether it ran or came from storage. Started by `Durable.ts`, which kills it mid-way.
  *
- * Arguments: a JSON `{ url, model, filename, id }`; the API key comes from `MISTRAL_API_KEY` (never from arguments).
+ * Arguments: a JSON `{ url, model, filename, id, holdAfterStep? }`; the API key comes from `MISTRAL_API_KEY` (never from arguments).
  */
 import { DurableConversation, DurableTool } from "@effect-mistral/durable"
 import * as DurableSqlite from "@effect-mistral/durable/DurableSqlite"
@@ -18,6 +18,8 @@ export interface WorkerArguments {
   readonly model: string
   readonly filename: string
   readonly id: string
+  /** Stay put after this model call has run (and been stored), until the parent kills the process. */
+  readonly holdAfterStep?: number | undefined
 }
 
 /** What the worker tells its parent. */
@@ -54,9 +56,9 @@ const conversation = DurableConversation.make({
     const origin = (replayed: boolean) => (replayed ? "from storage" : "ran")
     switch (progress._tag) {
       case "ModelCall":
-        return Effect.zipRight(
-          Console.log(`    step ${progress.step}: model call ${origin(progress.replayed)}`),
-          tell({ type: "step", step: progress.step, replayed: progress.replayed, at: Date.now() })
+        return Console.log(`    step ${progress.step}: model call ${origin(progress.replayed)}`).pipe(
+          Effect.zipRight(tell({ type: "step", step: progress.step, replayed: progress.replayed, at: Date.now() })),
+          Effect.zipRight(!progress.replayed && progress.step === args.holdAfterStep ? Effect.never : Effect.void)
         )
       case "ToolCall":
         return Console.log(
