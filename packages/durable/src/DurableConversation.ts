@@ -1,6 +1,9 @@
 /**
- * A conversation run that survives a crash: the function-calling loop of `ConversationRunner` as a `Workflow`, where
- * every model call (the conversation's start, each append) and every tool call is an `Activity`. The workflow engine
+ * A conversation run that survives a crash: the function-calling loop of `ConversationRunner` (the same rules:
+ * arguments decoded with the tool's schema and sent back as an error result when they do not decode, unknown tools
+ * answered with an error result, calls that need confirmation decided first) written as a `Workflow`, where every
+ * model call (the conversation's start, each append) and every tool call is an `Activity`. The core loop is not
+ * reused as it is because its steps are plain effects with no names to store them under. The workflow engine
  * stores each finished activity; when the process dies and the run resumes (on this machine or on another runner),
  * finished activities are read back and never executed again. Only the activity that was running at the time of the
  * crash runs again, which is why model calls carry a stable `Idempotency-Key` (the execution id and the step) and why

@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { MistralEmulator } from "@effect-mistral/emulator"
+import { Fault, MistralEmulator } from "@effect-mistral/emulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Schema } from "effect"
@@ -87,6 +87,41 @@ describe("DurableConversation in one process", () => {
         expect(outcome._tag === "Completed" && outcome.text).toMatch(
           /^The result of square is Error: invalid arguments/
         )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a model call that fails after the client's retries ends the run with ModelCallFailed, stored: asked again, nothing is sent",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* MistralEmulator.make()
+        yield* emulator.inject(Fault.status(503), { times: Infinity })
+        const conversation = DurableConversation.make({ name: "ModelFailureConversation", tools: [] })
+        const engine = conversation.layer.pipe(
+          Layer.provideMerge(DurableSqlite.layer({ filename: path.join(tempDir("durable-model-failure"), "runs.db") })),
+          Layer.provide(
+            MistralNode.layer({ apiKey: Redacted.make("sk-model-failure"), baseUrl: emulator.url, retryPolicy: false })
+          )
+        )
+        const payload: DurableConversation.Payload = { id: "down", model: "mistral-small-latest", inputs: ["Hello"] }
+        const first = yield* Effect.flip(conversation.run(payload)).pipe(Effect.provide(engine))
+        const sent = (yield* emulator.requests).length
+        const again = yield* Effect.flip(conversation.run(payload)).pipe(Effect.provide(engine))
+
+        expect(first._tag).toBe("ModelCallFailed")
+        expect(first._tag === "ModelCallFailed" && [first.step, first.reason, first.status]).toEqual([
+          1,
+          "ServerError",
+          503
+        ])
+        expect(again).toEqual(first)
+        expect(sent).toBe(1)
+        expect((yield* emulator.requests).length).toBe(1)
+        // the key is in the request, never the API key
+        const [request] = yield* emulator.requests
+        expect(request!.headers[DurableConversation.idempotencyHeader]).toMatch(/-model-1$/)
+        expect(JSON.stringify(first)).not.toContain("sk-model-failure")
       }),
     60_000
   )
