@@ -568,6 +568,8 @@ export const make = <T extends DurableTool.Any, R = never>(options: Options<T, R
       })
 
     return Effect.gen(function* () {
+      // every evaluation replays from the first step, whether the engine calls `execute` again or reruns this effect
+      stepCount = 0
       const [firstInput, ...followUps] = payload.inputs
       const started = yield* modelCall((conversations) =>
         conversations.start({
