@@ -70,3 +70,25 @@ export const layer = (
     ),
     Layer.provide(PgClient.layer({ url: options.url }))
   )
+
+/**
+ * The workflow engine of a process that runs nothing itself but starts runs, polls them and decides confirmations (a
+ * web server, an admin tool): a client of the runners, through the same Postgres database.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (options: {
+  readonly url: Redacted.Redacted
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}): Layer.Layer<WorkflowEngine.WorkflowEngine, ConfigError.ConfigError | SqlError.SqlError> =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provide(
+      NodeClusterSocket.layer({
+        clientOnly: true,
+        storage: "sql",
+        shardingConfig: { ...defaultShardingConfig, runnerAddress: Option.none(), ...options.shardingConfig }
+      })
+    ),
+    Layer.provide(PgClient.layer({ url: options.url }))
+  )

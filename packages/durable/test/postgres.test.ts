@@ -98,5 +98,54 @@ describe.runIf(PostgresServer.available())("DurableConversation on Postgres (two
         }),
       180_000
     )
+
+    it.scoped(
+      "a confirmation decided from a client-only process (no shards of its own) lets the runner's run continue",
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* MistralEmulator.MistralEmulator
+          const server = yield* Effect.acquireRelease(
+            Effect.promise(() => PostgresServer.start()),
+            (server) => Effect.promise(() => server.stop())
+          )
+          yield* emulator.reset
+          const dir = tempDir("durable-postgres-confirm")
+          const config: WorkerConfig = {
+            emulatorUrl: emulator.url,
+            storage: { _tag: "postgres", url: server.url, runnerPort: yield* Effect.promise(freePort) },
+            counterFile: path.join(dir, "counter"),
+            payload: {
+              id: "confirm-from-client",
+              model: "mistral-small-latest",
+              inputs: ["Please call transfer with amount=75"]
+            }
+          }
+          const workers: Array<Worker> = []
+          yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(workers.map((worker) => worker.kill()))))
+          const runner = yield* Effect.promise(() => startWorker(config))
+          workers.push(runner)
+          const asked = yield* Effect.promise(() =>
+            runner.waitFor(isType("confirmation"), 60_000, "a confirmation request")
+          )
+
+          const client = yield* Effect.promise(() =>
+            startWorker({
+              ...config,
+              storage: { _tag: "postgres-client", url: server.url },
+              decide: { toolCallId: asked.request.toolCallId, decision: "allow" },
+              decideOnly: true
+            })
+          )
+          workers.push(client)
+          const decided = yield* Effect.promise(() => client.waitFor(isType("decided"), 30_000, "the decision"))
+          const outcome = yield* Effect.promise(() => outcomeOf(runner, 60_000))
+          const done = runner.messages.find(isType("done"))!
+          console.log(`postgres confirmation: decided by a client → run done ${done.at - decided.at} ms later`)
+          expect(outcome._tag === "Completed" && outcome.text).toBe("The result of transfer is transferred 75.")
+          expect(counterLines(config.counterFile)).toEqual(['transfer {"amount":75}'])
+          expect([...modelCallsByKey(yield* emulator.requests).values()]).toEqual([1, 1])
+        }),
+      120_000
+    )
   })
 })

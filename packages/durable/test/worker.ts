@@ -14,6 +14,8 @@ export interface WorkerConfig {
   readonly storage:
     | { readonly _tag: "sqlite"; readonly filename: string }
     | { readonly _tag: "postgres"; readonly url: string; readonly runnerPort: number }
+    /** A client of the Postgres runners: runs nothing itself. */
+    | { readonly _tag: "postgres-client"; readonly url: string }
   /** Every tool handler appends `<tool> <arguments>` here. */
   readonly counterFile: string
   readonly payload: DurableConversation.Payload
@@ -21,6 +23,8 @@ export interface WorkerConfig {
   readonly hangAfterModelStep?: number | undefined
   /** Decide this call before waiting for the outcome. */
   readonly decide?: { readonly toolCallId: string; readonly decision: DurableConversation.Decision } | undefined
+  /** Decide, then exit without waiting for the outcome. */
+  readonly decideOnly?: boolean | undefined
   /** Wait for a `go` message from the parent before joining the run (so that the runners can settle first). */
   readonly waitForGo?: boolean | undefined
 }
@@ -30,6 +34,7 @@ export type WorkerMessage =
   | { readonly type: "progress"; readonly at: number; readonly progress: unknown }
   | { readonly type: "hanging"; readonly at: number; readonly step: number }
   | { readonly type: "confirmation"; readonly at: number; readonly request: DurableConversation.ConfirmationRequest }
+  | { readonly type: "decided"; readonly at: number }
   | { readonly type: "done"; readonly at: number; readonly exit: unknown }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig
@@ -84,14 +89,23 @@ const conversation = DurableConversation.make({
     )
 })
 
-const storage =
-  config.storage._tag === "sqlite"
-    ? DurableSqlite.layer({ filename: config.storage.filename })
-    : DurablePostgres.layer({
+const storage = (() => {
+  switch (config.storage._tag) {
+    case "sqlite":
+      return DurableSqlite.layer({ filename: config.storage.filename })
+    case "postgres":
+      return DurablePostgres.layer({
         url: Redacted.make(config.storage.url),
         runnerAddress: { host: "127.0.0.1", port: config.storage.runnerPort },
         shardingConfig: { shardsPerGroup: 30 }
       })
+    case "postgres-client":
+      return DurablePostgres.layerClient({
+        url: Redacted.make(config.storage.url),
+        shardingConfig: { shardsPerGroup: 30 }
+      })
+  }
+})()
 
 const mistral = MistralNode.layer({ apiKey: Redacted.make("sk-durable-test"), baseUrl: config.emulatorUrl })
 
@@ -100,6 +114,8 @@ const program = Effect.gen(function* () {
   if (config.decide !== undefined) {
     const executionId = yield* conversation.executionId(config.payload)
     yield* conversation.decide({ executionId, ...config.decide })
+    yield* send({ type: "decided", at: Date.now() })
+    if (config.decideOnly === true) return
   }
   if (config.waitForGo === true) {
     yield* Effect.async<void>((resume) => {
