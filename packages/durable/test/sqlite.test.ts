@@ -98,6 +98,49 @@ describe("DurableConversation on SQLite (one machine)", () => {
   })
 })
 
+describe("DurableConversation: the activity in flight at the crash", () => {
+  it.layer(MistralEmulator.layer())((it) => {
+    it.effect(
+      "a tool call that was running when the worker died runs again on resume; finished steps do not",
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* MistralEmulator.MistralEmulator
+          yield* emulator.reset
+          const dir = tempDir("durable-in-flight")
+          const config: WorkerConfig = {
+            emulatorUrl: emulator.url,
+            storage: { _tag: "sqlite", filename: path.join(dir, "runs.db") },
+            counterFile: path.join(dir, "counter"),
+            payload: { id: "in-flight", model: "mistral-small-latest", inputs }
+          }
+          const first = yield* Effect.promise(() => startWorker({ ...config, hangInLookup: true }))
+          yield* Effect.promise(() => first.waitFor(isType("hanging"), 30_000, "the lookup handler"))
+          yield* Effect.promise(() => first.kill())
+          const second = yield* Effect.promise(() => startWorker(config))
+          const outcome = yield* Effect.promise(async () => {
+            try {
+              return await outcomeOf(second, 30_000)
+            } finally {
+              await second.kill()
+            }
+          })
+          expect(outcome._tag).toBe("Completed")
+          const lines = counterLines(config.counterFile)
+          // lookup was in flight: it ran once before the kill and once after; add (finished) ran once
+          expect(lines.filter((line) => line.startsWith("lookup"))).toEqual([
+            'lookup {"city":"Paris"}',
+            'lookup {"city":"Paris"}'
+          ])
+          expect(lines.filter((line) => line === 'add {"a":2,"b":3}')).toHaveLength(1)
+          const keys = modelCallsByKey(yield* emulator.requests)
+          expect(keys.size).toBe(4)
+          expect([...keys.values()].every((count) => count === 1)).toBe(true)
+        }),
+      90_000
+    )
+  })
+})
+
 describe("DurableConversation confirmations on SQLite", () => {
   it.layer(MistralEmulator.layer())((it) => {
     const confirmed = (decision: DurableConversation.Decision) =>

@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
-import { Effect, Exit, Layer, Redacted, Schema } from "effect"
+import { Deferred, Effect, Exit, Layer, Redacted, Schema } from "effect"
 import * as DurableSqlite from "../src/DurableSqlite.js"
 import { DurableConversation, DurableTool } from "../src/index.js"
 import * as DurablePostgres from "../src/DurablePostgres.js"
@@ -19,6 +19,8 @@ export interface WorkerConfig {
   /** Every tool handler appends `<tool> <arguments>` here. */
   readonly counterFile: string
   readonly payload: DurableConversation.Payload
+  /** Hang inside the `lookup` handler (after it counted itself), waiting to be killed. */
+  readonly hangInLookup?: boolean | undefined
   /** Stop (hang, waiting to be killed) right after this model call finished for real. */
   readonly hangAfterModelStep?: number | undefined
   /** Decide this call before waiting for the outcome. */
@@ -47,6 +49,8 @@ const send = (message: WorkerMessage) =>
 const counted = (tool: string, args: unknown) =>
   Effect.sync(() => fs.appendFileSync(config.counterFile, `${tool} ${JSON.stringify(args)}\n`))
 
+const addStored = Effect.runSync(Deferred.make<void>())
+
 const add = DurableTool.make("add", {
   description: "Adds two numbers",
   parameters: Schema.Struct({ a: Schema.Number, b: Schema.Number }),
@@ -62,9 +66,15 @@ const lookup = DurableTool.make("lookup", {
   handler: (args) =>
     Effect.zipRight(
       counted("lookup", args),
-      args.city === "Atlantis"
-        ? Effect.fail({ _tag: "UnknownCity" as const, city: args.city })
-        : Effect.succeed({ city: args.city, population: args.city.length * 100_000 })
+      config.hangInLookup === true
+        ? // hang only once add's result is stored (its progress is told after that), so that add is finished
+          Deferred.await(addStored).pipe(
+            Effect.zipRight(send({ type: "hanging", at: Date.now(), step: 0 })),
+            Effect.zipRight(Effect.never)
+          )
+        : args.city === "Atlantis"
+          ? Effect.fail({ _tag: "UnknownCity" as const, city: args.city })
+          : Effect.succeed({ city: args.city, population: args.city.length * 100_000 })
     )
 })
 
@@ -82,7 +92,12 @@ const conversation = DurableConversation.make({
   onConfirmationRequest: (request) => send({ type: "confirmation", at: Date.now(), request }),
   onProgress: (progress) =>
     Effect.zipRight(
-      send({ type: "progress", at: Date.now(), progress: { ...progress, response: undefined } }),
+      Effect.zipRight(
+        progress._tag === "ToolCall" && progress.call.name === "add"
+          ? Deferred.succeed(addStored, undefined)
+          : Effect.void,
+        send({ type: "progress", at: Date.now(), progress: { ...progress, response: undefined } })
+      ),
       progress._tag === "ModelCall" && !progress.replayed && progress.step === config.hangAfterModelStep
         ? Effect.zipRight(send({ type: "hanging", at: Date.now(), step: progress.step }), Effect.never)
         : Effect.void
