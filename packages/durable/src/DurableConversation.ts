@@ -28,6 +28,7 @@ import * as DurableClock from "@effect/workflow/DurableClock"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import * as Workflow from "@effect/workflow/Workflow"
 import type * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -307,6 +308,31 @@ export interface DurableConversation<T extends DurableTool.Any, R> {
   }) => Effect.Effect<void, never, WorkflowEngine.WorkflowEngine>
 }
 
+/**
+ * The call a tool handler runs for, read with `yield* CurrentToolCall` inside the handler (undefined outside a durable
+ * run). `idempotencyKey` is the same every time this call runs, also when it runs again after a crash: a handler with
+ * side effects can pass it on (to a payment API, as a unique key in a database) to make them happen once.
+ *
+ * @since 0.1.0
+ * @category context
+ */
+export class CurrentToolCall extends Context.Reference<CurrentToolCall>()(
+  "@effect-mistral/durable/DurableConversation/CurrentToolCall",
+  {
+    defaultValue: (): ToolCallKey | undefined => undefined
+  }
+) {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolCallKey {
+  readonly executionId: string
+  readonly toolCallId: string
+  readonly idempotencyKey: string
+}
+
 type FunctionCallEntry = Components.FunctionCallEntry
 
 const modelCallFailed = (step: number, error: MistralError.MistralError): ModelCallFailed => {
@@ -418,7 +444,15 @@ export const make = <T extends DurableTool.Any, R = never>(options: Options<T, R
         error: tool.error as Schema.Schema<unknown, unknown>,
         execute: Effect.suspend(() => {
           executed = true
-          return (tool.handler as (args: unknown) => Effect.Effect<unknown, unknown, DurableTool.Context<T>>)(args)
+          return Effect.provideService(
+            (tool.handler as (args: unknown) => Effect.Effect<unknown, unknown, DurableTool.Context<T>>)(args),
+            CurrentToolCall,
+            {
+              executionId,
+              toolCallId: call.tool_call_id,
+              idempotencyKey: `${executionId}-tool-${call.tool_call_id}`
+            }
+          )
         })
       })
       return activity.pipe(

@@ -125,4 +125,43 @@ describe("DurableConversation in one process", () => {
       }),
     60_000
   )
+
+  it.scopedLive("a tool handler reads its call's stable idempotency key from CurrentToolCall", () =>
+    Effect.gen(function* () {
+      const emulator = yield* MistralEmulator.make()
+      const keys: Array<DurableConversation.ToolCallKey | undefined> = []
+      const charge = DurableTool.make("charge", {
+        parameters: Schema.Struct({ cents: Schema.Number }),
+        success: Schema.String,
+        handler: ({ cents }) =>
+          Effect.map(DurableConversation.CurrentToolCall, (call) => {
+            keys.push(call)
+            return `charged ${cents} under ${call?.idempotencyKey}`
+          })
+      })
+      const conversation = DurableConversation.make({ name: "KeyedToolConversation", tools: [charge] })
+      const payload: DurableConversation.Payload = {
+        id: "keyed",
+        model: "mistral-small-latest",
+        inputs: ["Please call charge with cents=120"]
+      }
+      const outcome = yield* conversation
+        .run(payload)
+        .pipe(
+          Effect.provide(
+            conversation.layer.pipe(
+              Layer.provideMerge(DurableSqlite.layer({ filename: path.join(tempDir("durable-keyed"), "runs.db") })),
+              Layer.provide(MistralNode.layer({ apiKey: Redacted.make("sk-keyed"), baseUrl: emulator.url }))
+            )
+          )
+        )
+      const executionId = yield* conversation.executionId(payload)
+      const toolCallId = outcome.steps[0]!.calls[0]!.toolCallId
+      expect(keys).toEqual([{ executionId, toolCallId, idempotencyKey: `${executionId}-tool-${toolCallId}` }])
+      expect(outcome._tag === "Completed" && outcome.text).toBe(
+        `The result of charge is charged 120 under ${executionId}-tool-${toolCallId}.`
+      )
+      expect(yield* DurableConversation.CurrentToolCall).toBeUndefined()
+    })
+  )
 })
