@@ -49,7 +49,7 @@ describe.runIf(PostgresServer.available())("DurableConversation on Postgres (two
             yield* Effect.promise(() => worker.waitFor(isType("ready"), 30_000, "ready"))
           }
           // let the two runners share the shards before the run starts
-          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 4_000)))
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 6_000)))
           for (const worker of workers) worker.child.send({ type: "go" })
 
           const holder = yield* Effect.promise(() =>
