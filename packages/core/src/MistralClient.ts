@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Observe from "./internal/observe.js"
 import * as Pipeline from "./internal/pipeline.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
 import { VERSION } from "./internal/version.js"
@@ -158,11 +159,13 @@ export const fromTransport = (
     ...lowerCaseKeys(config.headers)
   }
   if (secret !== undefined) headers.authorization = `Bearer ${secret}`
+  const scrub = scrubberOf(secret)
   const client: Pipeline.Client = {
     transport,
     config,
-    defaults: { baseUrl: config.baseUrl, headers, scrub: scrubberOf(secret) },
-    budget
+    defaults: { baseUrl: config.baseUrl, headers, scrub },
+    budget,
+    observe: Observe.settings(config, scrub)
   }
   return {
     baseUrl: config.baseUrl,

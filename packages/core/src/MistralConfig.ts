@@ -53,7 +53,32 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The largest server-sent event accepted, in characters. Default 8 MiB. */
   readonly maxEventSize?: number | undefined
+  /**
+   * Sends the current span's trace context (`traceparent`, `tracestate` when there is one, and `b3`) with every
+   * request. Default true; `HttpClient.currentTracerPropagation` set to `false` for an effect (the platform's own
+   * switch) turns it off there too.
+   */
+  readonly tracerPropagation?: boolean | undefined
+  /** Records the client's metrics (see `MistralMetrics`). Default true. */
+  readonly metrics?: boolean | undefined
+  /**
+   * A log line per attempt through Effect's `Logger`: `"debug"` (operation, method, path, status, duration, request
+   * id, attempt) or `"trace"` (also the bodies, truncated, at trace level). Default `MISTRAL_LOG`, else `"off"`.
+   * Never the key.
+   */
+  readonly log?: LogMode | undefined
+  /**
+   * Records prompts and outputs on the client span (`gen_ai.input.messages`, `gen_ai.output.messages`). Default
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else false.
+   */
+  readonly captureContent?: boolean | undefined
 }
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type LogMode = "off" | "debug" | "trace"
 
 /**
  * Per-call settings, carried in the context (see `withRetry`, `withoutRetry`, `withRequestTimeout`, …).
@@ -107,7 +132,20 @@ export interface Resolved {
   readonly maxRetryAfter: Duration.DurationInput | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly maxEventSize: number
+  readonly tracerPropagation: boolean
+  readonly metrics: boolean
+  readonly log: LogMode
+  readonly captureContent: boolean
 }
+
+/** An environment variable where there is a process (Node, Bun, Deno's compatibility), else nothing. */
+const environment = (name: string): string | undefined => {
+  const process = (globalThis as { readonly process?: { readonly env?: Record<string, string | undefined> } }).process
+  return process?.env?.[name]
+}
+
+const logModeOf = (value: string | undefined): LogMode | undefined =>
+  value === "debug" || value === "trace" || value === "off" ? value : undefined
 
 /**
  * @since 0.2.0
@@ -122,13 +160,18 @@ export const resolve = (options: Options): Resolved => ({
   onRetry: options.onRetry,
   maxRetryAfter: options.maxRetryAfter,
   headers: options.headers ?? {},
-  maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024
+  maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024,
+  tracerPropagation: options.tracerPropagation ?? true,
+  metrics: options.metrics ?? true,
+  log: options.log ?? logModeOf(environment("MISTRAL_LOG")) ?? "off",
+  captureContent: options.captureContent ?? environment("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT") === "true"
 })
 
 /**
  * The options read from the environment: `MISTRAL_API_KEY` (required), `MISTRAL_BASE_URL`, `MISTRAL_SERVER`
  * (`global`, `eu` or `us`), `MISTRAL_REQUEST_TIMEOUT` and `MISTRAL_STREAM_IDLE_TIMEOUT` (durations such as `30 seconds`),
- * `MISTRAL_MAX_RETRIES`.
+ * `MISTRAL_MAX_RETRIES`, `MISTRAL_LOG` (`off`, `debug` or `trace`) and
+ * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` records prompts and outputs on spans).
  *
  * @since 0.2.0
  * @category config
@@ -139,10 +182,12 @@ export const defaultConfig: Config.Config<Options> = Config.all({
   server: Config.option(Config.literal("global", "eu", "us")("MISTRAL_SERVER")),
   requestTimeout: Config.option(Config.duration("MISTRAL_REQUEST_TIMEOUT")),
   streamIdleTimeout: Config.option(Config.duration("MISTRAL_STREAM_IDLE_TIMEOUT")),
-  maxRetries: Config.option(Config.integer("MISTRAL_MAX_RETRIES"))
+  maxRetries: Config.option(Config.integer("MISTRAL_MAX_RETRIES")),
+  log: Config.option(Config.literal("off", "debug", "trace")("MISTRAL_LOG")),
+  captureContent: Config.option(Config.boolean("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"))
 }).pipe(
   Config.map(
-    ({ apiKey, baseUrl, server, requestTimeout, streamIdleTimeout, maxRetries }): Options => ({
+    ({ apiKey, baseUrl, server, requestTimeout, streamIdleTimeout, maxRetries, log, captureContent }): Options => ({
       apiKey,
       baseUrl: optionValue(baseUrl),
       server: optionValue(server),
@@ -153,7 +198,9 @@ export const defaultConfig: Config.Config<Options> = Config.all({
           ? maxRetries.value <= 0
             ? false
             : RetryPolicy.exponential({ maxRetries: maxRetries.value })
-          : undefined
+          : undefined,
+      log: optionValue(log),
+      captureContent: optionValue(captureContent)
     })
   )
 )

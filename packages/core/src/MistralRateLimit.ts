@@ -9,9 +9,11 @@
  * (`@effect/experimental/RateLimiter/Redis`) for many processes and machines. Provide `layer(options)` under the
  * client's layer and every request of that client goes through the budget.
  *
- * The buckets never let more than a limit through in any window of its length: a bucket holds a small burst (one
- * request; a second's worth of tokens) and refills at the limit less a headroom (10 % by default), so a server that
- * counts in sliding windows sees at most the limit even when requests reach it unevenly.
+ * The buckets never let more than a limit through in any window of its length, even a window a `margin` longer (for
+ * the time between a slot and the server counting the request): a bucket holds a small burst (one request; a
+ * second's worth of tokens) and refills so that the burst and the refill over the window and its margin make the
+ * limit. A server that counts in sliding windows sees at most the limit while requests reach it within the margin of
+ * their slots.
  *
  * @since 0.2.0
  */
@@ -56,8 +58,12 @@ export interface Options extends Limits {
   /** The completion tokens counted for a request that sets no `max_tokens`. Default 512. */
   readonly defaultMaxTokens?: number | undefined
   /**
-   * The share of each limit left unused, for the time between taking a slot and the server counting the request
-   * (scheduling, the network): the buckets refill at `limit × (1 - headroom)`. Default 0.1.
+   * The time between taking a slot and the server counting the request (scheduling, the network): the buckets let
+   * at most a limit through in its window and this margin. Default 50 ms.
+   */
+  readonly margin?: Duration.DurationInput | undefined
+  /**
+   * A share of each limit left unused, for other clients of the same key that do not share the budget. Default 0.
    */
   readonly headroom?: number | undefined
 }
@@ -86,8 +92,9 @@ export {
 } from "./MistralBudget.js"
 
 /**
- * A bucket that holds a `burst` and refills at `limit × (1 - headroom)` per `window`: in any window of that length it
- * lets through at most the burst and the refill, under the limit by the headroom less the burst.
+ * A bucket that holds a `burst` and refills so that in any `window` and `margin` it lets through at most the limit
+ * (less the headroom): the burst, and the refill over the window and margin. Counted in whole requests, a burst of
+ * one adds nothing to the refill's own count (the first of `limit` evenly spaced slots), hence the `+ 1`.
  */
 interface Bucket {
   readonly key: string
@@ -95,14 +102,40 @@ interface Bucket {
   readonly window: Duration.Duration
 }
 
-const bucket = (key: string, limit: number, window: Duration.Duration, burst: number, headroom: number): Bucket => {
+const bucket = (
+  key: string,
+  limit: number,
+  window: Duration.Duration,
+  burst: number,
+  margin: Duration.Duration,
+  headroom: number
+): Bucket => {
   const capacity = Math.max(1, Math.floor(Math.min(burst, limit)))
-  const rate = (limit * (1 - headroom)) / Duration.toMillis(window)
+  const rate = ((limit - capacity + 1) * (1 - headroom)) / (Duration.toMillis(window) + Duration.toMillis(margin))
   // RateLimiter refills `limit` tokens per `window`: a bucket of `capacity` refilled at `rate` per ms
   return { key, limit: capacity, window: Duration.millis(capacity / rate) }
 }
 
 const CHARS_PER_TOKEN = 4
+
+/**
+ * The characters of a body's text: every string in it but the model's name (messages, inputs, instructions, tool
+ * descriptions). JSON's own punctuation and keys are not text the model reads as such, and counting them (the
+ * encoded size) held about twice a short prompt's tokens until the answer settled them.
+ */
+const textLength = (body: unknown): number => {
+  let length = 0
+  const stack: Array<unknown> = [body]
+  while (stack.length > 0) {
+    const value = stack.pop()
+    if (typeof value === "string") length += value.length
+    else if (Array.isArray(value)) for (const item of value) stack.push(item)
+    else if (typeof value === "object" && value !== null) {
+      for (const key in value) if (key !== "model") stack.push((value as Record<string, unknown>)[key])
+    }
+  }
+  return length
+}
 
 const modelOf = (body: unknown): string | undefined => {
   if (typeof body !== "object" || body === null) return undefined
@@ -144,9 +177,11 @@ export const makeWith = (
   const defaultMaxTokens = options.defaultMaxTokens ?? 512
   const second = Duration.seconds(1)
   const minute = Duration.minutes(1)
-  const headroom = Math.min(Math.max(options.headroom ?? 0.1, 0), 0.9)
+  const margin = Duration.decode(options.margin ?? "50 millis")
+  const headroom = Math.min(Math.max(options.headroom ?? 0, 0), 0.9)
   const rps = options.requestsPerSecond
-  const requests = rps === undefined || rps <= 0 ? undefined : bucket(`${name}:requests`, rps, second, 1, headroom)
+  const requests =
+    rps === undefined || rps <= 0 ? undefined : bucket(`${name}:requests`, rps, second, 1, margin, headroom)
   const tpm = options.tokensPerMinute
   const tokenBuckets = new Map<string, Bucket | undefined>()
   const tokensFor = (model: string | undefined): Bucket | undefined => {
@@ -157,7 +192,7 @@ export const makeWith = (
     const found =
       limit === undefined || limit <= 0
         ? undefined
-        : bucket(`${name}:tokens:${model}`, limit, minute, limit / 60, headroom)
+        : bucket(`${name}:tokens:${model}`, limit, minute, limit / 60, margin, headroom)
     tokenBuckets.set(model, found)
     return found
   }
@@ -201,7 +236,7 @@ export const makeWith = (
     })
   return {
     estimate: (body, size) => {
-      const prompt = Math.ceil(size / CHARS_PER_TOKEN)
+      const prompt = Math.ceil((typeof body === "object" && body !== null ? textLength(body) : size) / CHARS_PER_TOKEN)
       return { model: modelOf(body), tokens: prompt + (maxTokensOf(body) ?? defaultMaxTokens) }
     },
     take: ({ model, tokens, maxWait: longest = maxWait }) => {

@@ -79,6 +79,11 @@ export * as MistralConfig from "./MistralConfig.js"
 export * as MistralError from "./MistralError.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as MistralMetrics from "./MistralMetrics.js"
+
+/**
  * @since 0.1.0
  */
 export * as MistralSchema from "./MistralSchema.js"

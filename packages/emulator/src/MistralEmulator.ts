@@ -95,6 +95,24 @@ export interface RecordedRequest {
   readonly rateLimited: boolean
   /** The tokens charged to the key's budget for this request (its answer's `usage.total_tokens`). */
   readonly tokens?: number | undefined
+  /** The `x-request-id` the emulator answered with. */
+  readonly requestId: string
+  /** The W3C trace context the request carried (`traceparent`, `tracestate`), when it carried a valid one. */
+  readonly trace?: TraceContext | undefined
+}
+
+/**
+ * A request's W3C trace context: the trace, and the span that sent the request (the client's span).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TraceContext {
+  readonly traceId: string
+  /** The sender's span: the parent of any span the server makes for the request. */
+  readonly parentSpanId: string
+  readonly sampled: boolean
+  readonly traceState?: string | undefined
 }
 
 /**

@@ -549,7 +549,7 @@ describe("secrets", () => {
       // the capture saw what it should: typed errors, retry lines at Debug, one span per operation
       expect(captured.errors.length).toBeGreaterThanOrEqual(15)
       expect(captured.lines.some((line) => line.includes("Retrying agents_api_v1_conversations_start"))).toBe(true)
-      expect(captured.spans.some((span) => span.name === "Mistral.agents_api_v1_conversations_start")).toBe(true)
+      expect(captured.spans.some((span) => span.attributes.get("mistral.operation_id") === startOperation)).toBe(true)
       const hits = texts.filter((text) => text.includes(KEY))
       expect(hits).toEqual([])
     })

@@ -138,6 +138,9 @@ export const clientLayer = (baseUrl: string, options: ClientOptions = {}) =>
       retryPolicy: shortPolicy,
       requestTimeout: "5 seconds",
       streamIdleTimeout: "5 seconds",
+      // every line and attribute the client can write, so that the key check below covers them
+      log: "trace",
+      captureContent: true,
       ...options
     }),
     observability

@@ -12,11 +12,15 @@
  *   is read) and answers a response or a `TransportFailure`, mapped to a `MistralError` in `errors.ts`.
  * - decode (`decode.ts`, `sse.ts`): status → typed error, body → the operation's schema, SSE → events.
  * - retry (`retry.ts`, `RetryPolicy`): the policy and `Retry-After`; streams only before their first element.
- * - observe (`observe.ts`): a client span, free when no tracer is installed.
+ * - observe (`observe.ts`): the trace context on the wire, a client span with the HTTP and GenAI attributes (when
+ *   a tracer is installed), the metrics and the per-attempt log; the other stages report to the call's
+ *   `Observation` with plain method calls.
  *
  * A new stage (a shared budget before send, metrics after decode) is one more step in `call` and `streamBody`.
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Tracer from "effect/Tracer"
 import * as Stream from "effect/Stream"
 import * as MistralConfig from "../MistralConfig.js"
 import type * as MistralBudget from "../MistralBudget.js"
@@ -38,26 +42,64 @@ export interface Client {
   readonly defaults: Prepare.Defaults
   /** The shared budget, when one was provided. */
   readonly budget?: MistralBudget.Budget | undefined
+  readonly observe: Observe.Settings
 }
 
-/** The send stage: the transport, its failure mapped to the error the caller sees. */
+/** The send stage: the transport, its failure mapped to the error the caller sees; each attempt reported. */
 const send = (
   client: Client,
   prepared: Prepare.Prepared,
-  limits: MistralTransport.Limits
-): Effect.Effect<MistralTransport.Response, MistralError.MistralError> =>
-  Effect.mapError(client.transport.send(prepared.request, limits), (failure) =>
-    Errors.fromTransport(prepared.context, failure, limits, client.defaults.scrub)
-  )
-
-const retrySchedule = (client: Client, operation: Operation.Operation, policy: RetryPolicy.RetryPolicy) =>
-  RetryPolicy.toSchedule(policy, {
-    operationId: operation.operationId,
-    onRetry: client.config.onRetry,
-    maxRetryAfter: client.config.maxRetryAfter
+  limits: MistralTransport.Limits,
+  observation: Observe.Observation | undefined
+): Effect.Effect<MistralTransport.Response, MistralError.MistralError> => {
+  if (observation === undefined) {
+    return Effect.mapError(client.transport.send(prepared.request, limits), (failure) =>
+      Errors.fromTransport(prepared.context, failure, limits, client.defaults.scrub)
+    )
+  }
+  return Effect.suspend(() => {
+    observation.attempt()
+    return Effect.mapBoth(client.transport.send(prepared.request, limits), {
+      onFailure: (failure) => {
+        const error = Errors.fromTransport(prepared.context, failure, limits, client.defaults.scrub)
+        observation.answered(undefined, error)
+        return error
+      },
+      onSuccess: (response) => {
+        observation.answered(response, undefined)
+        return response
+      }
+    })
   })
+}
 
-const spanName = (operation: Operation.Operation) => `Mistral.${operation.operationId}`
+/** The client's `onRetry`, and the observation's count of retries when it records metrics. */
+const onRetryOf = (client: Client, observation: Observe.Observation | undefined) => {
+  const onRetry = client.config.onRetry
+  if (observation?.labels === undefined) return onRetry
+  return (attempt: RetryPolicy.RetryAttempt) => {
+    observation.retried(attempt)
+    return onRetry === undefined ? Effect.void : onRetry(attempt)
+  }
+}
+
+/** The request of a call, with the trace context when it is observed. */
+const traced = (
+  prepared: Prepare.Prepared,
+  observation: Observe.Observation | undefined,
+  span: Tracer.Span | undefined
+): Prepare.Prepared =>
+  observation === undefined ? prepared : { ...prepared, request: observation.request(prepared.request, span) }
+
+/** An attempt with its log line, when the client logs. */
+const logged = <A>(
+  self: Effect.Effect<A, MistralError.MistralError>,
+  prepared: Prepare.Prepared,
+  observation: Observe.Observation | undefined
+): Effect.Effect<A, MistralError.MistralError> =>
+  observation === undefined || observation.settings.log === "off"
+    ? self
+    : Effect.onExit(self, (exit) => observation.logAttempt(exit, prepared.request))
 
 /** A plain call: the whole answer is read within the request timeout, then decoded. */
 export const call = (
@@ -65,30 +107,42 @@ export const call = (
   operation: Operation.Operation,
   input: Prepare.RawInput | undefined
 ): Effect.Effect<unknown, MistralError.MistralError> =>
-  Effect.flatMap(MistralConfig.CurrentCallSettings, (settings) => {
+  Effect.withFiberRuntime<unknown, MistralError.MistralError>((fiber) => {
+    const settings = Context.get(fiber.currentContext, MistralConfig.CurrentCallSettings)
     const prepared = Prepare.prepare(client.defaults, operation, input ?? {}, settings, "call")
     if (prepared._tag === "Left") return Effect.fail(prepared.left)
+    const observation = Observe.begin(fiber, client.observe, operation, input?.body, prepared.right.context.path)
     const limits: MistralTransport.Limits = {
       timeout: settings.requestTimeout ?? client.config.requestTimeout,
       read: operation.response === "bytes" ? "bytes" : "text"
     }
-    const exchange = Effect.flatMap(send(client, prepared.right, limits), (response) =>
-      Decode.body(operation, prepared.right.context, response, limits, client.defaults.scrub)
-    )
-    const attempt =
-      client.budget === undefined
-        ? exchange
-        : Budget.effect(client.budget, prepared.right, input?.body, settings.rateLimit, exchange)
     const policy = settings.retryPolicy ?? client.config.retryPolicy
-    const retried =
-      policy === RetryPolicy.none
-        ? attempt
-        : Retry.retry(attempt, () => retrySchedule(client, operation, policy), MistralError.isRetryable)
-    return Observe.withSpan(retried, spanName(operation), () => ({
-      "mistral.operation_id": operation.operationId,
-      "http.request.method": operation.method,
-      "url.path": prepared.right.context.path
-    }))
+    const run = (span: Tracer.Span | undefined) => {
+      const request = traced(prepared.right, observation, span)
+      const exchange = logged(
+        Effect.flatMap(send(client, request, limits, observation), (response) =>
+          Decode.body(operation, request.context, response, limits, client.defaults.scrub)
+        ),
+        request,
+        observation
+      )
+      const attempt =
+        client.budget === undefined
+          ? exchange
+          : Budget.effect(client.budget, request, input?.body, settings.rateLimit, exchange)
+      if (policy === RetryPolicy.none) return attempt
+      return Retry.retry(
+        attempt,
+        () =>
+          RetryPolicy.toSchedule(policy, {
+            operationId: operation.operationId,
+            onRetry: onRetryOf(client, observation),
+            maxRetryAfter: client.config.maxRetryAfter
+          }),
+        MistralError.isRetryable
+      )
+    }
+    return observation === undefined ? run(undefined) : Observe.call(observation, run)
   })
 
 /** How a streamed answer's body becomes the stream's elements. */
@@ -110,9 +164,11 @@ const streamBody = <A>(
   elements: StreamOf<A>
 ): Stream.Stream<A, MistralError.MistralError> =>
   Stream.unwrap(
-    Effect.map(MistralConfig.CurrentCallSettings, (settings) => {
+    Effect.withFiberRuntime<Stream.Stream<A, MistralError.MistralError>>((fiber) => {
+      const settings = Context.get(fiber.currentContext, MistralConfig.CurrentCallSettings)
       const prepared = Prepare.prepare(client.defaults, operation, input ?? {}, settings, mode)
-      if (prepared._tag === "Left") return Stream.fail(prepared.left)
+      if (prepared._tag === "Left") return Effect.succeed(Stream.fail(prepared.left))
+      const observation = Observe.begin(fiber, client.observe, operation, input?.body, prepared.right.context.path)
       const limits: MistralTransport.Limits = {
         timeout: settings.requestTimeout ?? client.config.requestTimeout,
         idleTimeout: settings.streamIdleTimeout ?? client.config.streamIdleTimeout,
@@ -122,42 +178,45 @@ const streamBody = <A>(
         limits,
         maxEventSize: client.config.maxEventSize,
         scrub: client.defaults.scrub,
-        state: { received: 0 }
+        state: observation === undefined ? { received: 0 } : { received: 0, onEvents: observation.onEvents }
       }
-      // until the body begins: the head, and any error body read in its place, within the request timeout
-      const exchange = Stream.unwrapScoped(
-        Effect.flatMap(send(client, prepared.right, limits), (response) => {
-          const context = Decode.answered(prepared.right.context, response)
-          return Decode.isSuccess(response)
-            ? elements(context, response, options)
-            : Decode.failStatus(context, response, limits, client.defaults.scrub)
-        })
-      )
-      const attempt =
-        client.budget === undefined
-          ? exchange
-          : Budget.stream(client.budget, prepared.right, input?.body, settings.rateLimit, exchange)
       const policy = settings.retryPolicy ?? client.config.retryPolicy
-      if (policy === RetryPolicy.none) return attempt
-      const isRetryable = (error: MistralError.MistralError) =>
-        options.state.received === 0 && MistralError.isRetryable(error)
-      return Retry.retryStream(
-        attempt,
-        () =>
-          RetryPolicy.toSchedule(policy, {
-            operationId: operation.operationId,
-            isRetryable,
-            onRetry: client.config.onRetry,
-            maxRetryAfter: client.config.maxRetryAfter
-          }),
-        isRetryable
-      )
+      const run = (span: Tracer.Span | undefined) => {
+        const request = traced(prepared.right, observation, span)
+        // until the body begins: the head, and any error body read in its place, within the request timeout
+        const exchange = Stream.unwrapScoped(
+          logged(
+            Effect.flatMap(send(client, request, limits, observation), (response) => {
+              const context = Decode.answered(request.context, response)
+              return Decode.isSuccess(response)
+                ? elements(context, response, options)
+                : Decode.failStatus(context, response, limits, client.defaults.scrub)
+            }),
+            request,
+            observation
+          )
+        )
+        const attempt =
+          client.budget === undefined
+            ? exchange
+            : Budget.stream(client.budget, request, input?.body, settings.rateLimit, exchange)
+        if (policy === RetryPolicy.none) return attempt
+        const isRetryable = (error: MistralError.MistralError) =>
+          options.state.received === 0 && MistralError.isRetryable(error)
+        return Retry.retryStream(
+          attempt,
+          () =>
+            RetryPolicy.toSchedule(policy, {
+              operationId: operation.operationId,
+              isRetryable,
+              onRetry: onRetryOf(client, observation),
+              maxRetryAfter: client.config.maxRetryAfter
+            }),
+          isRetryable
+        )
+      }
+      return Effect.succeed(observation === undefined ? run(undefined) : Observe.stream(observation, run))
     })
-  ).pipe((self) =>
-    Observe.withStreamSpan(self, spanName(operation), () => ({
-      "mistral.operation_id": operation.operationId,
-      "http.request.method": operation.method
-    }))
   )
 
 /** A streamed operation's decoded events. */

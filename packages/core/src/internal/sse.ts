@@ -26,6 +26,8 @@ export interface SseContext extends MistralError.RequestContext {
 export interface SseState {
   /** Events handed on so far (used by the retry rule and by errors). */
   received: number
+  /** Told of the events as they are handed on (the observe stage). */
+  readonly onEvents?: ((events: ReadonlyArray<unknown>) => void) | undefined
 }
 
 const streamErrorOf = (value: unknown): { readonly detail: string; readonly code?: string | number } | undefined => {
@@ -102,6 +104,7 @@ class EventDecoder<A> {
   take(): Chunk.Chunk<A> {
     const out = Chunk.unsafeFromArray(this.pending)
     this.state.received += this.pending.length
+    this.state.onEvents?.(this.pending)
     this.pending = []
     return out
   }

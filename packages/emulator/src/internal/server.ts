@@ -17,7 +17,7 @@ import { operationOf } from "./operations.js"
 import * as RateLimits from "./rateLimits.js"
 import { makeRouter } from "./routes.js"
 import type { FaultMatch, State } from "./state.js"
-import type { RecordedRequest } from "../MistralEmulator.js"
+import type { RecordedRequest, TraceContext } from "../MistralEmulator.js"
 
 type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
@@ -70,6 +70,21 @@ const authorized = (state: State, token: string | undefined): boolean =>
   token !== undefined && (state.apiKey === undefined || token === state.apiKey)
 
 /** The 429 of the emulator's own limits: `Retry-After` in whole seconds (rounded up) and `retry-after-ms`. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+
+/** The W3C trace context of a request (`traceparent`, `tracestate`); an all-zero id is invalid and ignored. */
+const traceContextOf = (headers: Readonly<Record<string, string | undefined>>): TraceContext | undefined => {
+  const match = TRACEPARENT.exec(headers.traceparent?.trim().toLowerCase() ?? "")
+  if (match === null || match[1] === "ff" || /^0+$/.test(match[2]) || /^0+$/.test(match[3])) return undefined
+  const traceState = headers.tracestate
+  return {
+    traceId: match[2],
+    parentSpanId: match[3],
+    sampled: (Number.parseInt(match[4], 16) & 1) === 1,
+    ...(traceState === undefined || traceState === "" ? {} : { traceState })
+  }
+}
+
 const rateLimitedResponse = (waitMs: number): HttpServerResponse.HttpServerResponse =>
   toResponse(
     apiError(429, "Requests rate limit exceeded", {
@@ -248,6 +263,8 @@ export const makeApp = (state: State): HttpApp.Default => {
     }
     const { fault, response: early } = selectFault()
     const record: Mutable<RecordedRequest> = {
+      requestId,
+      trace: traceContextOf(request.headers),
       method: request.method,
       path: url.pathname,
       query: url.search,
