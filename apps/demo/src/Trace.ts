@@ -46,7 +46,7 @@ export const render = (spans: ReadonlyArray<ReadableSpan>): string => {
     rows.push({ label: `${prefix}${branch}${span.name}${details(span)}`, duration: `${millis(span).toFixed(1)} ms` })
     const below = children.get(span.spanContext().spanId) ?? []
     const next = root ? "" : `${prefix}${last ? "   " : "│  "}`
-    below.forEach((child, index) => walk(child, next, index === below.length - 1, false))
+    for (const [index, child] of below.entries()) walk(child, next, index === below.length - 1, false)
   }
   for (const root of children.get(undefined) ?? []) walk(root, "", true, true)
   const width = Math.max(...rows.map((row) => row.label.length), 20)

@@ -12,6 +12,7 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Durable from "./Durable.js"
 import * as Setup from "./Setup.js"
 import * as Tour from "./Tour.js"
 import * as Trace from "./Trace.js"
@@ -44,9 +45,13 @@ const conversations = Command.make("conversations").pipe(
   Command.withSubcommands([list])
 )
 
+const durable = Command.make("durable", {}, () => withTrace("demo durable", Durable.durable)).pipe(
+  Command.withDescription("A durable run: its worker process is killed mid-way, restarted, and resumes from storage")
+)
+
 const demo = root.pipe(
   Command.withDescription("effect-mistral demo (runs the tour when no subcommand is given)"),
-  Command.withSubcommands([tour, chat, conversations])
+  Command.withSubcommands([tour, chat, conversations, durable])
 )
 
 const cli = Command.run(demo, { name: "effect-mistral demo", version: "0.1.0" })

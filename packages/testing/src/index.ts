@@ -2,3 +2,8 @@
  * @since 0.1.0
  */
 export * as RedisServer from "./RedisServer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as PostgresServer from "./PostgresServer.js"
