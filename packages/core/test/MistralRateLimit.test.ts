@@ -67,18 +67,18 @@ describe("MistralRateLimit, memory store", () => {
   it.live("concurrent calls stay inside the requests-per-second budget, none refused", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { client, recorded } = yield* clientWith(MistralRateLimit.layerMemory({ requestsPerSecond: 20 }), [
-          completion(10)
-        ])
+        // a margin for a loaded machine: a request reaches the fake up to 200 ms after its slot and still counts in
+        // the slot's second
+        const budget = MistralRateLimit.layerMemory({ requestsPerSecond: 20, margin: "200 millis" })
+        const { client, recorded } = yield* clientWith(budget, [completion(10)])
         const started = Date.now()
         yield* Effect.forEach(Array.from({ length: 30 }), () => client.call(chat, request(5)), { concurrency: 30 })
         const elapsed = Date.now() - started
         expect(recorded).toHaveLength(30)
-        // at most the limit in any second and its margin (50 ms): slots 1.05 s / 20 apart
+        // at most the limit in any second: slots 1.2 s / 20 apart
         expect(busiestWindow(times(recorded), 1000)).toBeLessThanOrEqual(20)
-        expect(busiestWindow(times(recorded), 1040)).toBeLessThanOrEqual(20)
-        // 30 requests: 29 spacings of 52.5 ms
-        expect(elapsed).toBeGreaterThanOrEqual(1_450)
+        // 30 requests: 29 spacings of 60 ms
+        expect(elapsed).toBeGreaterThanOrEqual(1_700)
       })
     )
   )
@@ -228,7 +228,8 @@ describe.runIf(RedisServer.available())("MistralRateLimit, Redis store (a real r
   })
 
   const redisBudget = (prefix: string) =>
-    MistralRateLimit.layer({ requestsPerSecond: 20, key: "workspace-a" }).pipe(
+    // the margin a loaded machine needs between a slot and the request reaching the fake
+    MistralRateLimit.layer({ requestsPerSecond: 20, key: "workspace-a", margin: "200 millis" }).pipe(
       Layer.provide(RateLimiterRedis.layerStore({ host: "127.0.0.1", port: redis.port, prefix }))
     )
 
