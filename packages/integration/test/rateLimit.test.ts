@@ -13,7 +13,14 @@ const TestLayer = Layer.unwrapEffect(
     MistralNode.layer({ apiKey: Redacted.make("sk-budget"), baseUrl: emulator.url, retryPolicy: false }).pipe(
       // a margin for a loaded test machine: a request may reach the emulator up to 150 ms after its slot
       Layer.provide(
-        MistralRateLimit.layerMemory({ requestsPerSecond: LIMIT, tokensPerMinute: 50_000, margin: "150 millis" })
+        MistralRateLimit.layerMemory({
+          requestsPerSecond: LIMIT,
+          tokensPerMinute: 50_000,
+          margin: "150 millis",
+          // short replies: the estimate of a request without max_tokens (each of a burst holds its estimate until
+          // its answer settles it; 512 each would keep this burst waiting on tokens for ~18 s)
+          defaultMaxTokens: 64
+        })
       )
     )
   )
