@@ -18,6 +18,7 @@ import * as Http from "node:http"
 import type * as Fault from "./Fault.js"
 import { makeApp } from "./internal/server.js"
 import type { RateLimits as RateLimitsModel } from "./internal/rateLimits.js"
+import type { RealtimeSession as RealtimeSessionModel } from "./internal/realtime.js"
 import { makeState } from "./internal/state.js"
 
 /**
@@ -98,6 +99,16 @@ export interface RecordedRequest {
 }
 
 /**
+ * What the emulator saw of a realtime transcription session (a WebSocket at `/v1/audio/transcriptions/realtime`):
+ * its format, the audio and messages received, whether it ended, and how the socket closed (`closeCode` 1006: no
+ * close frame).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type RealtimeSession = Readonly<RealtimeSessionModel>
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -107,10 +118,12 @@ export interface Service {
   readonly port: number
   /** Makes the next `times` matching requests misbehave. */
   readonly inject: (fault: Fault.Fault, options?: InjectOptions) => Effect.Effect<void>
-  /** Forgets injected faults, `x-emulator-fault` counters, the rate-limit windows and the request log; stored conversations, agents, files, batch jobs and models stay. */
+  /** Forgets injected faults, `x-emulator-fault` counters, the rate-limit windows, the request log and the realtime sessions; stored conversations, agents, files, batch jobs and models stay. */
   readonly reset: Effect.Effect<void>
   /** Requests received since the start or the last `reset`, oldest first (the last 10,000). */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Realtime transcription sessions since the start or the last `reset`, oldest first (copies). */
+  readonly realtimeSessions: Effect.Effect<ReadonlyArray<RealtimeSession>>
 }
 
 /**
@@ -159,8 +172,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         state.headerFaultCounts.clear()
         state.requests = []
         state.limiter?.clear()
+        state.realtimeSessions = []
       }),
-      requests: Effect.sync(() => [...state.requests])
+      requests: Effect.sync(() => [...state.requests]),
+      realtimeSessions: Effect.sync(() => state.realtimeSessions.map((session) => ({ ...session })))
     })
   })
 

@@ -11,6 +11,12 @@ import type * as MistralTransport from "../MistralTransport.js"
 /** Removes the API key from a text that may quote it. */
 export type Scrub = (text: string) => string
 
+/** The API key only ever leaves through the `authorization` header: any text that quotes it is scrubbed. */
+export const scrubberOf = (secret: string | undefined): Scrub =>
+  secret === undefined || secret.length === 0
+    ? (text: string) => text
+    : (text: string) => (text.includes(secret) ? text.split(secret).join("<redacted>") : text)
+
 /** Where a failure happened, with the status once an answer's head arrived. */
 export type StatusContext = MistralError.RequestContext & { readonly status: number }
 
@@ -252,6 +258,13 @@ export const fromStreamTransport = (
         eventsReceived
       })
     : streamBroken(context, scrub(failure.detail), eventsReceived)
+
+/** A connection that could not be made or used (a WebSocket handshake that failed, a socket that closed at once). */
+export const transport = (
+  context: MistralError.RequestContext,
+  detail: string,
+  scrub: Scrub
+): MistralError.TransportError => new MistralError.TransportError({ ...context, detail: scrub(detail) })
 
 /** A request that may not wait as long as the shared budget asks. */
 export const budgetExhausted = (
