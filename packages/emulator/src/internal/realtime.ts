@@ -75,7 +75,23 @@ const words = [
   "copper",
   "summit",
   "velvet",
-  "prism"
+  "prism",
+  "canyon",
+  "thistle",
+  "beacon",
+  "marble",
+  "juniper",
+  "nimbus",
+  "pebble",
+  "saffron",
+  "tundra",
+  "violet",
+  "walnut",
+  "zephyr",
+  "basalt",
+  "coral",
+  "dune",
+  "glacier"
 ]
 
 /** FNV-1a of the bytes: the word a window of audio becomes. */
