@@ -7,8 +7,10 @@
  * (base64, at most 262,144 decoded bytes each), and `input_audio.flush` and `input_audio.end` when the audio stream
  * ends; the server answers text deltas, segments, the language and `transcription.done`, where the stream ends. An
  * `error` message fails the stream with `StreamEventError` (with its code), a socket that closes before
- * `transcription.done` with `StreamBroken`; a handshake that fails is a `TransportError`, one that sends no
- * `session.created` within the request timeout a `RequestTimeout`. Messages of an unknown type are delivered as
+ * `transcription.done` with `StreamBroken`; a handshake refused with an HTTP status is that status's error
+ * (`AuthenticationError` for 401, `RateLimited` for 429, …) where the platform reports the status, otherwise a
+ * failed handshake is a `TransportError`; one that sends no `session.created` within the request timeout is a
+ * `RequestTimeout`. Messages of an unknown type are delivered as
  * unknown events, never the end. Interrupting the stream closes the socket.
  *
  * Audio is read from its stream only while fewer than `bufferedEvents` events wait for the consumer and the socket's
@@ -19,6 +21,7 @@
  * @since 0.2.0
  */
 import * as Socket from "@effect/platform/Socket"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -300,13 +303,13 @@ const session = <E, R>(
       }
     }
 
-    let webSocket: globalThis.WebSocket | undefined
+    let connection: MistralWebSocket.Connection | undefined
     const socket = yield* Socket.fromWebSocket(
       Effect.acquireRelease(
         Effect.try({
           try: () => {
-            webSocket = input.webSockets.open(input.url, { headers: input.headers })
-            return webSocket
+            connection = input.webSockets.open(input.url, { headers: input.headers })
+            return connection.socket
           },
           catch: (cause) => new Socket.SocketGenericError({ reason: "Open", cause })
         }),
@@ -319,11 +322,24 @@ const session = <E, R>(
     yield* socket.runRaw(onMessage).pipe(
       Effect.exit,
       Effect.flatMap((exit) =>
-        Effect.sync(() => {
+        Effect.map(Clock.currentTimeMillis, (now) => {
           if (finished || (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) return
           const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+          const refusal = connection?.refusal()
           if (started) fail(Errors.streamBroken(opened(), scrub(socketDetail(exit)), received))
-          else if (Option.isSome(failure) && failure.value.reason === "OpenTimeout") {
+          else if (refusal !== undefined) {
+            // the status of a refused handshake maps like any answer's (401 → AuthenticationError, 429 → RateLimited…)
+            const requestId = Errors.requestIdOf(refusal.headers)
+            fail(
+              Errors.fromStatus(
+                { ...where(), ...(requestId === undefined ? {} : { requestId }) },
+                refusal.status,
+                refusal.headers,
+                "",
+                now
+              )
+            )
+          } else if (Option.isSome(failure) && failure.value.reason === "OpenTimeout") {
             fail(Errors.requestTimeout(where(), timeout))
           } else fail(Errors.transport(where(), `WebSocket handshake failed: ${socketDetail(exit)}`, scrub))
         })
@@ -345,7 +361,8 @@ const session = <E, R>(
         room.unsafeClose()
         return Effect.zipRight(room.await, waitForRoom)
       }
-      if ((webSocket?.bufferedAmount ?? 0) >= maxBufferedBytes) return Effect.zipRight(Effect.sleep(5), waitForRoom)
+      if ((connection?.socket.bufferedAmount ?? 0) >= maxBufferedBytes)
+        return Effect.zipRight(Effect.sleep(5), waitForRoom)
       return Effect.void
     })
 

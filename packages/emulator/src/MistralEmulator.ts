@@ -155,7 +155,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       { port: options.port ?? 0, host }
     )
     // Runs before the server's own close: open streams and keep-alive connections would hold it.
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        nodeServer?.closeAllConnections()
+        // a WebSocket closing politely waits for its peer's close frame (up to 30 s)
+        for (const connection of state.upgradedConnections) connection.destroy()
+      })
+    )
     // A network server lives in real time, even when started from a test with a TestClock.
     yield* Effect.withClock(server.serve(makeApp(state)), Clock.make())
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0

@@ -5,7 +5,7 @@ import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
 import * as NodeWebSocket from "@effect-mistral/node/NodeWebSocket"
 import { describe, expect, layer } from "@effect/vitest"
-import { Cause, Chunk, type Duration, Effect, Exit, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Cause, Chunk, Duration, Effect, Exit, Layer, Option, Redacted, Schedule, Stream } from "effect"
 
 const KEY = "sk-realtime-secret"
 const MODEL = "voxtral-mini-transcribe-realtime-2602"
@@ -199,16 +199,16 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
   )
 
   describe("failures", () => {
-    it.effect("a refused key is a TransportError of the handshake that never shows the key", () =>
+    it.effect("a refused key is an AuthenticationError of the handshake that never shows the key", () =>
       Effect.gen(function* () {
         const realtime = yield* otherClient({ apiKey: "sk-wrong-key" })
         const exit = yield* realtime
           .transcribe({ model: MODEL, audioFormat: format }, Stream.make(tone(1, 440)))
           .pipe(Stream.runDrain, Effect.exit)
         const error = failureOf(exit)
-        expect(error._tag).toBe("TransportError")
-        expect(error.message).toContain("WebSocket handshake failed")
-        expect(error.message).toContain(AudioRealtime.path)
+        expect(error._tag).toBe("AuthenticationError")
+        expect(error.message).toContain(`GET ${AudioRealtime.path} 401`)
+        expect(error.message).toMatch(/request-id=[0-9a-f]{32}/)
         expect(JSON.stringify(error)).not.toContain("sk-wrong-key")
         expect(String(error)).not.toContain("sk-wrong-key")
         const emulator = yield* MistralEmulator.MistralEmulator
@@ -217,15 +217,25 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
       })
     )
 
-    it.effect("a handshake answered with an error status is a TransportError", () =>
+    it.effect("a handshake answered with an error status is that status's error; a reset one a TransportError", () =>
       Effect.gen(function* () {
         const emulator = yield* MistralEmulator.MistralEmulator
+        const attempt = AudioRealtime.transcribe({ model: MODEL, audioFormat: format }, Stream.make(tone(1, 440))).pipe(
+          Stream.runDrain,
+          Effect.exit
+        )
         yield* emulator.inject(Fault.status(503), { match: { path: AudioRealtime.path } })
-        const exit = yield* AudioRealtime.transcribe(
-          { model: MODEL, audioFormat: format },
-          Stream.make(tone(1, 440))
-        ).pipe(Stream.runDrain, Effect.exit)
-        expect(failureOf(exit)._tag).toBe("TransportError")
+        const unavailable = failureOf(yield* attempt)
+        expect(unavailable._tag).toBe("ServerError")
+        expect(unavailable._tag === "ServerError" ? unavailable.status : undefined).toBe(503)
+        yield* emulator.inject(Fault.rateLimited({ retryAfter: 2 }), { match: { path: AudioRealtime.path } })
+        const limited = failureOf(yield* attempt)
+        expect(limited._tag).toBe("RateLimited")
+        expect(limited._tag === "RateLimited" ? limited.retryAfter : undefined).toEqual(Duration.seconds(2))
+        yield* emulator.inject(Fault.reset, { match: { path: AudioRealtime.path } })
+        const reset = failureOf(yield* attempt)
+        expect(reset._tag).toBe("TransportError")
+        expect(reset.message).toContain("WebSocket handshake failed")
       })
     )
 
@@ -289,7 +299,7 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
           (resume) => {
             const ws = NodeWebSocket.open(`${emulator.url.replace("http", "ws")}${AudioRealtime.path}?model=${MODEL}`, {
               headers: { authorization: `Bearer ${KEY}` }
-            })
+            }).socket
             const received: Array<{ readonly type: string; readonly error?: unknown }> = []
             ws.addEventListener("message", (event) => {
               const message = JSON.parse(String(event.data))

@@ -217,6 +217,12 @@ export const serveRealtime = (
     if (request.headers.upgrade?.toLowerCase() !== "websocket") {
       return toResponse(apiError(400, "Realtime transcription needs a WebSocket upgrade"))
     }
+    const connection = NodeHttpServerRequest.toIncomingMessage(request).socket
+    // a client that left during a delayed handshake: `ws` would never call back for a dead socket, and the
+    // platform's upgrade waits for it uninterruptibly
+    if (connection.destroyed || !connection.readable || !connection.writable) {
+      return HttpServerResponse.empty({ status: 499 })
+    }
     const session: RealtimeSession = {
       requestId,
       model,
@@ -234,7 +240,8 @@ export const serveRealtime = (
     }
     state.realtimeSessions.push(session)
     const transcriber = makeTranscriber(session)
-    const connection = NodeHttpServerRequest.toIncomingMessage(request).socket
+    state.upgradedConnections.add(connection)
+    connection.once("close", () => state.upgradedConnections.delete(connection))
 
     yield* Effect.scoped(
       Effect.gen(function* () {

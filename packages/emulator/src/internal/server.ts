@@ -274,6 +274,12 @@ export const makeApp = (state: State): HttpApp.Default => {
           return toResponse(apiError(fault.status, fault.message, retryAfter))
         }
         case "Reset":
+          if (realtime) {
+            // `resetAndDestroy` on a socket the server has handed to its `upgrade` event keeps the server from
+            // ever closing: the upgrade's connection is destroyed plainly
+            NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+            return HttpServerResponse.empty({ status: 101 })
+          }
           return yield* resetConnection(request)
         case "WrongContentType":
           return HttpServerResponse.text(wrongContentTypeBody, { status: 200, contentType: fault.contentType })

@@ -120,6 +120,8 @@ export interface State {
   readonly limiter: Limiter | undefined
   /** Realtime transcription sessions since the start or the last reset. */
   realtimeSessions: Array<RealtimeSession>
+  /** The connections of open realtime sessions: the server no longer tracks a connection once it is upgraded. */
+  readonly upgradedConnections: Set<{ readonly destroy: () => void }>
 }
 
 export const makeState = (options: {
@@ -137,5 +139,6 @@ export const makeState = (options: {
   faults: [],
   headerFaultCounts: new Map(),
   requests: [],
-  realtimeSessions: []
+  realtimeSessions: [],
+  upgradedConnections: new Set()
 })
