@@ -10,7 +10,8 @@
  * `transcription.done` with `StreamBroken`; a handshake refused with an HTTP status is that status's error
  * (`AuthenticationError` for 401, `RateLimited` for 429, …) where the platform reports the status, otherwise a
  * failed handshake is a `TransportError`; one that sends no `session.created` within the request timeout is a
- * `RequestTimeout`. Messages of an unknown type are delivered as
+ * `RequestTimeout`. The handshake (until `session.created`, before any audio is read) is retried by the client's
+ * retry policy (`Retry-After` honoured); after that a failure ends the stream. Messages of an unknown type are delivered as
  * unknown events, never the end. Interrupting the stream closes the socket.
  *
  * Audio is read from its stream only while fewer than `bufferedEvents` events wait for the consumer and the socket's
@@ -43,10 +44,12 @@ import * as Realtime from "./generated/audioRealtime.js"
 import type * as Components from "./generated/components.js"
 import * as Errors from "./internal/errors.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
+import * as Retry from "./internal/retry.js"
 import { VERSION } from "./internal/version.js"
 import * as MistralConfig from "./MistralConfig.js"
-import type * as MistralError from "./MistralError.js"
+import * as MistralError from "./MistralError.js"
 import * as MistralWebSocket from "./MistralWebSocket.js"
+import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
  * The format of the PCM audio: an encoding (`pcm_s16le`, `pcm_s32le`, `pcm_f16le`, `pcm_f32le`, `pcm_mulaw`,
@@ -195,19 +198,29 @@ export const fromWebSocket = (webSockets: MistralWebSocket.Service, options: Mis
     transcribe: <E, R>(transcribeOptions: TranscribeOptions, audio: Stream.Stream<Uint8Array, E, R>) =>
       Stream.unwrapScoped(
         Effect.flatMap(MistralConfig.CurrentCallSettings, (settings) =>
-          session<E, R>({
-            webSockets,
-            url: webSocketUrl(config.baseUrl, transcribeOptions.model),
-            headers: {
-              ...baseHeaders,
-              ...(settings.headers === undefined ? {} : lowerCaseKeys(settings.headers)),
-              ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` })
-            },
-            timeout: settings.requestTimeout ?? config.requestTimeout,
-            scrub,
-            options: transcribeOptions,
-            audio
-          })
+          // only the handshake is retried: no audio has been read until the session is created
+          Retry.retry(
+            session<E, R>({
+              webSockets,
+              url: webSocketUrl(config.baseUrl, transcribeOptions.model),
+              headers: {
+                ...baseHeaders,
+                ...(settings.headers === undefined ? {} : lowerCaseKeys(settings.headers)),
+                ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` })
+              },
+              timeout: settings.requestTimeout ?? config.requestTimeout,
+              scrub,
+              options: transcribeOptions,
+              audio
+            }),
+            () =>
+              RetryPolicy.toSchedule(settings.retryPolicy ?? config.retryPolicy, {
+                operationId,
+                onRetry: config.onRetry,
+                maxRetryAfter: config.maxRetryAfter
+              }),
+            MistralError.isRetryable
+          )
         )
       )
   }

@@ -1,5 +1,6 @@
 import * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
+import * as RetryPolicy from "@effect-mistral/core/RetryPolicy"
 import * as Fault from "@effect-mistral/emulator/Fault"
 import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
@@ -32,16 +33,33 @@ const chunks = (bytes: Uint8Array, size: number): Stream.Stream<Uint8Array> => {
 
 const TestLayer = Layer.unwrapEffect(
   Effect.map(MistralEmulator.MistralEmulator, (emulator) =>
-    MistralNode.layer({ apiKey: Redacted.make(KEY), baseUrl: emulator.url, requestTimeout: "1 second" })
+    // no retries: each injected fault is seen as the caller sees it once the retries are spent
+    MistralNode.layer({
+      apiKey: Redacted.make(KEY),
+      baseUrl: emulator.url,
+      requestTimeout: "1 second",
+      retryPolicy: false
+    })
   )
 ).pipe(Layer.provideMerge(MistralEmulator.layer({ apiKey: KEY })))
 
 /** The realtime service of another client of the same emulator (another key, another timeout). */
-const otherClient = (options: { readonly apiKey: string; readonly requestTimeout?: Duration.DurationInput }) =>
+const otherClient = (options: {
+  readonly apiKey: string
+  readonly requestTimeout?: Duration.DurationInput
+  readonly retryPolicy?: RetryPolicy.RetryPolicy
+  readonly onRetry?: (attempt: RetryPolicy.RetryAttempt) => Effect.Effect<void>
+}) =>
   Effect.map(MistralEmulator.MistralEmulator, (emulator) =>
     AudioRealtime.fromWebSocket(
       { open: NodeWebSocket.open },
-      { apiKey: Redacted.make(options.apiKey), baseUrl: emulator.url, requestTimeout: options.requestTimeout }
+      {
+        apiKey: Redacted.make(options.apiKey),
+        baseUrl: emulator.url,
+        requestTimeout: options.requestTimeout,
+        retryPolicy: options.retryPolicy ?? false,
+        onRetry: options.onRetry
+      }
     )
   )
 
@@ -236,6 +254,33 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
         const reset = failureOf(yield* attempt)
         expect(reset._tag).toBe("TransportError")
         expect(reset.message).toContain("WebSocket handshake failed")
+      })
+    )
+
+    it.effect("a refused handshake is retried by policy, honouring Retry-After; no audio is read before", () =>
+      Effect.gen(function* () {
+        const emulator = yield* MistralEmulator.MistralEmulator
+        const retries: Array<string> = []
+        const realtime = yield* otherClient({
+          apiKey: KEY,
+          retryPolicy: RetryPolicy.exponential({ base: "10 millis", jitter: false, maxRetries: 3 }),
+          onRetry: (attempt) =>
+            Effect.sync(() => retries.push(`${attempt.error._tag} ${Duration.toMillis(attempt.delay)}`))
+        })
+        yield* emulator.inject(Fault.status(503), { match: { path: AudioRealtime.path } })
+        yield* emulator.inject(Fault.rateLimited({ retryAfter: 1 }), { match: { path: AudioRealtime.path } })
+        let pulled = 0
+        const audio = Stream.make(tone(1, 440)).pipe(Stream.tap(() => Effect.sync(() => pulled++)))
+        const transcript = yield* AudioRealtime.collect(
+          realtime.transcribe({ model: MODEL, audioFormat: format }, audio)
+        )
+        expect(transcript.text.split(" ")).toHaveLength(2)
+        expect(retries).toEqual(["ServerError 10", "RateLimited 1000"])
+        expect(pulled).toBe(1)
+        const requests = yield* emulator.requests
+        // the third handshake succeeded (its status is logged once its socket has closed)
+        expect(requests.slice(-3).map((request) => request.fault?._tag ?? "none")).toEqual(["Status", "Status", "none"])
+        expect(requests.slice(-3, -1).map((request) => request.status)).toEqual([503, 429])
       })
     )
 
