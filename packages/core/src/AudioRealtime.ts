@@ -10,7 +10,8 @@
  * `transcription.done` with `StreamBroken`; a handshake refused with an HTTP status is that status's error
  * (`AuthenticationError` for 401, `RateLimited` for 429, …) where the platform reports the status, otherwise a
  * failed handshake is a `TransportError`; one that sends no `session.created` within the request timeout is a
- * `RequestTimeout`. The handshake (until `session.created`, before any audio is read) is retried by the client's
+ * `RequestTimeout`; once the audio has ended, a server silent for longer than the stream idle timeout is a
+ * `StreamIdleTimeout`. The handshake (until `session.created`, before any audio is read) is retried by the client's
  * retry policy (`Retry-After` honoured); after that a failure ends the stream. Messages of an unknown type are delivered as
  * unknown events, never the end. Interrupting the stream closes the socket.
  *
@@ -209,6 +210,7 @@ export const fromWebSocket = (webSockets: MistralWebSocket.Service, options: Mis
                 ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` })
               },
               timeout: settings.requestTimeout ?? config.requestTimeout,
+              idleTimeout: settings.streamIdleTimeout ?? config.streamIdleTimeout,
               scrub,
               options: transcribeOptions,
               audio
@@ -231,6 +233,8 @@ interface SessionInput<E, R> {
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly timeout: Duration.Duration
+  /** The longest silence of the server once the audio has ended. */
+  readonly idleTimeout: Duration.Duration
   readonly scrub: Errors.Scrub
   readonly options: TranscribeOptions
   readonly audio: Stream.Stream<Uint8Array, E, R>
@@ -379,6 +383,21 @@ const session = <E, R>(
       return Effect.void
     })
 
+    const watchIdle: Effect.Effect<void> = Effect.suspend(() => {
+      const seen = received
+      return Effect.zipRight(
+        Effect.sleep(input.idleTimeout),
+        Effect.suspend(() => {
+          if (finished) return Effect.void
+          if (received === seen) {
+            fail(Errors.streamIdleTimeout(opened(), input.idleTimeout, received))
+            return Effect.void
+          }
+          return watchIdle
+        })
+      )
+    })
+
     const upload = Effect.gen(function* () {
       yield* send({
         type: "session.update",
@@ -398,6 +417,8 @@ const session = <E, R>(
       )
       yield* send({ type: "input_audio.flush" })
       yield* send({ type: "input_audio.end" })
+      // while audio flows the server may rightly say nothing (silence); once it has ended, it owes the rest
+      yield* watchIdle
     })
 
     yield* withinTimeout(Deferred.await(created))

@@ -301,6 +301,24 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
       })
     )
 
+    it.effect("a server silent after the audio has ended for longer than the idle timeout is StreamIdleTimeout", () =>
+      Effect.gen(function* () {
+        const emulator = yield* MistralEmulator.MistralEmulator
+        // every message 300 ms late: the handshake fits the request timeout, the answers after the end do not fit
+        // the idle timeout
+        yield* emulator.inject(Fault.eventDelay("300 millis"), { match: { path: AudioRealtime.path } })
+        const exit = yield* AudioRealtime.transcribe(
+          { model: MODEL, audioFormat: format },
+          Stream.make(tone(1, 440))
+        ).pipe(MistralClient.withStreamIdleTimeout("100 millis"), Stream.runDrain, Effect.exit)
+        const error = failureOf(exit)
+        expect(error._tag).toBe("StreamIdleTimeout")
+        if (error._tag !== "StreamIdleTimeout") return
+        expect(error.eventsReceived).toBe(2)
+        expect(Duration.toMillis(error.timeout)).toBe(100)
+      })
+    )
+
     it.effect("an error message is a StreamEventError with its code and message", () =>
       Effect.gen(function* () {
         const emulator = yield* MistralEmulator.MistralEmulator

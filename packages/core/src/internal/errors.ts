@@ -218,6 +218,13 @@ export const streamBroken = (
   eventsReceived: number
 ): MistralError.StreamBroken => new MistralError.StreamBroken({ ...context, detail, eventsReceived })
 
+/** A stream that sent nothing for longer than its idle timeout. */
+export const streamIdleTimeout = (
+  context: StatusContext,
+  timeout: Duration.Duration,
+  eventsReceived: number
+): MistralError.StreamIdleTimeout => new MistralError.StreamIdleTimeout({ ...context, timeout, eventsReceived })
+
 /** A stream in which the server reported an error. */
 export const streamEvent = (
   context: StatusContext,
