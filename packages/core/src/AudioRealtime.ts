@@ -44,6 +44,7 @@ import * as Stream from "effect/Stream"
 import * as Realtime from "./generated/audioRealtime.js"
 import type * as Components from "./generated/components.js"
 import * as Errors from "./internal/errors.js"
+import * as Observe from "./internal/observe.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
 import * as Retry from "./internal/retry.js"
 import { VERSION } from "./internal/version.js"
@@ -197,33 +198,41 @@ export const fromWebSocket = (webSockets: MistralWebSocket.Service, options: Mis
   }
   return {
     transcribe: <E, R>(transcribeOptions: TranscribeOptions, audio: Stream.Stream<Uint8Array, E, R>) =>
-      Stream.unwrapScoped(
-        Effect.flatMap(MistralConfig.CurrentCallSettings, (settings) =>
-          // only the handshake is retried: no audio has been read until the session is created
-          Retry.retry(
-            session<E, R>({
-              webSockets,
-              url: webSocketUrl(config.baseUrl, transcribeOptions.model),
-              headers: {
-                ...baseHeaders,
-                ...(settings.headers === undefined ? {} : lowerCaseKeys(settings.headers)),
-                ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` })
-              },
-              timeout: settings.requestTimeout ?? config.requestTimeout,
-              idleTimeout: settings.streamIdleTimeout ?? config.streamIdleTimeout,
-              scrub,
-              options: transcribeOptions,
-              audio
-            }),
-            () =>
-              RetryPolicy.toSchedule(settings.retryPolicy ?? config.retryPolicy, {
-                operationId,
-                onRetry: config.onRetry,
-                maxRetryAfter: config.maxRetryAfter
+      Observe.withStreamSpan(
+        Stream.unwrapScoped(
+          Effect.flatMap(MistralConfig.CurrentCallSettings, (settings) =>
+            // only the handshake is retried: no audio has been read until the session is created
+            Retry.retry(
+              session<E, R>({
+                webSockets,
+                url: webSocketUrl(config.baseUrl, transcribeOptions.model),
+                headers: {
+                  ...baseHeaders,
+                  ...(settings.headers === undefined ? {} : lowerCaseKeys(settings.headers)),
+                  ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` })
+                },
+                timeout: settings.requestTimeout ?? config.requestTimeout,
+                idleTimeout: settings.streamIdleTimeout ?? config.streamIdleTimeout,
+                scrub,
+                options: transcribeOptions,
+                audio
               }),
-            MistralError.isRetryable
+              () =>
+                RetryPolicy.toSchedule(settings.retryPolicy ?? config.retryPolicy, {
+                  operationId,
+                  onRetry: config.onRetry,
+                  maxRetryAfter: config.maxRetryAfter
+                }),
+              MistralError.isRetryable
+            )
           )
-        )
+        ),
+        `Mistral.${operationId}`,
+        () => ({
+          "mistral.operation_id": operationId,
+          "http.request.method": "GET",
+          "gen_ai.request.model": transcribeOptions.model
+        })
       )
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Option, Redacted, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Option, Redacted, Stream, Tracer } from "effect"
 import * as AudioRealtime from "../src/AudioRealtime.js"
 import * as MistralClient from "../src/MistralClient.js"
 import type * as MistralWebSocket from "../src/MistralWebSocket.js"
@@ -132,6 +132,27 @@ describe("AudioRealtime", () => {
       )
       // the stream ended at transcription.done and closed the socket
       expect(socket.readyState).toBe(3)
+    })
+  )
+
+  it.effect("a session is one client span named after the operation when a tracer is installed", () =>
+    Effect.gen(function* () {
+      const { realtime } = fake(happy)
+      const native = yield* Effect.tracer
+      const spans: Array<{ readonly name: string; readonly span: Tracer.Span }> = []
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          const span = native.span(name, parent, context, links, startTime, kind, options)
+          spans.push({ name, span })
+          return span
+        },
+        context: native.context
+      })
+      yield* realtime
+        .transcribe({ model: "voxtral", audioFormat: format }, Stream.make(new Uint8Array(2)))
+        .pipe(Stream.runDrain, Effect.withTracer(tracer))
+      expect(spans.map(({ name }) => name)).toEqual(["Mistral.audio_transcriptions_realtime"])
+      expect(spans[0].span.attributes.get("gen_ai.request.model")).toBe("voxtral")
     })
   )
 
