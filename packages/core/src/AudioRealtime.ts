@@ -16,7 +16,9 @@
  * unknown events, never the end. Interrupting the stream closes the socket.
  *
  * Audio is read from its stream only while fewer than `bufferedEvents` events wait for the consumer and the socket's
- * send buffer is under 1 MiB: a slow consumer slows the upload instead of filling memory.
+ * send buffer is under 1 MiB: a slow consumer slows the upload instead of filling memory. (The answers to audio
+ * already sent are counted when they arrive: a source much faster than real time, such as a file, can be ahead by
+ * what the server has not answered yet.)
  *
  * The messages' schemas are generated from `packages/codegen/spec/realtime.yaml` (`generated/audioRealtime.ts`).
  *
