@@ -2,6 +2,7 @@
  * Where the demo runs: against the real API when `MISTRAL_API_KEY` is set, otherwise against an emulator started
  * in this process on a free loopback port.
  */
+import type * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import type * as Conversations from "@effect-mistral/core/Conversations"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
 import * as RetryPolicy from "@effect-mistral/core/RetryPolicy"
@@ -74,14 +75,16 @@ const apiLayer = (apiKey: Redacted.Redacted, baseUrl: string, model: string) =>
   )
 
 /** Picks the target from the environment. */
-export const layer: Layer.Layer<Conversations.Conversations | MistralClient.MistralClient | CurrentTarget, unknown> =
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const apiKey = yield* Config.option(Config.redacted("MISTRAL_API_KEY"))
-      const baseUrl = yield* Config.withDefault(Config.string("MISTRAL_BASE_URL"), "https://api.mistral.ai")
-      const model = yield* Config.withDefault(Config.string("MISTRAL_MODEL"), "mistral-small-latest")
-      return Option.isSome(apiKey) && Redacted.value(apiKey.value).length > 0
-        ? apiLayer(apiKey.value, baseUrl, model)
-        : emulatorLayer
-    })
-  )
+export const layer: Layer.Layer<
+  Conversations.Conversations | MistralClient.MistralClient | AudioRealtime.AudioRealtime | CurrentTarget,
+  unknown
+> = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const apiKey = yield* Config.option(Config.redacted("MISTRAL_API_KEY"))
+    const baseUrl = yield* Config.withDefault(Config.string("MISTRAL_BASE_URL"), "https://api.mistral.ai")
+    const model = yield* Config.withDefault(Config.string("MISTRAL_MODEL"), "mistral-small-latest")
+    return Option.isSome(apiKey) && Redacted.value(apiKey.value).length > 0
+      ? apiLayer(apiKey.value, baseUrl, model)
+      : emulatorLayer
+  })
+)

@@ -1,6 +1,7 @@
 /**
  * A tour of the Conversations API, step by step.
  */
+import * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import * as ConversationRunner from "@effect-mistral/core/ConversationRunner"
 import * as Conversations from "@effect-mistral/core/Conversations"
 import { Operations } from "@effect-mistral/core/generated/Operations"
@@ -91,6 +92,45 @@ const sharedBudget = (target: Target) =>
     for (const { i, at } of sentAt) yield* line(`call ${i + 1} answered after ${at} ms`)
     yield* line(`10 calls in ${Date.now() - started} ms at 4 requests/s, no 429`)
   }).pipe(Effect.scoped)
+
+/**
+ * A tone as 16 kHz 16-bit PCM that rises a step every half second from `hz`, in 100 ms chunks, as a microphone would
+ * deliver it.
+ */
+const toneChunks = (seconds: number, hz: number): Stream.Stream<Uint8Array> => {
+  const sampleRate = 16_000
+  const chunkSamples = sampleRate / 10
+  return Stream.range(0, Math.round((seconds * sampleRate) / chunkSamples) - 1).pipe(
+    Stream.map((index) => {
+      const bytes = new Uint8Array(chunkSamples * 2)
+      const view = new DataView(bytes.buffer)
+      for (let i = 0; i < chunkSamples; i++) {
+        const t = (index * chunkSamples + i) / sampleRate
+        const frequency = hz * (1 + Math.floor(t * 2) / 4)
+        view.setInt16(i * 2, Math.round(Math.sin(2 * Math.PI * frequency * t) * 8_000), true)
+      }
+      return bytes
+    })
+  )
+}
+
+/** Streams a generated tone to realtime transcription and prints the text deltas as they arrive. */
+const realtimeTranscription = Effect.gen(function* () {
+  yield* write("   ")
+  const transcript = yield* AudioRealtime.collect(
+    AudioRealtime.transcribe(
+      {
+        model: "voxtral-mini-transcribe-realtime-2602",
+        audioFormat: { encoding: "pcm_s16le", sample_rate: 16_000 }
+      },
+      toneChunks(2, 440)
+    ).pipe(Stream.tap((event) => (event.type === "transcription.text.delta" ? write(`[${event.text}]`) : Effect.void)))
+  )
+  yield* write("\n")
+  yield* line(
+    `done: "${transcript.text}" (language ${transcript.language ?? "unknown"}, ${transcript.segments.length} segment(s), session ${transcript.session?.request_id ?? "?"})`
+  )
+})
 
 /** The whole tour. */
 export const tour = Effect.gen(function* () {
@@ -187,6 +227,9 @@ export const tour = Effect.gen(function* () {
 
   yield* heading(9, "A shared budget: a burst stays inside the key's rate limit (MistralRateLimit)")
   yield* sharedBudget(target)
+
+  yield* heading(10, "Realtime transcription: a PCM tone over a WebSocket, deltas as they arrive (AudioRealtime)")
+  yield* realtimeTranscription
 
   yield* Console.log(`\nTour complete in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
 })

@@ -6,15 +6,45 @@ import * as path from "node:path"
 import { parse } from "yaml"
 import { emit, type GeneratedFile } from "./emit.js"
 import { compareDirectories, type Difference, syncDirectory, writeFormatted } from "./files.js"
-import type { IR } from "./ir.js"
-import { buildModel, type Model } from "./model.js"
+import type { IR, SchemaObject } from "./ir.js"
+import { buildModel, type Model, type Supplement } from "./model.js"
 
 /** Parses the document as YAML 1.2 (core schema: `1e+09` is a number). */
 export const parseDocument = (text: string): unknown =>
   parse(text, { version: "1.2", schema: "core", uniqueKeys: false })
 
-export const generateFiles = (text: string): { readonly model: Model; readonly files: Array<GeneratedFile> } => {
-  const model = buildModel(parseDocument(text))
+/**
+ * Merges supplementary documents (YAML with `x-module` and `components.schemas`) into the document's components; a
+ * schema name both define is an error, never a silent override.
+ */
+export const mergeSupplements = (doc: SchemaObject, texts: ReadonlyArray<string>): Array<Supplement> => {
+  const supplements: Array<Supplement> = []
+  doc.components = doc.components ?? {}
+  doc.components.schemas = doc.components.schemas ?? {}
+  for (const text of texts) {
+    const supplement = parseDocument(text) as SchemaObject
+    const module = supplement?.["x-module"]
+    const schemas = supplement?.components?.schemas
+    if (typeof module !== "string" || typeof schemas !== "object" || schemas === null) {
+      throw new Error("a supplementary document needs x-module and components.schemas")
+    }
+    for (const [name, schema] of Object.entries(schemas)) {
+      if (doc.components.schemas[name] !== undefined) {
+        throw new Error(`supplementary schema ${name} (${module}) is already defined by the document`)
+      }
+      doc.components.schemas[name] = schema
+    }
+    supplements.push({ module, schemas: Object.keys(schemas) })
+  }
+  return supplements
+}
+
+export const generateFiles = (
+  text: string,
+  supplements: ReadonlyArray<string> = []
+): { readonly model: Model; readonly files: Array<GeneratedFile> } => {
+  const doc = parseDocument(text) as SchemaObject
+  const model = buildModel(doc, mergeSupplements(doc, supplements))
   return { model, files: emit(model) }
 }
 
@@ -79,6 +109,8 @@ export const statsOf = (model: Model): Stats => {
 
 export interface GenerateOptions {
   readonly spec: string
+  /** Supplementary documents (see `mergeSupplements`). */
+  readonly supplements?: ReadonlyArray<string> | undefined
   readonly outDir: string
   readonly check: boolean
   readonly biomeConfig: string
@@ -87,7 +119,7 @@ export interface GenerateOptions {
 export const generate = (
   options: GenerateOptions
 ): { readonly differences: Array<Difference>; readonly warnings: ReadonlyArray<string>; readonly stats: string } => {
-  const { model, files } = generateFiles(options.spec)
+  const { model, files } = generateFiles(options.spec, options.supplements)
   const formatted = writeFormatted(files, options.biomeConfig)
   try {
     const differences = options.check

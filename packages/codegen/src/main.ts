@@ -3,7 +3,7 @@
  * `node packages/codegen/dist/main.js --spec <path> [--check] [--out <dir>]`
  *
  * Writes the schemas and operation descriptors of `@effect-mistral/core` (`packages/core/src/generated`) from the
- * Mistral OpenAPI document. `--check` writes nothing and exits 1 when the committed files differ.
+ * Mistral OpenAPI document and the supplementary documents of `packages/codegen/spec/`. `--check` writes nothing and exits 1 when the committed files differ.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -38,8 +38,18 @@ const main = (argv: ReadonlyArray<string>): number => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
   const outDir = out === undefined ? path.join(root, "packages/core/src/generated") : path.resolve(out)
   const started = performance.now()
+  // the supplementary documents of the repository: protocols the OpenAPI document does not describe
+  const supplementDir = path.join(root, "packages/codegen/spec")
+  const supplements = fs.existsSync(supplementDir)
+    ? fs
+        .readdirSync(supplementDir)
+        .filter((name) => name.endsWith(".yaml"))
+        .sort()
+        .map((name) => fs.readFileSync(path.join(supplementDir, name), "utf8"))
+    : []
   const result = generate({
     spec: fs.readFileSync(path.resolve(spec), "utf8"),
+    supplements,
     outDir,
     check,
     biomeConfig: path.join(root, "biome.json")

@@ -41,6 +41,8 @@ export interface Model {
   readonly operations: ReadonlyArray<OperationModel>
   /** Module name → the tag it comes from. */
   readonly modules: ReadonlyArray<string>
+  /** The modules of supplementary documents (schemas the OpenAPI document does not describe). */
+  readonly supplementModules: ReadonlyArray<string>
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -101,7 +103,17 @@ export const hoistEventData = (doc: SchemaObject): void => {
   }
 }
 
-export const buildModel = (doc: SchemaObject): Model => {
+/**
+ * Schemas that a supplementary document adds to the API's (the messages of a protocol the document does not describe,
+ * such as the realtime WebSocket): the schemas it reaches that no operation does go to `module`.
+ */
+export interface Supplement {
+  readonly module: string
+  /** The component names the supplement defines. */
+  readonly schemas: ReadonlyArray<string>
+}
+
+export const buildModel = (doc: SchemaObject, supplements: ReadonlyArray<Supplement> = []): Model => {
   hoistEventData(doc)
   const warnings: Array<string> = []
   const warn = (message: string) => {
@@ -375,6 +387,12 @@ export const buildModel = (doc: SchemaObject): Model => {
     }
   }
   for (const op of operations) mark(rootsByOperation.get(op.operationId)!, op.module)
+  for (const supplement of supplements) {
+    mark(
+      supplement.schemas.map((key) => componentNames.get(key)!),
+      supplement.module
+    )
+  }
   const unreached = [...schemas.keys()].filter((name) => !groupsOf.has(name))
   mark(unreached, unreachedGroup)
   for (const schema of schemas.values()) {
@@ -386,7 +404,8 @@ export const buildModel = (doc: SchemaObject): Model => {
   return {
     schemas,
     operations,
-    modules: [...new Set(groupOf.values())].sort(),
+    modules: [...new Set([...groupOf.values(), ...supplements.map((s) => s.module)])].sort(),
+    supplementModules: supplements.map((s) => s.module),
     warnings
   }
 }

@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { scrubberOf } from "./internal/errors.js"
 import * as Observe from "./internal/observe.js"
 import * as Pipeline from "./internal/pipeline.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
@@ -134,12 +135,6 @@ export type Downloadable = Operation.Operation & { readonly response: "bytes" }
  * @category tags
  */
 export class MistralClient extends Context.Tag("@effect-mistral/core/MistralClient")<MistralClient, Service>() {}
-
-/** The API key only ever leaves through the `authorization` header: any text that quotes it is scrubbed. */
-const scrubberOf = (secret: string | undefined) =>
-  secret === undefined || secret.length === 0
-    ? (text: string) => text
-    : (text: string) => (text.includes(secret) ? text.split(secret).join("<redacted>") : text)
 
 /**
  * Builds a client over a transport.

@@ -9,6 +9,11 @@ export * as Agents from "./Agents.js"
 export * as Audio from "./Audio.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as AudioRealtime from "./AudioRealtime.js"
+
+/**
  * @since 0.1.0
  */
 export * as Batch from "./Batch.js"
@@ -97,6 +102,11 @@ export * as MistralTransport from "./MistralTransport.js"
  * @since 0.1.0
  */
 export * as MistralServices from "./MistralServices.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as MistralWebSocket from "./MistralWebSocket.js"
 
 /**
  * @since 0.1.0

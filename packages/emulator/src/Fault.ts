@@ -21,11 +21,32 @@ import * as Either from "effect/Either"
  *   (in a stream: the first event's data is truncated); the request is executed.
  * - `WrongContentType`: answer 200 with an HTML page (or `contentType`); the
  *   request is not executed.
+ * - `StreamError`: in a realtime transcription session, send an `error` message
+ *   (`{"type":"error","error":{"message","code"}}`) after `afterEvents`
+ *   messages; other requests ignore it.
+ * - `UnknownEvent`: in a realtime transcription session, send a message of a
+ *   type the protocol does not list (`emulator.unknown`) after `afterEvents`
+ *   messages, as a newer server might; other requests ignore it.
+ *
+ * In a realtime transcription session (a WebSocket), `Status` refuses the
+ * handshake, `Reset` destroys the connection before it, `Delay` delays the
+ * handshake, `EventDelay` delays every message the server sends
+ * (`session.created` too) and `StreamCut` destroys the connection after
+ * `afterEvents` messages, without a close frame.
  *
  * @since 0.1.0
  * @category models
  */
-export type Fault = Status | Reset | Delay | EventDelay | StreamCut | MalformedJson | WrongContentType
+export type Fault =
+  | Status
+  | Reset
+  | Delay
+  | EventDelay
+  | StreamCut
+  | MalformedJson
+  | WrongContentType
+  | StreamError
+  | UnknownEvent
 
 /**
  * @since 0.1.0
@@ -89,6 +110,26 @@ export interface MalformedJson {
 export interface WrongContentType {
   readonly _tag: "WrongContentType"
   readonly contentType: string
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface StreamError {
+  readonly _tag: "StreamError"
+  readonly code: number
+  readonly message: string
+  readonly afterEvents: number
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface UnknownEvent {
+  readonly _tag: "UnknownEvent"
+  readonly afterEvents: number
 }
 
 /**
@@ -166,6 +207,30 @@ export const wrongContentType = (contentType = "text/html"): WrongContentType =>
 })
 
 /**
+ * Send an `error` message in a realtime session after `afterEvents` messages (default 1: after `session.created`).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const streamError = (
+  code: number,
+  options?: { readonly message?: string | undefined; readonly afterEvents?: number | undefined }
+): StreamError => ({
+  _tag: "StreamError",
+  code,
+  message: options?.message ?? "Injected error",
+  afterEvents: options?.afterEvents ?? 1
+})
+
+/**
+ * Send a message of an unknown type in a realtime session after `afterEvents` messages (default 1).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const unknownEvent = (afterEvents = 1): UnknownEvent => ({ _tag: "UnknownEvent", afterEvents })
+
+/**
  * The name of the per-request fault header.
  *
  * @since 0.1.0
@@ -194,7 +259,7 @@ const nonNegativeInteger = (key: string, value: string | undefined): Either.Eith
  * Parses the `x-emulator-fault` header: `;`-separated `key=value` pairs,
  * exactly one of `status=<code>` (with optional `retry-after=<seconds>`),
  * `reset`, `delay=<ms>`, `event-delay=<ms>`, `cut-after=<events>`,
- * `malformed`, `content-type=<mime>` (or `html`), plus optional `times=<n>`.
+ * `malformed`, `content-type=<mime>` (or `html`), `stream-error=<code>`, `unknown-event`, plus optional `times=<n>`.
  *
  * @since 0.1.0
  * @category header
@@ -214,9 +279,18 @@ export const parseHeader = (value: string): Either.Either<HeaderFault, string> =
     if (Either.isLeft(parsed)) return Either.left(parsed.left)
     times = parsed.right
   }
-  const kinds = ["status", "reset", "delay", "event-delay", "cut-after", "malformed", "content-type", "html"].filter(
-    (key) => pairs.has(key)
-  )
+  const kinds = [
+    "status",
+    "reset",
+    "delay",
+    "event-delay",
+    "cut-after",
+    "malformed",
+    "content-type",
+    "html",
+    "stream-error",
+    "unknown-event"
+  ].filter((key) => pairs.has(key))
   const unknown = [...pairs.keys()].filter((key) => key !== "times" && key !== "retry-after" && !kinds.includes(key))
   if (unknown.length > 0) return Either.left(`unknown key ${unknown[0]}`)
   if (kinds.length !== 1) return Either.left("exactly one fault kind expected")
@@ -246,6 +320,10 @@ export const parseHeader = (value: string): Either.Either<HeaderFault, string> =
       return make(malformedJson)
     case "html":
       return make(wrongContentType())
+    case "stream-error":
+      return Either.map(number("stream-error"), (code) => ({ fault: streamError(code), times }))
+    case "unknown-event":
+      return make(unknownEvent())
     default:
       return make(wrongContentType(pairs.get("content-type") || "text/html"))
   }
@@ -274,5 +352,9 @@ export const toHeader = (fault: Fault, options?: { readonly times?: number | und
       return `malformed${times}`
     case "WrongContentType":
       return `content-type=${fault.contentType}${times}`
+    case "StreamError":
+      return `stream-error=${fault.code}${times}`
+    case "UnknownEvent":
+      return `unknown-event${times}`
   }
 }

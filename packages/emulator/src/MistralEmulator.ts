@@ -18,6 +18,7 @@ import * as Http from "node:http"
 import type * as Fault from "./Fault.js"
 import { makeApp } from "./internal/server.js"
 import type { RateLimits as RateLimitsModel } from "./internal/rateLimits.js"
+import type { RealtimeSession as RealtimeSessionModel } from "./internal/realtime.js"
 import { makeState } from "./internal/state.js"
 
 /**
@@ -116,6 +117,16 @@ export interface TraceContext {
 }
 
 /**
+ * What the emulator saw of a realtime transcription session (a WebSocket at `/v1/audio/transcriptions/realtime`):
+ * its format, the audio and messages received, whether it ended, and how the socket closed (`closeCode` 1006: no
+ * close frame).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type RealtimeSession = Readonly<RealtimeSessionModel>
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -125,10 +136,12 @@ export interface Service {
   readonly port: number
   /** Makes the next `times` matching requests misbehave. */
   readonly inject: (fault: Fault.Fault, options?: InjectOptions) => Effect.Effect<void>
-  /** Forgets injected faults, `x-emulator-fault` counters, the rate-limit windows and the request log; stored conversations, agents, files, batch jobs and models stay. */
+  /** Forgets injected faults, `x-emulator-fault` counters, the rate-limit windows, the request log and the realtime sessions; stored conversations, agents, files, batch jobs and models stay. */
   readonly reset: Effect.Effect<void>
   /** Requests received since the start or the last `reset`, oldest first (the last 10,000). */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Realtime transcription sessions since the start or the last `reset`, oldest first (copies). */
+  readonly realtimeSessions: Effect.Effect<ReadonlyArray<RealtimeSession>>
 }
 
 /**
@@ -160,7 +173,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       { port: options.port ?? 0, host }
     )
     // Runs before the server's own close: open streams and keep-alive connections would hold it.
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        nodeServer?.closeAllConnections()
+        // a WebSocket closing politely waits for its peer's close frame (up to 30 s)
+        for (const connection of state.upgradedConnections) connection.destroy()
+      })
+    )
     // A network server lives in real time, even when started from a test with a TestClock.
     yield* Effect.withClock(server.serve(makeApp(state)), Clock.make())
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
@@ -177,8 +196,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         state.headerFaultCounts.clear()
         state.requests = []
         state.limiter?.clear()
+        state.realtimeSessions = []
       }),
-      requests: Effect.sync(() => [...state.requests])
+      requests: Effect.sync(() => [...state.requests]),
+      realtimeSessions: Effect.sync(() => state.realtimeSessions.map((session) => ({ ...session })))
     })
   })
 

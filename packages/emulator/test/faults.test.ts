@@ -261,6 +261,8 @@ describe("Fault header", () => {
     assert.deepStrictEqual(parse("malformed").fault, Fault.malformedJson)
     assert.deepStrictEqual(parse("html").fault, Fault.wrongContentType())
     assert.deepStrictEqual(parse("content-type=text/plain").fault, Fault.wrongContentType("text/plain"))
+    assert.deepStrictEqual(parse("stream-error=3401").fault, Fault.streamError(3401))
+    assert.deepStrictEqual(parse("unknown-event").fault, Fault.unknownEvent(1))
     assert.isUndefined(parse("reset").times)
   })
 
@@ -273,6 +275,7 @@ describe("Fault header", () => {
       "times=2",
       "delay=-1",
       "teleport",
+      "stream-error=x",
       "status=503;times=x"
     ]) {
       assert.isTrue(Either.isLeft(Fault.parseHeader(value)), value)
@@ -288,7 +291,9 @@ describe("Fault header", () => {
       Fault.eventDelay("10 millis"),
       Fault.streamCut(4),
       Fault.malformedJson,
-      Fault.wrongContentType("text/plain")
+      Fault.wrongContentType("text/plain"),
+      Fault.streamError(4001),
+      Fault.unknownEvent()
     ]
     for (const fault of faults) {
       assert.deepStrictEqual(Either.getOrThrow(Fault.parseHeader(Fault.toHeader(fault, { times: 2 }))), {

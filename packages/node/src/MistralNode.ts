@@ -1,25 +1,28 @@
 /**
- * What Node users provide: the Mistral client and every service, over an HTTP client for Node.
+ * What Node users provide: the Mistral client and every service, over an HTTP client for Node, and realtime
+ * transcription (`AudioRealtime`) over undici's WebSocket.
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
 import * as MistralServices from "@effect-mistral/core/MistralServices"
 import type * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
+import * as NodeWebSocket from "./NodeWebSocket.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 import * as UndiciTransport from "./UndiciTransport.js"
 
 /**
- * Every service of `@effect-mistral/core` (`MistralServices.Services`).
+ * Every service of `@effect-mistral/core` (`MistralServices.Services`) and `AudioRealtime`.
  *
  * @since 0.1.0
  * @category models
  */
-export type Services = MistralServices.Services
+export type Services = MistralServices.Services | AudioRealtime.AudioRealtime
 
 /**
  * The services, built on the `MistralClient` in context (`MistralServices.layer`).
@@ -28,7 +31,7 @@ export type Services = MistralServices.Services
  * @category layers
  */
 export const services: Layer.Layer<
-  Exclude<Services, MistralClient.MistralClient>,
+  Exclude<MistralServices.Services, MistralClient.MistralClient>,
   never,
   MistralClient.MistralClient
 > = MistralServices.layer
@@ -58,7 +61,10 @@ export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = Un
  * @category layers
  */
 export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services> =>
-  MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer))
+  Layer.merge(
+    MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer)),
+    AudioRealtime.layer(options).pipe(Layer.provide(NodeWebSocket.layer))
+  )
 
 /**
  * The client and every service for Node, from `Config` (by default the environment: `MISTRAL_API_KEY`…).
@@ -69,7 +75,10 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
 export const layerConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
 ): Layer.Layer<Services, ConfigError.ConfigError> =>
-  MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer))
+  Layer.merge(
+    MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer)),
+    AudioRealtime.layerConfig(config).pipe(Layer.provide(NodeWebSocket.layer))
+  )
 
 /**
  * The client and every service over an `HttpClient` the caller provides (`MistralServices.layerClient`).
@@ -79,4 +88,8 @@ export const layerConfig = (
  */
 export const layerWithoutHttpClient = (
   options: MistralClient.Options = {}
-): Layer.Layer<Services, never, HttpClient.HttpClient> => MistralServices.layerClient(options)
+): Layer.Layer<Services, never, HttpClient.HttpClient> =>
+  Layer.merge(
+    MistralServices.layerClient(options),
+    AudioRealtime.layer(options).pipe(Layer.provide(NodeWebSocket.layer))
+  )

@@ -2,6 +2,7 @@
  * The client driven through faults over real sockets: the emulator's injected faults, and a raw TCP server for what
  * the emulator cannot express. Every test runs with the live clock (real timeouts, real retries, short policies).
  */
+import * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import * as Conversations from "@effect-mistral/core/Conversations"
 import * as MistralClient from "@effect-mistral/core/MistralClient"
 import * as RetryPolicy from "@effect-mistral/core/RetryPolicy"
@@ -507,6 +508,58 @@ describe("BUG: streams that end or stall outside the guarded phases", () => {
   )
 })
 
+describe("realtime transcription", () => {
+  const realtimeMatch = { match: { path: AudioRealtime.path } }
+  const pcm = Stream.make(new Uint8Array(32_000))
+  const transcribe = AudioRealtime.collect(
+    AudioRealtime.transcribe({ model: "voxtral", audioFormat: { encoding: "pcm_s16le", sample_rate: 16_000 } }, pcm)
+  )
+
+  it.scopedLive("a refused handshake (503, then 429 with Retry-After) is retried, then the session runs", () =>
+    Effect.gen(function* () {
+      const server = yield* emulator
+      yield* server.inject(Fault.status(503), realtimeMatch)
+      yield* server.inject(Fault.rateLimited({ retryAfter: 1 }), realtimeMatch)
+      const retries = retryCounter()
+      const transcript = yield* withClient(server.url, transcribe, { onRetry: retries.onRetry })
+      expect(transcript.text.split(" ")).toHaveLength(2)
+      expect(retries.attempts.map((attempt) => attempt.error._tag)).toEqual(["ServerError", "RateLimited"])
+    })
+  )
+
+  it.scopedLive("a key the server refuses: AuthenticationError, not retried", () =>
+    Effect.gen(function* () {
+      const server = yield* MistralEmulator.make({ apiKey: "sk-another-key" })
+      const retries = retryCounter()
+      expectTag(yield* failure(withClient(server.url, transcribe, { onRetry: retries.onRetry })), "AuthenticationError")
+      expect(retries.attempts).toEqual([])
+      // undici's WebSocket repeats a handshake refused with 401 once, itself (the fetch standard's authentication
+      // step), before it reports the failure
+      const statuses = (yield* server.requests).map((request) => request.status)
+      expect(statuses.length).toBeLessThanOrEqual(2)
+      expect(statuses.every((status) => status === 401)).toBe(true)
+    })
+  )
+
+  it.scopedLive("an error message in the session: StreamEventError with its code", () =>
+    Effect.gen(function* () {
+      const server = yield* emulator
+      yield* server.inject(Fault.streamError(4001, { message: "quota" }), realtimeMatch)
+      const error = expectTag(yield* failure(withClient(server.url, transcribe)), "StreamEventError")
+      expect(error.code).toBe(4001)
+    })
+  )
+
+  it.scopedLive("a dropped socket after the retries' window: StreamBroken, never a replay", () =>
+    Effect.gen(function* () {
+      const server = yield* emulator
+      yield* server.inject(Fault.streamCut(3), realtimeMatch)
+      expectTag(yield* failure(withClient(server.url, transcribe)), "StreamBroken")
+      expect((yield* server.realtimeSessions).length).toBe(1)
+    })
+  )
+})
+
 describe("secrets", () => {
   it.scopedLive("a server that echoes the key in an error body: the error keeps the body, not the key", () =>
     Effect.gen(function* () {
@@ -550,6 +603,7 @@ describe("secrets", () => {
       expect(captured.errors.length).toBeGreaterThanOrEqual(15)
       expect(captured.lines.some((line) => line.includes("Retrying agents_api_v1_conversations_start"))).toBe(true)
       expect(captured.spans.some((span) => span.attributes.get("mistral.operation_id") === startOperation)).toBe(true)
+      expect(captured.spans.some((span) => span.name === "Mistral.audio_transcriptions_realtime")).toBe(true)
       const hits = texts.filter((text) => text.includes(KEY))
       expect(hits).toEqual([])
     })

@@ -3,6 +3,7 @@
  * for the API key), and a raw TCP server for the faults the emulator cannot express.
  */
 import * as Net from "node:net"
+import type * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import type * as Conversations from "@effect-mistral/core/Conversations"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
 import * as MistralError from "@effect-mistral/core/MistralError"
@@ -146,7 +147,7 @@ export const clientLayer = (baseUrl: string, options: ClientOptions = {}) =>
     observability
   )
 
-type Services = MistralClient.MistralClient | Conversations.Conversations
+type Services = MistralClient.MistralClient | Conversations.Conversations | AudioRealtime.AudioRealtime
 
 /** Runs `program` with a fresh client (its own connection pool, closed afterwards), logging any failure. */
 export const withClient = <A, E>(

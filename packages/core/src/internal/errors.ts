@@ -11,6 +11,12 @@ import type * as MistralTransport from "../MistralTransport.js"
 /** Removes the API key from a text that may quote it. */
 export type Scrub = (text: string) => string
 
+/** The API key only ever leaves through the `authorization` header: any text that quotes it is scrubbed. */
+export const scrubberOf = (secret: string | undefined): Scrub =>
+  secret === undefined || secret.length === 0
+    ? (text: string) => text
+    : (text: string) => (text.includes(secret) ? text.split(secret).join("<redacted>") : text)
+
 /** Where a failure happened, with the status once an answer's head arrived. */
 export type StatusContext = MistralError.RequestContext & { readonly status: number }
 
@@ -212,6 +218,13 @@ export const streamBroken = (
   eventsReceived: number
 ): MistralError.StreamBroken => new MistralError.StreamBroken({ ...context, detail, eventsReceived })
 
+/** A stream that sent nothing for longer than its idle timeout. */
+export const streamIdleTimeout = (
+  context: StatusContext,
+  timeout: Duration.Duration,
+  eventsReceived: number
+): MistralError.StreamIdleTimeout => new MistralError.StreamIdleTimeout({ ...context, timeout, eventsReceived })
+
 /** A stream in which the server reported an error. */
 export const streamEvent = (
   context: StatusContext,
@@ -252,6 +265,13 @@ export const fromStreamTransport = (
         eventsReceived
       })
     : streamBroken(context, scrub(failure.detail), eventsReceived)
+
+/** A connection that could not be made or used (a WebSocket handshake that failed, a socket that closed at once). */
+export const transport = (
+  context: MistralError.RequestContext,
+  detail: string,
+  scrub: Scrub
+): MistralError.TransportError => new MistralError.TransportError({ ...context, detail: scrub(detail) })
 
 /** A request that may not wait as long as the shared budget asks. */
 export const budgetExhausted = (

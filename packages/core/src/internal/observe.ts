@@ -527,6 +527,25 @@ export const begin = (
 }
 
 /**
+ * A client span around a stream that is not a request of the pipeline (a realtime session over a WebSocket), when a
+ * tracer is installed.
+ */
+export const withStreamSpan = <A, E, R>(
+  self: Stream.Stream<A, E, R>,
+  name: string,
+  attributes: () => Record<string, unknown>
+): Stream.Stream<A, E, R> =>
+  Stream.unwrap(
+    Effect.tracerWith((tracer) =>
+      Effect.succeed(
+        tracer === nativeTracer
+          ? self
+          : Stream.withSpan(self, name, { kind: "client", captureStackTrace: false, attributes: attributes() })
+      )
+    )
+  )
+
+/**
  * A tool's execution as a GenAI `execute_tool` span, when a tracer is installed (with the built-in tracer it would
  * go nowhere).
  */

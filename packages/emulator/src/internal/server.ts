@@ -15,6 +15,7 @@ import * as Fault from "../Fault.js"
 import { type ApiError, apiError, toResponse } from "./errors.js"
 import { operationOf } from "./operations.js"
 import * as RateLimits from "./rateLimits.js"
+import { realtimePath, serveRealtime } from "./realtime.js"
 import { makeRouter } from "./routes.js"
 import type { FaultMatch, State } from "./state.js"
 import type { RecordedRequest, TraceContext } from "../MistralEmulator.js"
@@ -230,7 +231,9 @@ export const makeApp = (state: State): HttpApp.Default => {
     const url = new URL(request.url, "http://emulator.invalid")
     // A multipart body (a file upload, possibly large) is left to the route to stream, and not logged.
     const multipart = (request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/")
-    const body = multipart ? "" : yield* Effect.orElseSucceed(request.text, () => "")
+    // a WebSocket upgrade has no body to read
+    const realtime = url.pathname === realtimePath && request.method === "GET"
+    const body = multipart || realtime ? "" : yield* Effect.orElseSucceed(request.text, () => "")
     const time = new Date(yield* Clock.currentTimeMillis)
     const operation = operationOf(request.method, url.pathname, body)
     const requestId = state.ids.requestId()
@@ -288,6 +291,12 @@ export const makeApp = (state: State): HttpApp.Default => {
           return toResponse(apiError(fault.status, fault.message, retryAfter))
         }
         case "Reset":
+          if (realtime) {
+            // `resetAndDestroy` on a socket the server has handed to its `upgrade` event keeps the server from
+            // ever closing: the upgrade's connection is destroyed plainly
+            NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+            return HttpServerResponse.empty({ status: 101 })
+          }
           return yield* resetConnection(request)
         case "WrongContentType":
           return HttpServerResponse.text(wrongContentTypeBody, { status: 200, contentType: fault.contentType })
@@ -295,6 +304,7 @@ export const makeApp = (state: State): HttpApp.Default => {
           yield* Effect.sleep(fault.delay)
           break
       }
+      if (realtime) return yield* serveRealtime(state, request, url, requestId, fault)
       return afterRoute(request, yield* routes, fault)
     })
     const limiter = state.limiter

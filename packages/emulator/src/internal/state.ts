@@ -4,6 +4,7 @@ import { type Limiter, makeLimiter, type RateLimits } from "./rateLimits.js"
 import type { IdGenerator } from "./ids.js"
 import { makeIdGenerator } from "./ids.js"
 import { fineTunedModels } from "./models.js"
+import type { RealtimeSession } from "./realtime.js"
 import type { Entry } from "./replies.js"
 
 export interface Conversation {
@@ -117,6 +118,10 @@ export interface State {
   requests: Array<RecordedRequest>
   /** The emulator's own rate limits, when it was given some. */
   readonly limiter: Limiter | undefined
+  /** Realtime transcription sessions since the start or the last reset. */
+  realtimeSessions: Array<RealtimeSession>
+  /** The connections of open realtime sessions: the server no longer tracks a connection once it is upgraded. */
+  readonly upgradedConnections: Set<{ readonly destroy: () => void }>
 }
 
 export const makeState = (options: {
@@ -133,5 +138,7 @@ export const makeState = (options: {
   fineTunedModels: new Map(fineTunedModels().map((model) => [model.id, model])),
   faults: [],
   headerFaultCounts: new Map(),
-  requests: []
+  requests: [],
+  realtimeSessions: [],
+  upgradedConnections: new Set()
 })
