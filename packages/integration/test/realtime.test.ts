@@ -158,7 +158,8 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
           let pulled = 0
           let consumed = 0
           let ahead = 0
-          // a live source (a microphone): a chunk every 5 ms, three times faster than the consumer reads
+          // a live source (a microphone): a chunk every 5 ms, eight times faster than the consumer reads (a margin
+          // that holds on a loaded machine: at three times, a busy CI run saw the unpaced upload only 9 ahead)
           const audio = chunks(tone(words / 2, 523), halfSecond).pipe(
             Stream.tap(() => Effect.sleep("5 millis")),
             Stream.tap(() => Effect.sync(() => pulled++))
@@ -169,7 +170,7 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
                 if (event.type !== "transcription.text.delta") return
                 consumed++
                 ahead = Math.max(ahead, pulled - consumed)
-                yield* Effect.sleep("15 millis")
+                yield* Effect.sleep("40 millis")
               })
             )
           )
@@ -180,7 +181,7 @@ layer(TestLayer, { excludeTestServices: true })("AudioRealtime against the emula
       const paced = yield* run(2)
       const unpaced = yield* run(1_000)
       expect(paced).toBeLessThanOrEqual(6)
-      expect(unpaced).toBeGreaterThanOrEqual(10)
+      expect(unpaced).toBeGreaterThanOrEqual(15)
     })
   )
 
