@@ -2,7 +2,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as RateLimiterRedis from "@effect/experimental/RateLimiter/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Stream } from "effect"
+import { Context, Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralRateLimit from "../src/MistralRateLimit.js"
@@ -64,21 +64,26 @@ const busiestWindow = (times: ReadonlyArray<number>, window: number): number => 
 const times = (recorded: ReadonlyArray<Recorded>) => recorded.map((entry) => entry.at)
 
 describe("MistralRateLimit, memory store", () => {
-  it.live("concurrent calls stay inside the requests-per-second budget, none refused", () =>
+  it.effect("concurrent calls stay inside the requests-per-second budget, none refused (TestClock: exact slots)", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        // a margin for a loaded machine: a request reaches the fake up to 200 ms after its slot and still counts in
-        // the slot's second
-        const budget = MistralRateLimit.layerMemory({ requestsPerSecond: 20, margin: "200 millis" })
-        const { client, recorded } = yield* clientWith(budget, [completion(10)])
-        const started = Date.now()
-        yield* Effect.forEach(Array.from({ length: 30 }), () => client.call(chat, request(5)), { concurrency: 30 })
-        const elapsed = Date.now() - started
+        // under the TestClock the store, the sleeps and the fake's clock are one virtual clock: no scheduling jitter
+        const { client, recorded } = yield* clientWith(MistralRateLimit.layerMemory({ requestsPerSecond: 20 }), [
+          completion(10)
+        ])
+        const burst = yield* Effect.fork(
+          Effect.forEach(Array.from({ length: 30 }), () => client.call(chat, request(5)), { concurrency: 30 })
+        )
+        yield* Effect.repeatN(TestClock.adjust("5 millis"), 600)
+        yield* Fiber.join(burst)
         expect(recorded).toHaveLength(30)
-        // at most the limit in any second: slots 1.2 s / 20 apart
-        expect(busiestWindow(times(recorded), 1000)).toBeLessThanOrEqual(20)
-        // 30 requests: 29 spacings of 60 ms
-        expect(elapsed).toBeGreaterThanOrEqual(1_700)
+        const at = times(recorded).sort((a, b) => a - b)
+        // at most the limit in any second and its margin (50 ms): slots 1.05 s / 20 = 52.5 ms apart
+        expect(busiestWindow(at, 1000)).toBeLessThanOrEqual(20)
+        expect(busiestWindow(at, 1050)).toBeLessThanOrEqual(20)
+        // and no slower: 29 spacings of 52.5 ms (to the 5 ms steps of the clock)
+        expect(at[29] - at[0]).toBeGreaterThanOrEqual(1_520)
+        expect(at[29] - at[0]).toBeLessThanOrEqual(1_560)
       })
     )
   )
@@ -228,8 +233,7 @@ describe.runIf(RedisServer.available())("MistralRateLimit, Redis store (a real r
   })
 
   const redisBudget = (prefix: string) =>
-    // the margin a loaded machine needs between a slot and the request reaching the fake
-    MistralRateLimit.layer({ requestsPerSecond: 20, key: "workspace-a", margin: "200 millis" }).pipe(
+    MistralRateLimit.layer({ requestsPerSecond: 20, key: "workspace-a" }).pipe(
       Layer.provide(RateLimiterRedis.layerStore({ host: "127.0.0.1", port: redis.port, prefix }))
     )
 
@@ -243,10 +247,16 @@ describe.runIf(RedisServer.available())("MistralRateLimit, Redis store (a real r
           const b = yield* clientWith(redisBudget(prefix), [completion(10)])
           const burst = (client: MistralClient.Service) =>
             Effect.forEach(Array.from({ length: 15 }), () => client.call(chat, request(5)), { concurrency: 15 })
+          const started = Date.now()
           yield* Effect.all([burst(a.client), burst(b.client)], { concurrency: 2 })
+          const elapsed = Date.now() - started
           const all = [...times(a.recorded), ...times(b.recorded)]
           expect(all).toHaveLength(30)
-          expect(busiestWindow(all, 1000)).toBeLessThanOrEqual(20)
+          // one budget for both: 29 spacings of 52.5 ms (each alone would take 14 spacings; a stalled machine only
+          // makes it longer). The exact spacing is checked under the TestClock above.
+          expect(elapsed).toBeGreaterThanOrEqual(1_450)
+          // requests that reach the fake late (a loaded machine) can bunch; within the margin the test gives
+          expect(busiestWindow(all, 700)).toBeLessThanOrEqual(20)
         })
       ),
     30_000
