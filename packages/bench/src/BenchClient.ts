@@ -50,6 +50,7 @@ export const pool = async (count: number, concurrency: number, task: () => Promi
 export const clientNames = [
   "effect-mistral",
   "effect-mistral+layerUndici",
+  "effect-mistral (runPromise per call)",
   "@mistralai/mistralai",
   "raw undici",
   "effect-mistral+OpenTelemetry SDK",
@@ -60,6 +61,7 @@ export type ClientName = (typeof clientNames)[number]
 export const clientModules: Record<ClientName, string> = {
   "effect-mistral": "./clients/effectLean.js",
   "effect-mistral+layerUndici": "./clients/effectLayerUndici.js",
+  "effect-mistral (runPromise per call)": "./clients/effectPerCall.js",
   "@mistralai/mistralai": "./clients/official.js",
   "raw undici": "./clients/rawUndici.js",
   "effect-mistral+OpenTelemetry SDK": "./clients/effectOtel.js",

@@ -33,6 +33,8 @@ const CHILD_TIMEOUT_MS = 10 * 60_000
 const raw: ClientName = "raw undici"
 const official: ClientName = "@mistralai/mistralai"
 const ours: ClientName = "effect-mistral"
+/** Drives the requests differently; its streams would be `effect-mistral`'s again. */
+const perCall: ClientName = "effect-mistral (runPromise per call)"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -134,6 +136,7 @@ const main = async () => {
     for (let round = 0; round < rounds; round++) {
       for (const [index, scenario] of plan.entries()) {
         for (const client of rotate(clients, round + index)) {
+          if (client === perCall && scenario.unit === "event") continue
           try {
             const measurement = await measure(client, scenario, origin, round)
             const key = `${scenario.id}|${client}`
@@ -149,7 +152,7 @@ const main = async () => {
       }
       if (wanted.has("S5")) {
         const variants: Array<[string, Array<string>]> = clients
-          .filter((client) => !observabilityClients.includes(client))
+          .filter((client) => !observabilityClients.includes(client) && client !== perCall)
           .map((client) => [client, [here("./cold.js"), client]])
         if (clients.includes(ours)) variants.push([`${ours} (barrel imports)`, [here("./cold.js"), ours, "barrel"]])
         variants.push(["node (empty process)", ["-e", "0"]])
@@ -188,7 +191,7 @@ const main = async () => {
     `- date: ${new Date().toISOString()}`,
     `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${format(Os.totalmem() / 2 ** 30)} GiB, ${Os.platform()} ${Os.release()}`,
     `- node ${process.version}; ${quick ? "QUICK run (small counts)" : "full run"}, median of ${rounds} round(s), clients interleaved, each client × scenario in a fresh process (server in its own process, its CPU not counted); ${Math.round((Date.now() - started) / 1000)} s`,
-    "- clients: `effect-mistral` = `MistralNode.layer` (lean undici transport, default retry policy on); `effect-mistral+layerUndici` = `MistralNode.layerWithoutHttpClient` + `NodeHttpClient.layerUndici`; `@mistralai/mistralai` 2.7.0 with its defaults (retries off, global fetch); `raw undici` = `undici.request` + `JSON.parse` (+ a minimal SSE splitter), no validation",
+    "- clients: `effect-mistral` = `MistralNode.layer` (lean undici transport, default retry policy on); `effect-mistral+layerUndici` = `MistralNode.layerWithoutHttpClient` + `NodeHttpClient.layerUndici`; `effect-mistral (runPromise per call)` = `MistralNode.layer` driven from promise code, one `runtime.runPromise` per request (the others run each loop as one effect); `@mistralai/mistralai` 2.7.0 with its defaults (retries off, global fetch); `raw undici` = `undici.request` + `JSON.parse` (+ a minimal SSE splitter), no validation",
     ""
   )
   const body: Array<Array<string>> = []
@@ -272,6 +275,13 @@ const main = async () => {
       value === undefined ? undefined : value <= limit
     ])
   check("S1 CPU/request vs raw", cpuRatio("S1"), 2)
+  const perCallRatio = (id: ScenarioId) => {
+    const a = rows.get(`${id}|${perCall}`)
+    const b = rows.get(`${id}|${raw}`)
+    return a === undefined || b === undefined ? undefined : a.cpuPerOp / b.cpuPerOp
+  }
+  check("S1 CPU/request vs raw, runPromise per call", perCallRatio("S1"), 1.5)
+  check("S2 CPU/request vs raw at c=64, runPromise per call", perCallRatio("S2"), 1.5)
   check("S2 CPU/request vs raw at c=64", cpuRatio("S2"), 2.5)
   check("S3 CPU/event vs raw", cpuRatio("S3"), 2.5)
   check("S4 CPU/event vs raw", cpuRatio("S4"), 2.5)

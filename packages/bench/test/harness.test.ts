@@ -8,6 +8,7 @@ import * as EffectLayerUndici from "../src/clients/effectLayerUndici.js"
 import * as EffectLean from "../src/clients/effectLean.js"
 import * as EffectNoMetrics from "../src/clients/effectNoMetrics.js"
 import * as EffectOtel from "../src/clients/effectOtel.js"
+import * as EffectPerCall from "../src/clients/effectPerCall.js"
 import * as Official from "../src/clients/official.js"
 import * as RawUndici from "../src/clients/rawUndici.js"
 import * as Payloads from "../src/payloads.js"
@@ -17,6 +18,7 @@ import { type BenchServer, startServer } from "../src/server.js"
 const makers: Record<ClientName, MakeClient> = {
   "effect-mistral": EffectLean.make,
   "effect-mistral+layerUndici": EffectLayerUndici.make,
+  "effect-mistral (runPromise per call)": EffectPerCall.make,
   "@mistralai/mistralai": Official.make,
   "raw undici": RawUndici.make,
   "effect-mistral+OpenTelemetry SDK": EffectOtel.make,

@@ -11,7 +11,7 @@ import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { apiKey, type BenchClient, isExpectedReply } from "../BenchClient.js"
+import { apiKey, type BenchClient, isExpectedReply, pool } from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 export const options = (baseUrl: string): MistralClient.Options => ({ apiKey: Redacted.make(apiKey), baseUrl })
@@ -21,7 +21,16 @@ interface Fold {
   text: string
 }
 
-export const fromLayer = async (layer: Layer.Layer<MistralNode.Services>): Promise<BenchClient> => {
+/**
+ * How the program drives the client: `effect`, the whole loop as one effect (how an Effect program writes it), or
+ * `promise`, one `runtime.runPromise` per request (how an HTTP handler or other promise code calls it).
+ */
+export type Drive = "effect" | "promise"
+
+export const fromLayer = async (
+  layer: Layer.Layer<MistralNode.Services>,
+  drive: Drive = "effect"
+): Promise<BenchClient> => {
   const runtime = ManagedRuntime.make(layer)
   const { conversations, client } = await runtime.runPromise(
     Effect.all({ conversations: Conversations.Conversations, client: MistralClient.MistralClient })
@@ -59,9 +68,14 @@ export const fromLayer = async (layer: Layer.Layer<MistralNode.Services>): Promi
       })
     )
 
+  // one runPromise per request, `concurrency` promise workers (the same shape as the other clients' `pool`)
+  const perCall = (count: number, concurrency: number) =>
+    pool(count, concurrency, () => runtime.runPromise(startChecked))
+
   return {
-    sequential: (count) => starts(count, 1),
-    concurrent: (count, concurrency) => starts(count, concurrency),
+    sequential: (count) => (drive === "promise" ? perCall(count, 1) : starts(count, 1)),
+    concurrent: (count, concurrency) =>
+      drive === "promise" ? perCall(count, concurrency) : starts(count, concurrency),
     conversationStream: () =>
       runtime.runPromise(
         Stream.runFold(
