@@ -1,19 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import {
-  Chunk,
-  type Context,
-  Duration,
-  Effect,
-  Either,
-  type Exit,
-  Fiber,
-  type Option,
-  Redacted,
-  Schedule,
-  Stream,
-  TestClock,
-  Tracer
-} from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Redacted, Schedule, Stream, TestClock } from "effect"
 import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralError from "../src/MistralError.js"
@@ -28,6 +14,7 @@ import {
   sse,
   streamItems
 } from "./fixtures/fakeHttp.js"
+import { recordingTracer } from "./fixtures/tracing.js"
 
 const KEY = "sk-test-secret-key-0123456789"
 
@@ -416,15 +403,7 @@ describe("secrets", () => {
 describe("tracing", () => {
   it.effect("a call opens one client span named after the operation when a tracer is installed", () =>
     Effect.gen(function* () {
-      const spans: Array<{ name: string; attributes: Map<string, unknown> }> = []
-      const tracer = Tracer.make({
-        span: (name, parent, context, links, startTime, kind) => {
-          const span = new NativeSpanLike(name, parent, context, links, startTime, kind)
-          spans.push(span)
-          return span
-        },
-        context: (f) => f()
-      })
+      const { tracer, spans } = recordingTracer()
       const { client } = clientOf([json({ id: "1" })])
       yield* client.call(getItem, { path: { item_id: "x" } }).pipe(Effect.withTracer(tracer))
       // ours, then the one the (stock) fake HttpClient opens beneath it
@@ -444,33 +423,6 @@ describe("tracing", () => {
     })
   )
 })
-
-class NativeSpanLike implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly spanId = "span"
-  readonly traceId = "trace"
-  readonly sampled = true
-  readonly attributes = new Map<string, unknown>()
-  status: Tracer.SpanStatus
-  constructor(
-    readonly name: string,
-    readonly parent: Option.Option<Tracer.AnySpan>,
-    readonly context: Context.Context<never>,
-    readonly links: ReadonlyArray<Tracer.SpanLink>,
-    startTime: bigint,
-    readonly kind: Tracer.SpanKind
-  ) {
-    this.status = { _tag: "Started", startTime }
-  }
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
-    this.status = { _tag: "Ended", startTime: (this.status as { startTime: bigint }).startTime, endTime, exit }
-  }
-  attribute(key: string, value: unknown) {
-    this.attributes.set(key, value)
-  }
-  event() {}
-  addLinks() {}
-}
 
 describe("completion streams", () => {
   const chatLike = { ...createItem, streamTerminator: "[DONE]" } as const

@@ -6,71 +6,17 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  Chunk,
-  type Context,
-  Effect,
-  type Exit,
-  Logger,
-  LogLevel,
-  Metric,
-  type Option,
-  Redacted,
-  Stream,
-  Tracer
-} from "effect"
+import { Chunk, Effect, Logger, LogLevel, Metric, Redacted, Stream } from "effect"
 import { Operations } from "../src/generated/Operations.js"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralConfig from "../src/MistralConfig.js"
 import * as MistralTransport from "../src/MistralTransport.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
+import { hex, type RecordingSpan, recordingTracer } from "./fixtures/tracing.js"
 
 const KEY = "sk-observe-secret-1234"
 const chat = Operations.chat_completion_v1_chat_completions_post
 const models = Operations.list_models_v1_models_get
-
-const hex = (length: number) => Array.from({ length }, () => Math.floor(Math.random() * 16).toString(16)).join("")
-
-class RecordingSpan implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly spanId = hex(16)
-  readonly traceId: string
-  readonly sampled = true
-  readonly attributes = new Map<string, unknown>()
-  status: Tracer.SpanStatus
-  constructor(
-    readonly name: string,
-    readonly parent: Option.Option<Tracer.AnySpan>,
-    readonly context: Context.Context<never>,
-    readonly links: ReadonlyArray<Tracer.SpanLink>,
-    startTime: bigint,
-    readonly kind: Tracer.SpanKind
-  ) {
-    this.traceId = parent._tag === "Some" ? parent.value.traceId : hex(32)
-    this.status = { _tag: "Started", startTime }
-  }
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
-    this.status = { _tag: "Ended", startTime: (this.status as { startTime: bigint }).startTime, endTime, exit }
-  }
-  attribute(key: string, value: unknown) {
-    this.attributes.set(key, value)
-  }
-  event() {}
-  addLinks() {}
-}
-
-const recordingTracer = () => {
-  const spans: Array<RecordingSpan> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const span = new RecordingSpan(name, parent, context, links, startTime, kind)
-      spans.push(span)
-      return span
-    },
-    context: (f) => f()
-  })
-  return { tracer, spans }
-}
 
 interface Scripted {
   readonly status: number

@@ -10,9 +10,9 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { freePort } from "./freePort.js"
 
 const INSTALL = "apt-get install postgresql"
 
@@ -71,16 +71,6 @@ const account = (): { readonly uid: number; readonly gid: number; readonly name:
   }
   throw new Error("running as root, and neither a postgres nor a nobody user exists to run postgres as")
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const run = (
   executable: string,

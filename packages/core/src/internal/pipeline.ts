@@ -83,6 +83,21 @@ const onRetryOf = (client: Client, observation: Observe.Observation | undefined)
   }
 }
 
+/** The retry stage's schedule, built on the first failure that may be retried. */
+const scheduleOf = (
+  client: Client,
+  operation: Operation.Operation,
+  policy: RetryPolicy.RetryPolicy,
+  observation: Observe.Observation | undefined,
+  isRetryable: ((error: MistralError.MistralError) => boolean) | undefined
+) =>
+  RetryPolicy.toSchedule(policy, {
+    operationId: operation.operationId,
+    ...(isRetryable === undefined ? {} : { isRetryable }),
+    onRetry: onRetryOf(client, observation),
+    maxRetryAfter: client.config.maxRetryAfter
+  })
+
 /** The request of a call, with the trace context when it is observed. */
 const traced = (
   prepared: Prepare.Prepared,
@@ -133,12 +148,7 @@ export const call = (
       if (policy === RetryPolicy.none) return attempt
       return Retry.retry(
         attempt,
-        () =>
-          RetryPolicy.toSchedule(policy, {
-            operationId: operation.operationId,
-            onRetry: onRetryOf(client, observation),
-            maxRetryAfter: client.config.maxRetryAfter
-          }),
+        () => scheduleOf(client, operation, policy, observation, undefined),
         MistralError.isRetryable
       )
     }
@@ -205,13 +215,7 @@ const streamBody = <A>(
           options.state.received === 0 && MistralError.isRetryable(error)
         return Retry.retryStream(
           attempt,
-          () =>
-            RetryPolicy.toSchedule(policy, {
-              operationId: operation.operationId,
-              isRetryable,
-              onRetry: onRetryOf(client, observation),
-              maxRetryAfter: client.config.maxRetryAfter
-            }),
+          () => scheduleOf(client, operation, policy, observation, isRetryable),
           isRetryable
         )
       }
