@@ -314,6 +314,27 @@ export class BudgetExhausted extends TypeIdError(TypeId, "BudgetExhausted")<
 }
 
 /**
+ * The client's settings are unusable (a blank API key, a base URL that is not an `http(s)` URL, a missing
+ * `MISTRAL_API_KEY`); the layer fails when it is built, before anything is sent. `option` is the option's name,
+ * `variable` the environment variable it was read from (when it was), `hint` what to do about it. Never retried, and
+ * not a member of `MistralError` (it concerns no request).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ConfigurationError extends TypeIdError(TypeId, "ConfigurationError")<{
+  readonly option: string
+  readonly variable?: string | undefined
+  readonly detail: string
+  readonly hint: string
+}> {
+  override get message(): string {
+    const name = this.variable === undefined ? `option ${this.option}` : `${this.variable} (option ${this.option})`
+    return `Invalid configuration: ${name} ${this.detail}. ${this.hint}`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */

@@ -5,6 +5,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
+import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as MistralServices from "@effect-mistral/core/MistralServices"
 import type * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import type * as Config from "effect/Config"
@@ -57,7 +58,7 @@ export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = Un
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services> =>
+export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services, MistralError.ConfigurationError> =>
   MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer))
 
 /**
@@ -68,7 +69,7 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
  */
 export const layerConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
-): Layer.Layer<Services, ConfigError.ConfigError> =>
+): Layer.Layer<Services, ConfigError.ConfigError | MistralError.ConfigurationError> =>
   MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer))
 
 /**
@@ -79,4 +80,4 @@ export const layerConfig = (
  */
 export const layerWithoutHttpClient = (
   options: MistralClient.Options = {}
-): Layer.Layer<Services, never, HttpClient.HttpClient> => MistralServices.layerClient(options)
+): Layer.Layer<Services, MistralError.ConfigurationError, HttpClient.HttpClient> => MistralServices.layerClient(options)

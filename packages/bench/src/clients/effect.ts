@@ -21,7 +21,7 @@ interface Fold {
   text: string
 }
 
-export const fromLayer = async (layer: Layer.Layer<MistralNode.Services>): Promise<BenchClient> => {
+export const fromLayer = async (layer: Layer.Layer<MistralNode.Services, unknown>): Promise<BenchClient> => {
   const runtime = ManagedRuntime.make(layer)
   const { conversations, client } = await runtime.runPromise(
     Effect.all({ conversations: Conversations.Conversations, client: MistralClient.MistralClient })
