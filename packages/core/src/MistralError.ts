@@ -335,6 +335,25 @@ export class ConfigurationError extends TypeIdError(TypeId, "ConfigurationError"
 }
 
 /**
+ * A structured reply (`StructuredOutput`) did not decode with the schema it was asked for: not JSON, or JSON of
+ * another shape. `text` is the reply's raw text, `issue` the schema's explanation, `name` the schema's name as sent
+ * in `response_format`. Not a member of `MistralError`: the request itself succeeded.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class StructuredOutputError extends TypeIdError(TypeId, "StructuredOutputError")<{
+  readonly name: string
+  readonly text: string
+  readonly issue: string
+}> {
+  override get message(): string {
+    const shown = this.text.length > 200 ? `${this.text.slice(0, 200)}…` : this.text
+    return `The reply does not match the schema ${this.name}: ${this.issue} (reply: ${JSON.stringify(shown)})`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
