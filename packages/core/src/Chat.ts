@@ -8,12 +8,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/chat.js"
 import * as Completions from "./internal/completions.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 import * as StructuredOutput from "./StructuredOutput.js"
@@ -117,22 +117,6 @@ export const outputText = (response: ChatCompletionResponse): string =>
   Content.text(response.choices.find((choice) => choice.index === 0)?.message?.content)
 
 /**
- * Calls `complete` on the service in context.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const complete = (request: CompletionRequest) => Effect.flatMap(Chat, (service) => service.complete(request))
-
-/**
- * Calls `stream` on the service in context.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const stream = (request: StreamRequest) => Stream.unwrap(Effect.map(Chat, (service) => service.stream(request)))
-
-/**
  * A completion whose reply is a value of `schema`: the schema goes out as a strict `json_schema` `response_format`
  * (see `StructuredOutput.responseFormat`), the first choice's text comes back decoded. A reply that does not decode
  * is a `StructuredOutputError` carrying the raw text.
@@ -176,3 +160,25 @@ const firstChoiceText = (chunk: CompletionChunk): string => {
   for (const choice of chunk.choices) if (choice.index === 0) return Content.text(choice.delta.content)
   return ""
 }
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Chat, { effects: ["complete"], streams: ["stream"] })
+
+/**
+ * Calls `complete` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const complete = methods.complete
+
+/**
+ * Calls `stream` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stream = methods.stream

@@ -12,7 +12,7 @@ import * as Stream from "effect/Stream"
 import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/conversations.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 import * as StructuredOutput from "./StructuredOutput.js"
@@ -447,23 +447,6 @@ export const outputText = (response: ConversationResponse): string =>
   response.outputs.map((output) => (output.type === "message.output" ? Content.text(output.content) : "")).join("")
 
 /**
- * Calls `start` on the service in context.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const start = (request: StartRequest) => Effect.flatMap(Conversations, (service) => service.start(request))
-
-/**
- * Calls `startStream` on the service in context.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const startStream = (request: StartStreamRequest) =>
-  Stream.unwrap(Effect.map(Conversations, (service) => service.startStream(request)))
-
-/**
  * A structured turn's answer: the value decoded from the reply, and the response it came in (its
  * `conversation_id` continues the conversation).
  *
@@ -477,9 +460,9 @@ export interface StructuredTurn<A> {
 
 type StructuredError = MistralError.MistralError | MistralError.StructuredOutputError
 
-const withFormat = <Request extends { readonly completion_args?: Components.CompletionArgs | null | undefined }>(
+const withFormat = <Request extends { readonly completion_args?: Components.CompletionArgs | null | undefined }, A, I>(
   request: Request,
-  schema: Schema.Schema<any, any, never>,
+  schema: Schema.Schema<A, I, never>,
   options: StructuredOutput.Options | undefined
 ): Request => ({
   ...request,
@@ -576,3 +559,118 @@ export const appendStreamStructured = <A, I>(
     deltaText,
     options
   )
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Conversations, {
+  effects: ["start", "append", "restart", "get", "list", "history", "messages", "delete"],
+  streams: ["startStream", "appendStream", "restartStream", "listAll"]
+})
+
+/**
+ * Calls `start` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const start = methods.start
+
+/**
+ * Calls `append` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const append = methods.append
+
+/**
+ * Calls `restart` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const restart = methods.restart
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `history` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const history = methods.history
+
+/**
+ * Calls `messages` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const messages = methods.messages
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `startStream` on the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const startStream = methods.startStream
+
+/**
+ * Calls `appendStream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const appendStream = methods.appendStream
+
+/**
+ * Calls `restartStream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const restartStream = methods.restartStream
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}
