@@ -58,8 +58,28 @@ export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = Un
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services, MistralError.ConfigurationError> =>
-  MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer))
+export const layer = (
+  options: MistralClient.Options & NodeOptions = {}
+): Layer.Layer<Services, MistralError.ConfigurationError> => {
+  const { proxy, ...clientOptions } = options
+  return MistralServices.layerTransport(clientOptions).pipe(
+    Layer.provide(proxy === undefined ? transportLayer : UndiciTransport.layer({ proxy }))
+  )
+}
+
+/**
+ * What only the Node transport takes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface NodeOptions {
+  /**
+   * A forward proxy (`http://proxy:3128`); default the environment's `HTTPS_PROXY` / `HTTP_PROXY` with `NO_PROXY`;
+   * `false` ignores the environment.
+   */
+  readonly proxy?: string | false | undefined
+}
 
 /**
  * The client and every service for Node, from `Config` (by default the environment: `MISTRAL_API_KEY`…).
@@ -68,9 +88,12 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
  * @category layers
  */
 export const layerConfig = (
-  config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
+  config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>,
+  nodeOptions: NodeOptions = {}
 ): Layer.Layer<Services, ConfigError.ConfigError | MistralError.ConfigurationError> =>
-  MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer))
+  MistralServices.layerTransportConfig(config).pipe(
+    Layer.provide(nodeOptions.proxy === undefined ? transportLayer : UndiciTransport.layer(nodeOptions))
+  )
 
 /**
  * The client and every service over an `HttpClient` the caller provides (`MistralServices.layerClient`).
