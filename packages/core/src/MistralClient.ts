@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Errors from "./internal/errors.js"
 import * as Observe from "./internal/observe.js"
 import * as Pipeline from "./internal/pipeline.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
@@ -166,6 +167,23 @@ export const fromTransport = (
     defaults: { baseUrl: config.baseUrl, headers, scrub },
     budget,
     observe: Observe.settings(config, scrub)
+  }
+  const problem = MistralConfig.baseUrlProblem(config.baseUrl)
+  if (problem !== undefined) {
+    // built without the layer's check (`makeWith`, `fromTransport`): a malformed base URL fails every call at once,
+    // as a request that cannot be encoded (never retried, nothing sent), not as a transient transport failure
+    const fail = (operation: Operation.Operation) =>
+      Errors.requestEncode(
+        { operationId: operation.operationId, method: operation.method, path: operation.path },
+        "baseUrl",
+        `${problem}; use an absolute http(s) URL such as ${MistralConfig.servers.global}`
+      )
+    return {
+      baseUrl: config.baseUrl,
+      call: ((operation) => Effect.fail(fail(operation))) as Service["call"],
+      stream: ((operation) => Stream.fail(fail(operation))) as Service["stream"],
+      bytes: ((operation) => Stream.fail(fail(operation))) as Service["bytes"]
+    }
   }
   return {
     baseUrl: config.baseUrl,

@@ -301,6 +301,14 @@ export const validate = (
   return Effect.succeed(options)
 }
 
+/**
+ * What is wrong with a base URL (blank, not absolute, not `http:`/`https:`, with a query or fragment), if anything.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const baseUrlProblem = (value: string): string | undefined => urlProblem(value)
+
 const urlProblem = (value: string): string | undefined => {
   if (value.trim().length === 0) return "is blank"
   let url: URL

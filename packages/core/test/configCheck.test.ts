@@ -3,9 +3,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import * as MistralClient from "../src/MistralClient.js"
 import * as MistralConfig from "../src/MistralConfig.js"
+import * as MistralError from "../src/MistralError.js"
 import * as MistralServices from "../src/MistralServices.js"
 import * as MistralTransport from "../src/MistralTransport.js"
-import { fakeHttp } from "./fixtures/fakeHttp.js"
+import { fakeHttp, getItem } from "./fixtures/fakeHttp.js"
 
 /** A client over a recording fake, its options from a map standing for the environment. */
 const fromEnv = (env: Record<string, string>) => {
@@ -134,6 +135,20 @@ describe("options checked when the layer is built", () => {
         Effect.withConfigProvider(MistralConfig.defaultConfig, ConfigProvider.fromMap(new Map()))
       )
       expect(String(missing)).toContain("MISTRAL_API_KEY")
+    })
+  )
+})
+
+describe("a client built without the layer's check", () => {
+  it.effect("makeWith over a malformed base URL fails each call at once as a RequestEncodeError, never retried", () =>
+    Effect.gen(function* () {
+      const fake = fakeHttp([{ status: 200, body: "{}" }])
+      const client = MistralClient.makeWith(fake.client, { apiKey: Redacted.make("k"), baseUrl: "not-a-url" })
+      const error = yield* Effect.flip(client.call(getItem, { path: { item_id: "a" } }))
+      expect(error._tag).toBe("RequestEncodeError")
+      expect(MistralError.isRetryable(error)).toBe(false)
+      expect(error.message).toContain("baseUrl")
+      expect(fake.recorded).toHaveLength(0)
     })
   )
 })
