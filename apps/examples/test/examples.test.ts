@@ -24,7 +24,8 @@ const run = (name: string, env: Record<string, string>) =>
 const expected: Record<string, ReadonlyArray<RegExp>> = {
   "quick-start.ts": [/^models: .*mistral-small-latest/m, /^reply: .*Say hello in French/m],
   "structured-output.ts": [/^chat: \S.* \(1\) by /m, /^conversation \S+: /m, /^streamed: /m],
-  "streaming.ts": [/Tell me a short story/, /^collected: .*And another/m]
+  "streaming.ts": [/Tell me a short story/, /^collected: .*And another/m],
+  "tools.ts": [/^tool: get_weather\(Paris\)$/m, /^answer: The result of get_weather is .*sunny/m]
 }
 
 describe("the README's examples against the emulator", () => {
