@@ -46,17 +46,23 @@ const describeEntry = (entry: { readonly type?: string | undefined; readonly id?
 /** Streams a reply to the terminal as it arrives, then returns the folded response. */
 const streamToTerminal = <E, R>(events: Stream.Stream<Conversations.ConversationEvent, E, R>) =>
   Effect.gen(function* () {
-    yield* write("   ")
+    // the indent goes out with the first text, so that a retry line before it starts at the margin like the others
+    let started = false
+    const indentOnce = () => {
+      if (started) return ""
+      started = true
+      return "   "
+    }
     const response = yield* Conversations.collect(
       events.pipe(
         Stream.tap((event) =>
           event.type === "message.output.delta" && typeof event.content === "string"
-            ? write(event.content)
+            ? Effect.suspend(() => write(indentOnce() + event.content))
             : Effect.void
         )
       )
     )
-    yield* write("\n")
+    yield* write(`${indentOnce()}\n`)
     return response
   })
 

@@ -6,6 +6,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
@@ -58,6 +59,14 @@ const cli = Command.run(demo, { name: "effect-mistral demo", version: "0.1.0" })
 
 cli(process.argv).pipe(
   Effect.provide(Layer.merge(Setup.layer, NodeContext.layer)),
-  Effect.tapErrorCause((cause) => Console.error(`\nThe demo failed: ${Tour.describeError(Cause.squash(cause))}`)),
+  Effect.tapErrorCause((cause) => {
+    const error = Cause.squash(cause)
+    // a CLI input error has been printed by the CLI, with the help: printing it again says only [object Object]
+    return ValidationError.isValidationError(error)
+      ? Effect.sync(() => {
+          process.exitCode = 2
+        })
+      : Console.error(`\nThe demo failed: ${Tour.describeError(error)}`)
+  }),
   NodeRuntime.runMain({ disableErrorReporting: true })
 )

@@ -11,7 +11,7 @@ import type * as Stream from "effect/Stream"
 import * as Operations from "./generated/agents.js"
 import * as Completion from "./generated/agentsCompletion.js"
 import * as Components from "./generated/components.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query, tokenPages } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query, tokenPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 import * as Operation from "./Operation.js"
@@ -213,3 +213,164 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  * @category layers
  */
 export const layer: Layer.Layer<Agents, never, MistralClient.MistralClient> = Layer.effect(Agents, make)
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Agents, {
+  effects: [
+    "create",
+    "list",
+    "listPage",
+    "get",
+    "update",
+    "delete",
+    "updateVersion",
+    "listVersions",
+    "getVersion",
+    "listAliases",
+    "setAlias",
+    "deleteAlias",
+    "complete"
+  ],
+  streams: ["listAll", "listAllPages", "stream"]
+})
+
+/**
+ * Calls `create` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const create = methods.create
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `listPage` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listPage = methods.listPage
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `update` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const update = methods.update
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `updateVersion` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const updateVersion = methods.updateVersion
+
+/**
+ * Calls `listVersions` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listVersions = methods.listVersions
+
+/**
+ * Calls `getVersion` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const getVersion = methods.getVersion
+
+/**
+ * Calls `listAliases` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAliases = methods.listAliases
+
+/**
+ * Calls `setAlias` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const setAlias = methods.setAlias
+
+/**
+ * Calls `deleteAlias` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const deleteAlias = methods.deleteAlias
+
+/**
+ * Calls `complete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const complete = methods.complete
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
+
+/**
+ * Calls `listAllPages` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAllPages = methods.listAllPages
+
+/**
+ * Calls `stream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stream = methods.stream
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

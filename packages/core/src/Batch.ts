@@ -16,7 +16,7 @@ import * as Stream from "effect/Stream"
 import * as Operations from "./generated/batch.js"
 import * as FileOperations from "./generated/files.js"
 import * as Errors from "./internal/errors.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -314,3 +314,86 @@ export const run = <A extends object>(
   requests: Stream.Stream<BatchRequest<A>, MistralError.MistralError>,
   options: RunOptions
 ) => Stream.unwrap(Effect.map(Batch, (service) => service.run(requests, options)))
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Batch, {
+  effects: ["create", "list", "get", "cancel", "delete", "wait"],
+  streams: ["listAll", "results"]
+})
+
+/**
+ * Calls `create` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const create = methods.create
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `cancel` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const cancel = methods.cancel
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `wait` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const wait = methods.wait
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
+
+/**
+ * Calls `results` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const results = methods.results
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

@@ -7,14 +7,16 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/chat.js"
 import * as Completions from "./internal/completions.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
+import * as StructuredOutput from "./StructuredOutput.js"
 
 /**
  * @since 0.1.0
@@ -115,12 +117,63 @@ export const outputText = (response: ChatCompletionResponse): string =>
   Content.text(response.choices.find((choice) => choice.index === 0)?.message?.content)
 
 /**
+ * A completion whose reply is a value of `schema`: the schema goes out as a strict `json_schema` `response_format`
+ * (see `StructuredOutput.responseFormat`), the first choice's text comes back decoded. A reply that does not decode
+ * is a `StructuredOutputError` carrying the raw text.
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const completeStructured = <A, I>(
+  request: Omit<CompletionRequest, "response_format">,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Effect.Effect<A, MistralError.MistralError | MistralError.StructuredOutputError, Chat> =>
+  Effect.flatMap(
+    complete({ ...request, response_format: StructuredOutput.responseFormat(schema, options) }),
+    (response) => StructuredOutput.decodeText(schema, outputText(response), options)
+  )
+
+/**
+ * `completeStructured` streamed: every chunk as it arrives, then the decoded value as the last element.
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const streamStructured = <A, I>(
+  request: Omit<StreamRequest, "response_format">,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Stream.Stream<
+  StructuredOutput.Streamed<A, CompletionChunk>,
+  MistralError.MistralError | MistralError.StructuredOutputError,
+  Chat
+> =>
+  StructuredOutput.streamed(
+    stream({ ...request, response_format: StructuredOutput.responseFormat(schema, options) }),
+    schema,
+    firstChoiceText,
+    options
+  )
+
+const firstChoiceText = (chunk: CompletionChunk): string => {
+  for (const choice of chunk.choices) if (choice.index === 0) return Content.text(choice.delta.content)
+  return ""
+}
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Chat, { effects: ["complete"], streams: ["stream"] })
+
+/**
  * Calls `complete` on the service in context.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const complete = (request: CompletionRequest) => Effect.flatMap(Chat, (service) => service.complete(request))
+export const complete = methods.complete
 
 /**
  * Calls `stream` on the service in context.
@@ -128,4 +181,4 @@ export const complete = (request: CompletionRequest) => Effect.flatMap(Chat, (se
  * @since 0.1.0
  * @category accessors
  */
-export const stream = (request: StreamRequest) => Stream.unwrap(Effect.map(Chat, (service) => service.stream(request)))
+export const stream = methods.stream

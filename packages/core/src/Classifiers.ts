@@ -7,7 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Operations from "./generated/classifiers.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 import type * as Operation from "./Operation.js"
@@ -95,3 +95,44 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  * @category layers
  */
 export const layer: Layer.Layer<Classifiers, never, MistralClient.MistralClient> = Layer.effect(Classifiers, make)
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Classifiers, {
+  effects: ["moderate", "moderateChat", "classify", "classifyChat"],
+  streams: []
+})
+
+/**
+ * Calls `moderate` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const moderate = methods.moderate
+
+/**
+ * Calls `moderateChat` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const moderateChat = methods.moderateChat
+
+/**
+ * Calls `classify` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const classify = methods.classify
+
+/**
+ * Calls `classifyChat` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const classifyChat = methods.classifyChat

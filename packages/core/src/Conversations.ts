@@ -7,13 +7,15 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Content from "./Content.js"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/conversations.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
+import * as StructuredOutput from "./StructuredOutput.js"
 
 /**
  * @since 0.1.0
@@ -445,12 +447,191 @@ export const outputText = (response: ConversationResponse): string =>
   response.outputs.map((output) => (output.type === "message.output" ? Content.text(output.content) : "")).join("")
 
 /**
+ * A structured turn's answer: the value decoded from the reply, and the response it came in (its
+ * `conversation_id` continues the conversation).
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export interface StructuredTurn<A> {
+  readonly value: A
+  readonly response: ConversationResponse
+}
+
+type StructuredError = MistralError.MistralError | MistralError.StructuredOutputError
+
+const withFormat = <Request extends { readonly completion_args?: Components.CompletionArgs | null | undefined }, A, I>(
+  request: Request,
+  schema: Schema.Schema<A, I, never>,
+  options: StructuredOutput.Options | undefined
+): Request => ({
+  ...request,
+  completion_args: { ...request.completion_args, response_format: StructuredOutput.responseFormat(schema, options) }
+})
+
+const decodeTurn =
+  <A, I>(schema: Schema.Schema<A, I, never>, options: StructuredOutput.Options | undefined) =>
+  (response: ConversationResponse): Effect.Effect<StructuredTurn<A>, MistralError.StructuredOutputError> =>
+    Effect.map(StructuredOutput.decodeText(schema, outputText(response), options), (value) => ({ value, response }))
+
+const deltaText = (event: ConversationEvent): string =>
+  event.type === "message.output.delta" ? Content.text(event.content) : ""
+
+/**
+ * Starts a conversation whose reply is a value of `schema`: the schema goes out as a strict `json_schema`
+ * `completion_args.response_format`, the reply's text comes back decoded. A reply that does not decode is a
+ * `StructuredOutputError` carrying the raw text.
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const startStructured = <A, I>(
+  request: StartRequest,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Effect.Effect<StructuredTurn<A>, StructuredError, Conversations> =>
+  Effect.flatMap(start(withFormat(request, schema, options)), decodeTurn(schema, options))
+
+/**
+ * Appends to a conversation, the reply a value of `schema` (as `startStructured`).
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const appendStructured = <A, I>(
+  conversationId: string,
+  request: AppendRequest,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Effect.Effect<StructuredTurn<A>, StructuredError, Conversations> =>
+  Effect.flatMap(
+    Effect.flatMap(Conversations, (service) => service.append(conversationId, withFormat(request, schema, options))),
+    decodeTurn(schema, options)
+  )
+
+/**
+ * Restarts a conversation from an entry, the reply a value of `schema` (as `startStructured`).
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const restartStructured = <A, I>(
+  conversationId: string,
+  request: RestartRequest,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Effect.Effect<StructuredTurn<A>, StructuredError, Conversations> =>
+  Effect.flatMap(
+    Effect.flatMap(Conversations, (service) => service.restart(conversationId, withFormat(request, schema, options))),
+    decodeTurn(schema, options)
+  )
+
+/**
+ * `startStructured` streamed: every event as it arrives, then the decoded value as the last element.
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const startStreamStructured = <A, I>(
+  request: StartStreamRequest,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Stream.Stream<StructuredOutput.Streamed<A, ConversationEvent>, StructuredError, Conversations> =>
+  StructuredOutput.streamed(startStream(withFormat(request, schema, options)), schema, deltaText, options)
+
+/**
+ * `appendStructured` streamed: every event as it arrives, then the decoded value as the last element.
+ *
+ * @since 0.2.0
+ * @category structured output
+ */
+export const appendStreamStructured = <A, I>(
+  conversationId: string,
+  request: AppendStreamRequest,
+  schema: Schema.Schema<A, I, never>,
+  options?: StructuredOutput.Options
+): Stream.Stream<StructuredOutput.Streamed<A, ConversationEvent>, StructuredError, Conversations> =>
+  StructuredOutput.streamed(
+    Stream.unwrap(
+      Effect.map(Conversations, (service) => service.appendStream(conversationId, withFormat(request, schema, options)))
+    ),
+    schema,
+    deltaText,
+    options
+  )
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Conversations, {
+  effects: ["start", "append", "restart", "get", "list", "history", "messages", "delete"],
+  streams: ["startStream", "appendStream", "restartStream", "listAll"]
+})
+
+/**
  * Calls `start` on the service in context.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const start = (request: StartRequest) => Effect.flatMap(Conversations, (service) => service.start(request))
+export const start = methods.start
+
+/**
+ * Calls `append` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const append = methods.append
+
+/**
+ * Calls `restart` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const restart = methods.restart
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `history` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const history = methods.history
+
+/**
+ * Calls `messages` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const messages = methods.messages
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
 
 /**
  * Calls `startStream` on the service in context.
@@ -458,5 +639,38 @@ export const start = (request: StartRequest) => Effect.flatMap(Conversations, (s
  * @since 0.1.0
  * @category accessors
  */
-export const startStream = (request: StartStreamRequest) =>
-  Stream.unwrap(Effect.map(Conversations, (service) => service.startStream(request)))
+export const startStream = methods.startStream
+
+/**
+ * Calls `appendStream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const appendStream = methods.appendStream
+
+/**
+ * Calls `restartStream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const restartStream = methods.restartStream
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

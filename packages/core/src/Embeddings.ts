@@ -7,7 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Operations from "./generated/embeddings.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -62,10 +62,16 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  */
 export const layer: Layer.Layer<Embeddings, never, MistralClient.MistralClient> = Layer.effect(Embeddings, make)
 
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Embeddings, { effects: ["create"], streams: [] })
+
 /**
  * Calls `create` on the service in context.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const create = (request: CreateRequest) => Effect.flatMap(Embeddings, (service) => service.create(request))
+export const create = methods.create

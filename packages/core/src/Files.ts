@@ -7,9 +7,9 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import * as Operations from "./generated/files.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -117,13 +117,62 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  */
 export const layer: Layer.Layer<Files, never, MistralClient.MistralClient> = Layer.effect(Files, make)
 
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Files, {
+  effects: ["upload", "list", "get", "delete", "signedUrl"],
+  streams: ["listAll", "download"]
+})
+
 /**
  * Calls `upload` on the service in context.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const upload = (request: UploadRequest) => Effect.flatMap(Files, (service) => service.upload(request))
+export const upload = methods.upload
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `signedUrl` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const signedUrl = methods.signedUrl
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
 
 /**
  * Calls `download` on the service in context.
@@ -131,4 +180,14 @@ export const upload = (request: UploadRequest) => Effect.flatMap(Files, (service
  * @since 0.1.0
  * @category accessors
  */
-export const download = (fileId: string) => Stream.unwrap(Effect.map(Files, (service) => service.download(fileId)))
+export const download = methods.download
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

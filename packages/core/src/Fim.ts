@@ -10,7 +10,7 @@ import type * as Stream from "effect/Stream"
 import type * as Components from "./generated/components.js"
 import * as Operations from "./generated/fim.js"
 import * as Completions from "./internal/completions.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -94,3 +94,25 @@ export const textDeltas: <E, R>(
 export const collect: <E, R>(
   chunks: Stream.Stream<Components.CompletionChunk, E, R>
 ) => Effect.Effect<FIMCompletionResponse, E, R> = Completions.collect
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Fim, { effects: ["complete"], streams: ["stream"] })
+
+/**
+ * Calls `complete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const complete = methods.complete
+
+/**
+ * Calls `stream` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stream = methods.stream

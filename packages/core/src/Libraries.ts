@@ -11,7 +11,7 @@ import type * as Stream from "effect/Stream"
 import * as Operations from "./generated/libraries.js"
 import * as Accesses from "./generated/librariesAccesses.js"
 import * as Documents from "./generated/librariesDocuments.js"
-import { type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query, tokenPages } from "./internal/services.js"
+import { accessors, type Body, DEFAULT_PAGE_SIZE, numberedPages, type Query, tokenPages } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -238,3 +238,121 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  * @category layers
  */
 export const layer: Layer.Layer<Libraries, never, MistralClient.MistralClient> = Layer.effect(Libraries, make)
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Libraries, {
+  effects: ["create", "list", "get", "update", "patch", "delete"],
+  streams: ["listAll"]
+})
+
+/**
+ * Calls `create` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const create = methods.create
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `update` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const update = methods.update
+
+/**
+ * Calls `patch` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const patch = methods.patch
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `listAll` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listAll = methods.listAll
+
+const documentsMethods = accessors(
+  Libraries,
+  {
+    effects: [
+      "upload",
+      "list",
+      "get",
+      "update",
+      "patch",
+      "delete",
+      "status",
+      "textContent",
+      "signedUrl",
+      "extractedTextSignedUrl",
+      "reprocess"
+    ],
+    streams: ["listAll"]
+  },
+  (service: Service) => service.documents
+)
+
+/**
+ * The methods of `documents` on the service in context (`Libraries.documents.list(…)`).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const documents = documentsMethods
+
+const accessesMethods = accessors(
+  Libraries,
+  { effects: ["list", "share", "delete"], streams: [] },
+  (service: Service) => service.accesses
+)
+
+/**
+ * The methods of `accesses` on the service in context (`Libraries.accesses.list(…)`).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const accesses = accessesMethods
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { scrubberOf } from "./internal/errors.js"
+import * as Errors from "./internal/errors.js"
 import * as Observe from "./internal/observe.js"
 import * as Pipeline from "./internal/pipeline.js"
 import { lowerCaseKeys } from "./internal/prepare.js"
@@ -154,13 +154,30 @@ export const fromTransport = (
     ...lowerCaseKeys(config.headers)
   }
   if (secret !== undefined) headers.authorization = `Bearer ${secret}`
-  const scrub = scrubberOf(secret)
+  const scrub = Errors.scrubberOf(secret)
   const client: Pipeline.Client = {
     transport,
     config,
     defaults: { baseUrl: config.baseUrl, headers, scrub },
     budget,
     observe: Observe.settings(config, scrub)
+  }
+  const problem = MistralConfig.baseUrlProblem(config.baseUrl)
+  if (problem !== undefined) {
+    // built without the layer's check (`makeWith`, `fromTransport`): a malformed base URL fails every call at once,
+    // as a request that cannot be encoded (never retried, nothing sent), not as a transient transport failure
+    const fail = (operation: Operation.Operation) =>
+      Errors.requestEncode(
+        { operationId: operation.operationId, method: operation.method, path: operation.path },
+        "baseUrl",
+        `${problem}; use an absolute http(s) URL such as ${MistralConfig.servers.global}`
+      )
+    return {
+      baseUrl: config.baseUrl,
+      call: ((operation) => Effect.fail(fail(operation))) as Service["call"],
+      stream: ((operation) => Stream.fail(fail(operation))) as Service["stream"],
+      bytes: ((operation) => Stream.fail(fail(operation))) as Service["bytes"]
+    }
   }
   return {
     baseUrl: config.baseUrl,
@@ -186,72 +203,101 @@ export const makeWith = (
 const budgetInContext = Effect.map(Effect.serviceOption(MistralBudget.MistralBudget), Option.getOrUndefined)
 
 /**
- * Builds a client over the `HttpClient` in context.
+ * Builds a client over the `HttpClient` in context. The options are checked first (`MistralConfig.validate`): a blank
+ * key or a malformed base URL fails with a `ConfigurationError` and nothing is sent.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: MistralConfig.Options = {}): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.flatMap(HttpClient.HttpClient, (httpClient) =>
-    Effect.map(budgetInContext, (budget) => makeWith(httpClient, options, budget))
+export const make = (
+  options: MistralConfig.Options = {}
+): Effect.Effect<Service, MistralError.ConfigurationError, HttpClient.HttpClient> =>
+  Effect.flatMap(MistralConfig.validate(options), (options) =>
+    Effect.flatMap(HttpClient.HttpClient, (httpClient) =>
+      Effect.map(budgetInContext, (budget) => makeWith(httpClient, options, budget))
+    )
   )
 
-const fromConfig = (config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options>) =>
-  Config.isConfig(config) ? config : Config.unwrap(config)
+/**
+ * Reads options from `Config` and checks them. The default (`MistralConfig.defaultConfig`) is read without requiring
+ * the key, so that a missing `MISTRAL_API_KEY` fails with a `ConfigurationError` that says what to do, like a blank
+ * one; checks name the variables.
+ */
+const readConfig = (
+  config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options>
+): Effect.Effect<MistralConfig.Options, ConfigError.ConfigError | MistralError.ConfigurationError> =>
+  config === MistralConfig.defaultConfig || config === MistralConfig.environmentConfig
+    ? Effect.flatMap(MistralConfig.environmentConfig, (options) =>
+        MistralConfig.validate(options, {
+          source: "environment",
+          requireApiKey: config === MistralConfig.defaultConfig
+        })
+      )
+    : Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), (options) =>
+        MistralConfig.validate(options)
+      )
 
 /**
- * A layer of the client, over whatever `HttpClient` the context provides.
+ * A layer of the client, over whatever `HttpClient` the context provides. Fails when it is built if the options do
+ * not check (`MistralConfig.validate`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: MistralConfig.Options = {}): Layer.Layer<MistralClient, never, HttpClient.HttpClient> =>
+export const layer = (
+  options: MistralConfig.Options = {}
+): Layer.Layer<MistralClient, MistralError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(MistralClient, make(options))
 
 /**
- * A layer whose options come from `Config` (by default from the environment, see `MistralConfig.defaultConfig`).
+ * A layer whose options come from `Config` (by default from the environment, see `MistralConfig.defaultConfig`),
+ * checked when it is built: a missing or blank `MISTRAL_API_KEY` or a malformed `MISTRAL_BASE_URL` is a
+ * `ConfigurationError` naming the variable.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
   config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options> = MistralConfig.defaultConfig
-): Layer.Layer<MistralClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(MistralClient, Effect.flatMap(fromConfig(config), make))
+): Layer.Layer<MistralClient, ConfigError.ConfigError | MistralError.ConfigurationError, HttpClient.HttpClient> =>
+  Layer.effect(
+    MistralClient,
+    Effect.flatMap(readConfig(config), (options) =>
+      Effect.flatMap(HttpClient.HttpClient, (httpClient) =>
+        Effect.map(budgetInContext, (budget) => makeWith(httpClient, options, budget))
+      )
+    )
+  )
+
+const overTransport = (options: MistralConfig.Options) =>
+  Effect.flatMap(MistralTransport.MistralTransport, (transport) =>
+    Effect.map(budgetInContext, (budget) => fromTransport(transport, options, budget))
+  )
 
 /**
- * A layer of the client over the `MistralTransport` in context.
+ * A layer of the client over the `MistralTransport` in context, its options checked like `layer`'s.
  *
  * @since 0.2.0
  * @category layers
  */
 export const layerTransport = (
   options: MistralConfig.Options = {}
-): Layer.Layer<MistralClient, never, MistralTransport.MistralTransport> =>
-  Layer.effect(
-    MistralClient,
-    Effect.flatMap(MistralTransport.MistralTransport, (transport) =>
-      Effect.map(budgetInContext, (budget) => fromTransport(transport, options, budget))
-    )
-  )
+): Layer.Layer<MistralClient, MistralError.ConfigurationError, MistralTransport.MistralTransport> =>
+  Layer.effect(MistralClient, Effect.flatMap(MistralConfig.validate(options), overTransport))
 
 /**
- * `layerTransport` with options from `Config`.
+ * `layerTransport` with options from `Config`, checked like `layerConfig`'s.
  *
  * @since 0.2.0
  * @category layers
  */
 export const layerTransportConfig = (
   config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options> = MistralConfig.defaultConfig
-): Layer.Layer<MistralClient, ConfigError.ConfigError, MistralTransport.MistralTransport> =>
-  Layer.effect(
-    MistralClient,
-    Effect.flatMap(fromConfig(config), (options) =>
-      Effect.flatMap(MistralTransport.MistralTransport, (transport) =>
-        Effect.map(budgetInContext, (budget) => fromTransport(transport, options, budget))
-      )
-    )
-  )
+): Layer.Layer<
+  MistralClient,
+  ConfigError.ConfigError | MistralError.ConfigurationError,
+  MistralTransport.MistralTransport
+> => Layer.effect(MistralClient, Effect.flatMap(readConfig(config), overTransport))
 
 /**
  * Executes any operation through the `MistralClient` in context.

@@ -6,13 +6,16 @@
  * @since 0.2.0
  */
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Predicate from "effect/Predicate"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as MistralError from "./MistralError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -176,8 +179,23 @@ export const resolve = (options: Options): Resolved => ({
  * @since 0.2.0
  * @category config
  */
-export const defaultConfig: Config.Config<Options> = Config.all({
-  apiKey: Config.redacted("MISTRAL_API_KEY"),
+export const defaultConfig: Config.Config<Options> = Config.suspend(() => environmentConfig).pipe(
+  Config.mapOrFail((options) =>
+    options.apiKey === undefined
+      ? Either.left(ConfigError.MissingData(["MISTRAL_API_KEY"], keyHint("environment")))
+      : Either.right(options)
+  )
+)
+
+/**
+ * `defaultConfig` without the requirement of a key: a missing `MISTRAL_API_KEY` is left to `validate`, which names it
+ * with a hint.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const environmentConfig: Config.Config<Options> = Config.all({
+  apiKey: Config.option(Config.redacted("MISTRAL_API_KEY")),
   baseUrl: Config.option(Config.string("MISTRAL_BASE_URL")),
   server: Config.option(Config.literal("global", "eu", "us")("MISTRAL_SERVER")),
   requestTimeout: Config.option(Config.duration("MISTRAL_REQUEST_TIMEOUT")),
@@ -188,7 +206,7 @@ export const defaultConfig: Config.Config<Options> = Config.all({
 }).pipe(
   Config.map(
     ({ apiKey, baseUrl, server, requestTimeout, streamIdleTimeout, maxRetries, log, captureContent }): Options => ({
-      apiKey,
+      apiKey: optionValue(apiKey),
       baseUrl: optionValue(baseUrl),
       server: optionValue(server),
       requestTimeout: optionValue(requestTimeout),
@@ -204,6 +222,107 @@ export const defaultConfig: Config.Config<Options> = Config.all({
     })
   )
 )
+
+/**
+ * Where options came from, so that a failed check names what the user wrote: `"options"` (the option's name) or
+ * `"environment"` (the variable too, as `defaultConfig` reads it).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Source = "options" | "environment"
+
+const variables = { apiKey: "MISTRAL_API_KEY", baseUrl: "MISTRAL_BASE_URL" } as const
+
+const keyHint = (source: Source) =>
+  source === "environment"
+    ? "Set MISTRAL_API_KEY to a key from https://console.mistral.ai/api-keys (or leave it out only for a server that needs none, through layer({ baseUrl }))"
+    : "Pass a key from https://console.mistral.ai/api-keys as apiKey: Redacted.make(key), or leave apiKey out for a server that needs none"
+
+/**
+ * Checks options before a client is built: a blank API key or a base URL that is not an absolute `http:` / `https:`
+ * URL fails with a `ConfigurationError` naming the option (and the variable, for options read from the
+ * environment), so the mistake shows when the layer is built instead of as a 401 or a retried transport failure.
+ * `requireApiKey` makes a missing key an error too (the environment's `MISTRAL_API_KEY` is required).
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const validate = (
+  options: Options,
+  settings: { readonly source?: Source | undefined; readonly requireApiKey?: boolean | undefined } = {}
+): Effect.Effect<Options, MistralError.ConfigurationError> => {
+  const source = settings.source ?? "options"
+  const variable = (name: keyof typeof variables) => (source === "environment" ? variables[name] : undefined)
+  if (options.apiKey === undefined) {
+    if (settings.requireApiKey === true) {
+      return Effect.fail(
+        new MistralError.ConfigurationError({
+          option: "apiKey",
+          variable: variable("apiKey"),
+          detail: "is missing",
+          hint: keyHint(source)
+        })
+      )
+    }
+  } else if (!Redacted.isRedacted(options.apiKey) || Redacted.value(options.apiKey).trim().length === 0) {
+    return Effect.fail(
+      new MistralError.ConfigurationError({
+        option: "apiKey",
+        variable: variable("apiKey"),
+        detail: Redacted.isRedacted(options.apiKey) ? "is blank" : "is not a Redacted value",
+        hint: keyHint(source)
+      })
+    )
+  }
+  if (options.baseUrl !== undefined) {
+    const problem = urlProblem(options.baseUrl)
+    if (problem !== undefined) {
+      return Effect.fail(
+        new MistralError.ConfigurationError({
+          option: "baseUrl",
+          variable: variable("baseUrl"),
+          detail: problem,
+          hint: `Use an absolute URL such as ${servers.global} (or ${servers.eu}, or http://127.0.0.1:<port> for a local server)${source === "environment" ? ", or unset MISTRAL_BASE_URL for the default" : ""}`
+        })
+      )
+    }
+  }
+  if (options.server !== undefined && !Object.hasOwn(servers, options.server)) {
+    return Effect.fail(
+      new MistralError.ConfigurationError({
+        option: "server",
+        variable: source === "environment" ? "MISTRAL_SERVER" : undefined,
+        detail: `is ${JSON.stringify(options.server)}`,
+        hint: `Use one of ${Object.keys(servers).join(", ")}`
+      })
+    )
+  }
+  return Effect.succeed(options)
+}
+
+/**
+ * What is wrong with a base URL (blank, not absolute, not `http:`/`https:`, with a query or fragment), if anything.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const baseUrlProblem = (value: string): string | undefined => urlProblem(value)
+
+const urlProblem = (value: string): string | undefined => {
+  if (value.trim().length === 0) return "is blank"
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return `is ${JSON.stringify(value)}, not an absolute URL`
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `is ${JSON.stringify(value)}: ${url.protocol} is not http: or https:`
+  }
+  if (url.search !== "" || url.hash !== "") return `is ${JSON.stringify(value)}: a base URL has no query or fragment`
+  return undefined
+}
 
 const optionValue = <A>(option: { readonly _tag: "Some"; readonly value: A } | { readonly _tag: "None" }) =>
   option._tag === "Some" ? option.value : undefined

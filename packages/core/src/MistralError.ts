@@ -314,6 +314,46 @@ export class BudgetExhausted extends TypeIdError(TypeId, "BudgetExhausted")<
 }
 
 /**
+ * The client's settings are unusable (a blank API key, a base URL that is not an `http(s)` URL, a missing
+ * `MISTRAL_API_KEY`); the layer fails when it is built, before anything is sent. `option` is the option's name,
+ * `variable` the environment variable it was read from (when it was), `hint` what to do about it. Never retried, and
+ * not a member of `MistralError` (it concerns no request).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ConfigurationError extends TypeIdError(TypeId, "ConfigurationError")<{
+  readonly option: string
+  readonly variable?: string | undefined
+  readonly detail: string
+  readonly hint: string
+}> {
+  override get message(): string {
+    const name = this.variable === undefined ? `option ${this.option}` : `${this.variable} (option ${this.option})`
+    return `Invalid configuration: ${name} ${this.detail}. ${this.hint}`
+  }
+}
+
+/**
+ * A structured reply (`StructuredOutput`) did not decode with the schema it was asked for: not JSON, or JSON of
+ * another shape. `text` is the reply's raw text, `issue` the schema's explanation, `name` the schema's name as sent
+ * in `response_format`. Not a member of `MistralError`: the request itself succeeded.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class StructuredOutputError extends TypeIdError(TypeId, "StructuredOutputError")<{
+  readonly name: string
+  readonly text: string
+  readonly issue: string
+}> {
+  override get message(): string {
+    const shown = this.text.length > 200 ? `${this.text.slice(0, 200)}…` : this.text
+    return `The reply does not match the schema ${this.name}: ${this.issue} (reply: ${JSON.stringify(shown)})`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */

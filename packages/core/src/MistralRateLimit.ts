@@ -308,7 +308,11 @@ export const layerFromApi = (
     readonly adminKey: Redacted.Redacted
     readonly baseUrl?: string | undefined
   }
-): Layer.Layer<MistralBudget, MistralError.MistralError, RateLimiter.RateLimiterStore | HttpClient.HttpClient> =>
+): Layer.Layer<
+  MistralBudget,
+  MistralError.MistralError | MistralError.ConfigurationError,
+  RateLimiter.RateLimiterStore | HttpClient.HttpClient
+> =>
   Layer.unwrapEffect(
     Effect.map(
       Effect.flatMap(MistralClient.make({ apiKey: options.adminKey, baseUrl: options.baseUrl }), (client) =>

@@ -85,6 +85,43 @@ export type Unknown<K extends string> = { readonly [P in K]: "$unknown" } & { re
 export const unknownTag = "$unknown" as const
 
 /**
+ * The known members of a forward-compatible union: the union without its {@link Unknown} member.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Known<A> = Exclude<A, { readonly raw: unknown }>
+
+/**
+ * Whether a decoded union value is one of the members the document lists (not the {@link Unknown} member): a
+ * guard that narrows a tolerant union to its known members, for one generic rule across every union.
+ *
+ * @example
+ * ```ts
+ * import * as Models from "@effect-mistral/core/Models"
+ * import { MistralSchema } from "@effect-mistral/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const ids = Effect.map(Models.list(), (models) =>
+ *   (models.data ?? []).filter(MistralSchema.isKnown).map((m) => m.id)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isKnown = <A>(value: A): value is Known<A> => !isUnknown(value)
+
+/**
+ * The known members of an array of union values (see {@link isKnown}), in order; unknown members are left out.
+ *
+ * @since 0.2.0
+ * @category filters
+ */
+export const known = <A>(values: ReadonlyArray<A> | null | undefined): Array<Known<A>> =>
+  values === null || values === undefined ? [] : values.filter(isKnown)
+
+/**
  * Whether a decoded union value is an {@link Unknown} member.
  *
  * @since 0.1.0

@@ -20,6 +20,7 @@ import * as Files from "./Files.js"
 import * as Fim from "./Fim.js"
 import * as Libraries from "./Libraries.js"
 import * as MistralClient from "./MistralClient.js"
+import type * as MistralError from "./MistralError.js"
 import type * as MistralTransport from "./MistralTransport.js"
 import * as Models from "./Models.js"
 import * as Ocr from "./Ocr.js"
@@ -76,7 +77,9 @@ export const layer: Layer.Layer<
  * @since 0.1.0
  * @category layers
  */
-export const layerClient = (options: MistralClient.Options = {}): Layer.Layer<Services, never, HttpClient.HttpClient> =>
+export const layerClient = (
+  options: MistralClient.Options = {}
+): Layer.Layer<Services, MistralError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.provideMerge(layer, MistralClient.layer(options))
 
 /**
@@ -88,7 +91,7 @@ export const layerClient = (options: MistralClient.Options = {}): Layer.Layer<Se
  */
 export const layerClientConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
-): Layer.Layer<Services, ConfigError.ConfigError, HttpClient.HttpClient> =>
+): Layer.Layer<Services, ConfigError.ConfigError | MistralError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.provideMerge(layer, MistralClient.layerConfig(config))
 
 /**
@@ -99,7 +102,7 @@ export const layerClientConfig = (
  */
 export const layerTransport = (
   options: MistralClient.Options = {}
-): Layer.Layer<Services, never, MistralTransport.MistralTransport> =>
+): Layer.Layer<Services, MistralError.ConfigurationError, MistralTransport.MistralTransport> =>
   Layer.provideMerge(layer, MistralClient.layerTransport(options))
 
 /**
@@ -110,5 +113,8 @@ export const layerTransport = (
  */
 export const layerTransportConfig = (
   config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
-): Layer.Layer<Services, ConfigError.ConfigError, MistralTransport.MistralTransport> =>
-  Layer.provideMerge(layer, MistralClient.layerTransportConfig(config))
+): Layer.Layer<
+  Services,
+  ConfigError.ConfigError | MistralError.ConfigurationError,
+  MistralTransport.MistralTransport
+> => Layer.provideMerge(layer, MistralClient.layerTransportConfig(config))

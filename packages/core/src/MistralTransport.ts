@@ -232,7 +232,9 @@ const withEffectTimeouts = (
 /** What a platform error says went wrong underneath, never the request it holds (and its Authorization header). */
 const describeHttpClientError = (error: HttpClientError.HttpClientError): string => {
   const cause = Predicate.hasProperty(error, "cause") ? error.cause : undefined
-  return cause === undefined ? error.reason : `${error.reason}: ${describeCause(cause)}`
+  // the error becomes a `TransportError` ("Transport failure: …"): a "Transport" reason would only repeat it
+  if (cause === undefined) return error.reason === "Transport" ? "the request could not be sent" : error.reason
+  return error.reason === "Transport" ? describeCause(cause) : `${error.reason}: ${describeCause(cause)}`
 }
 
 const fromPlatform =

@@ -7,7 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Operations from "./generated/models.js"
-import type { Body, Query } from "./internal/services.js"
+import { accessors, type Body, type Query } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -97,3 +97,67 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  * @category layers
  */
 export const layer: Layer.Layer<Models, never, MistralClient.MistralClient> = Layer.effect(Models, make)
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Models, { effects: ["list", "get", "delete", "update", "archive", "unarchive"], streams: [] })
+
+/**
+ * Calls `list` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = methods.list
+
+/**
+ * Calls `get` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const get = methods.get
+
+/**
+ * Calls `delete` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+const delete_ = methods.delete
+
+/**
+ * Calls `update` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const update = methods.update
+
+/**
+ * Calls `archive` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const archive = methods.archive
+
+/**
+ * Calls `unarchive` on the service in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const unarchive = methods.unarchive
+
+export {
+  /**
+   * Calls `delete` on the service in context.
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  delete_ as delete
+}

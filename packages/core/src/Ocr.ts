@@ -7,7 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Operations from "./generated/ocr.js"
-import type { Body } from "./internal/services.js"
+import { accessors, type Body } from "./internal/services.js"
 import * as MistralClient from "./MistralClient.js"
 import type * as MistralError from "./MistralError.js"
 
@@ -62,10 +62,16 @@ export const make: Effect.Effect<Service, never, MistralClient.MistralClient> = 
  */
 export const layer: Layer.Layer<Ocr, never, MistralClient.MistralClient> = Layer.effect(Ocr, make)
 
+// =============================================================================
+// Accessors
+// =============================================================================
+
+const methods = accessors(Ocr, { effects: ["process"], streams: [] })
+
 /**
  * Calls `process` on the service in context.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const process = (request: ProcessRequest) => Effect.flatMap(Ocr, (service) => service.process(request))
+export const process = methods.process

@@ -143,6 +143,11 @@ export { Operations } from "./generated/Operations.js"
 export * as Schemas from "./generated/index.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as StructuredOutput from "./StructuredOutput.js"
+
+/**
  * @since 0.1.0
  */
 export * as Tool from "./Tool.js"

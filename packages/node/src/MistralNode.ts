@@ -7,6 +7,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as AudioRealtime from "@effect-mistral/core/AudioRealtime"
 import type * as MistralClient from "@effect-mistral/core/MistralClient"
+import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as MistralServices from "@effect-mistral/core/MistralServices"
 import type * as MistralTransport from "@effect-mistral/core/MistralTransport"
 import type * as Config from "effect/Config"
@@ -60,11 +61,31 @@ export const transportLayer: Layer.Layer<MistralTransport.MistralTransport> = Un
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services> =>
-  Layer.merge(
-    MistralServices.layerTransport(options).pipe(Layer.provide(transportLayer)),
-    AudioRealtime.layer(options).pipe(Layer.provide(NodeWebSocket.layer))
+export const layer = (
+  options: MistralClient.Options & NodeOptions = {}
+): Layer.Layer<Services, MistralError.ConfigurationError> => {
+  const { proxy, ...clientOptions } = options
+  return Layer.merge(
+    MistralServices.layerTransport(clientOptions).pipe(
+      Layer.provide(proxy === undefined ? transportLayer : UndiciTransport.layer({ proxy }))
+    ),
+    AudioRealtime.layer(clientOptions).pipe(Layer.provide(NodeWebSocket.layer))
   )
+}
+
+/**
+ * What only the Node transport takes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface NodeOptions {
+  /**
+   * A forward proxy (`http://proxy:3128`); default the environment's `HTTPS_PROXY` / `HTTP_PROXY` with `NO_PROXY`;
+   * `false` ignores the environment.
+   */
+  readonly proxy?: string | false | undefined
+}
 
 /**
  * The client and every service for Node, from `Config` (by default the environment: `MISTRAL_API_KEY`…).
@@ -73,10 +94,13 @@ export const layer = (options: MistralClient.Options = {}): Layer.Layer<Services
  * @category layers
  */
 export const layerConfig = (
-  config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>
-): Layer.Layer<Services, ConfigError.ConfigError> =>
+  config?: Config.Config<MistralClient.Options> | Config.Config.Wrap<MistralClient.Options>,
+  nodeOptions: NodeOptions = {}
+): Layer.Layer<Services, ConfigError.ConfigError | MistralError.ConfigurationError> =>
   Layer.merge(
-    MistralServices.layerTransportConfig(config).pipe(Layer.provide(transportLayer)),
+    MistralServices.layerTransportConfig(config).pipe(
+      Layer.provide(nodeOptions.proxy === undefined ? transportLayer : UndiciTransport.layer(nodeOptions))
+    ),
     AudioRealtime.layerConfig(config).pipe(Layer.provide(NodeWebSocket.layer))
   )
 
@@ -88,7 +112,7 @@ export const layerConfig = (
  */
 export const layerWithoutHttpClient = (
   options: MistralClient.Options = {}
-): Layer.Layer<Services, never, HttpClient.HttpClient> =>
+): Layer.Layer<Services, MistralError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.merge(
     MistralServices.layerClient(options),
     AudioRealtime.layer(options).pipe(Layer.provide(NodeWebSocket.layer))

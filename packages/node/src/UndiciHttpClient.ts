@@ -48,10 +48,39 @@ export interface AgentOptions {
   readonly keepAliveTimeout?: number | undefined
   /** The most sockets per origin. Default unlimited. */
   readonly connections?: number | undefined
+  /**
+   * A forward proxy for every request (`http://user:pass@proxy:3128`; HTTPS targets go through `CONNECT`). Default:
+   * the environment's `HTTPS_PROXY` / `HTTP_PROXY` (either case), with `NO_PROXY` honoured, through undici's
+   * `EnvHttpProxyAgent`; `false` ignores the environment.
+   */
+  readonly proxy?: string | false | undefined
+}
+
+const proxyVariables = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] as const
+
+/** Whether the environment names a proxy (only then is the proxy-aware agent used: the plain one is cheaper). */
+const environmentProxy = (): boolean => proxyVariables.some((name) => (process.env[name] ?? "").trim() !== "")
+
+/**
+ * The dispatcher the options ask for: a `ProxyAgent` for an explicit proxy, an `EnvHttpProxyAgent` when the
+ * environment names one, else a plain keep-alive `Agent`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeDispatcher = (options: AgentOptions = {}): Undici.Dispatcher => {
+  const agentOptions = {
+    keepAliveTimeout: options.keepAliveTimeout ?? 30_000,
+    ...(options.connections === undefined ? {} : { connections: options.connections })
+  }
+  if (typeof options.proxy === "string") return new Undici.ProxyAgent({ ...agentOptions, uri: options.proxy })
+  if (options.proxy !== false && environmentProxy()) return new Undici.EnvHttpProxyAgent(agentOptions)
+  return new Undici.Agent(agentOptions)
 }
 
 /**
- * A keep-alive agent, closed with the layer.
+ * A keep-alive agent (through a proxy when `proxy` or the environment names one, see `AgentOptions.proxy`), closed
+ * with the layer.
  *
  * @since 0.1.0
  * @category layers
@@ -60,13 +89,7 @@ export const dispatcherLayer = (options: AgentOptions = {}): Layer.Layer<Dispatc
   Layer.scoped(
     Dispatcher,
     Effect.acquireRelease(
-      Effect.sync(
-        () =>
-          new Undici.Agent({
-            keepAliveTimeout: options.keepAliveTimeout ?? 30_000,
-            ...(options.connections === undefined ? {} : { connections: options.connections })
-          })
-      ),
+      Effect.sync(() => makeDispatcher(options)),
       (agent) => Effect.promise(() => agent.destroy())
     )
   )

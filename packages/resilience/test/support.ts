@@ -154,7 +154,7 @@ export const withClient = <A, E>(
   baseUrl: string,
   program: Effect.Effect<A, E, Services>,
   options: ClientOptions = {}
-): Effect.Effect<A, E> =>
+): Effect.Effect<A, E | MistralError.ConfigurationError> =>
   program.pipe(
     Effect.tapErrorCause((cause) =>
       Effect.sync(() => {

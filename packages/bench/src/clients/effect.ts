@@ -28,7 +28,7 @@ interface Fold {
 export type Drive = "effect" | "promise"
 
 export const fromLayer = async (
-  layer: Layer.Layer<MistralNode.Services>,
+  layer: Layer.Layer<MistralNode.Services, unknown>,
   drive: Drive = "effect"
 ): Promise<BenchClient> => {
   const runtime = ManagedRuntime.make(layer)

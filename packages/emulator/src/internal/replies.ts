@@ -5,6 +5,7 @@
  * into the same thing.
  */
 import type { IdGenerator } from "./ids.js"
+import { instanceOf } from "./jsonSchema.js"
 import type { ValidationDetail } from "./validation.js"
 
 export type Entry = {
@@ -35,6 +36,8 @@ export interface TurnContext {
   readonly instructions: string | null
   readonly model: string | null
   readonly agentId: string | null
+  /** The `response_format` of the turn's `completion_args`: a `json_schema` one makes the reply an instance of it. */
+  readonly responseFormat?: unknown
 }
 
 /** The text of a message content: a string, or the `text` chunks of an array. */
@@ -263,13 +266,23 @@ export const computeTurn = (
     )
   }
   const replyNumber = all.filter((entry) => entry.type === "message.output").length + 1
+  const schema = jsonSchemaOf(context.responseFormat)
   return finish({
     ...common,
     type: "message.output",
     id: ids.next("msg"),
     role: "assistant",
-    content: echoText(text, replyNumber)
+    content: schema === undefined ? echoText(text, replyNumber) : JSON.stringify(instanceOf(schema))
   })
+}
+
+const jsonSchemaOf = (responseFormat: unknown): Record<string, unknown> | undefined => {
+  if (typeof responseFormat !== "object" || responseFormat === null) return undefined
+  const format = responseFormat as { readonly type?: unknown; readonly json_schema?: { readonly schema?: unknown } }
+  const schema = format.json_schema?.schema
+  return format.type === "json_schema" && typeof schema === "object" && schema !== null
+    ? (schema as Record<string, unknown>)
+    : undefined
 }
 
 /** Cuts a text into pieces of `words` words each, keeping every character. */

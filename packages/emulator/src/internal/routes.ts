@@ -94,9 +94,21 @@ export const makeRouter = (state: State) => {
     }
   }
 
-  const runTurn = (conversation: Conversation, history: ReadonlyArray<Entry>, inputs: unknown, now: string) => {
+  const runTurn = (
+    conversation: Conversation,
+    history: ReadonlyArray<Entry>,
+    inputs: unknown,
+    now: string,
+    completionArgs?: unknown
+  ) => {
     const newEntries = normalizeInputs(inputs, state.ids, now)
-    const result = computeTurn({ history, inputs: newEntries, ...profileOf(conversation) }, state.ids, now)
+    // the request's `completion_args` (an append, a restart) win over the conversation's
+    const args = (completionArgs ?? conversation.completion_args) as { readonly response_format?: unknown } | null
+    const result = computeTurn(
+      { history, inputs: newEntries, ...profileOf(conversation), responseFormat: args?.response_format },
+      state.ids,
+      now
+    )
     return result._tag === "Invalid"
       ? Effect.fail(validation(result.detail))
       : Effect.succeed({ inputs: newEntries, turn: result.turn })
@@ -169,7 +181,7 @@ export const makeRouter = (state: State) => {
     const conversation = yield* findConversation
     const body = yield* validBody(Validation.checkAppend)
     const now = yield* nowIso
-    const { inputs, turn } = yield* runTurn(conversation, conversation.entries, body.inputs, now)
+    const { inputs, turn } = yield* runTurn(conversation, conversation.entries, body.inputs, now, body.completion_args)
     if (body.store !== false) {
       conversation.entries.push(...inputs, ...turn.outputs)
       conversation.updated_at = now
@@ -217,7 +229,7 @@ export const makeRouter = (state: State) => {
       metadata: body.metadata === undefined ? original.metadata : orNull(body.metadata as Record<string, unknown>),
       entries: original.entries.slice(0, index + 1)
     }
-    const { inputs, turn } = yield* runTurn(conversation, conversation.entries, body.inputs, now)
+    const { inputs, turn } = yield* runTurn(conversation, conversation.entries, body.inputs, now, body.completion_args)
     conversation.entries.push(...inputs, ...turn.outputs)
     if (body.store !== false) state.conversations.set(conversation.id, conversation)
     return respondTurn(conversation.id, turn, body.stream === true, now)
