@@ -26,7 +26,7 @@
  */
 import * as Socket from "@effect/platform/Socket"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -470,8 +470,13 @@ export const layer = (
  */
 export const layerConfig = (
   config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options> = MistralConfig.defaultConfig
-): Layer.Layer<AudioRealtime, ConfigError.ConfigError, MistralWebSocket.MistralWebSocket> =>
-  Layer.effect(AudioRealtime, Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), make))
+): Layer.Layer<
+  AudioRealtime,
+  ConfigError.ConfigError | MistralError.ConfigurationError,
+  MistralWebSocket.MistralWebSocket
+> =>
+  // read and checked like the client's own options (the same ConfigurationError for a missing key or a bad URL)
+  Layer.effect(AudioRealtime, Effect.flatMap(MistralConfig.read(config), make))
 
 /**
  * Transcribes through the `AudioRealtime` service in context.

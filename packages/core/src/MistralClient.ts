@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -219,25 +219,6 @@ export const make = (
   )
 
 /**
- * Reads options from `Config` and checks them. The default (`MistralConfig.defaultConfig`) is read without requiring
- * the key, so that a missing `MISTRAL_API_KEY` fails with a `ConfigurationError` that says what to do, like a blank
- * one; checks name the variables.
- */
-const readConfig = (
-  config: Config.Config<MistralConfig.Options> | Config.Config.Wrap<MistralConfig.Options>
-): Effect.Effect<MistralConfig.Options, ConfigError.ConfigError | MistralError.ConfigurationError> =>
-  config === MistralConfig.defaultConfig || config === MistralConfig.environmentConfig
-    ? Effect.flatMap(MistralConfig.environmentConfig, (options) =>
-        MistralConfig.validate(options, {
-          source: "environment",
-          requireApiKey: config === MistralConfig.defaultConfig
-        })
-      )
-    : Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), (options) =>
-        MistralConfig.validate(options)
-      )
-
-/**
  * A layer of the client, over whatever `HttpClient` the context provides. Fails when it is built if the options do
  * not check (`MistralConfig.validate`).
  *
@@ -262,7 +243,7 @@ export const layerConfig = (
 ): Layer.Layer<MistralClient, ConfigError.ConfigError | MistralError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(
     MistralClient,
-    Effect.flatMap(readConfig(config), (options) =>
+    Effect.flatMap(MistralConfig.read(config), (options) =>
       Effect.flatMap(HttpClient.HttpClient, (httpClient) =>
         Effect.map(budgetInContext, (budget) => makeWith(httpClient, options, budget))
       )
@@ -297,7 +278,7 @@ export const layerTransportConfig = (
   MistralClient,
   ConfigError.ConfigError | MistralError.ConfigurationError,
   MistralTransport.MistralTransport
-> => Layer.effect(MistralClient, Effect.flatMap(readConfig(config), overTransport))
+> => Layer.effect(MistralClient, Effect.flatMap(MistralConfig.read(config), overTransport))
 
 /**
  * Executes any operation through the `MistralClient` in context.

@@ -427,3 +427,23 @@ export const withRateLimit: SettingsCombinator<{
     ...(options.tokens === undefined ? {} : { tokens: options.tokens })
   }
 }))
+
+/**
+ * Reads options from `Config` and checks them. The default (`defaultConfig`) is read without requiring
+ * the key, so that a missing `MISTRAL_API_KEY` fails with a `ConfigurationError` that says what to do, like a blank
+ * one; checks name the variables.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const read = (
+  config: Config.Config<Options> | Config.Config.Wrap<Options>
+): Effect.Effect<Options, ConfigError.ConfigError | MistralError.ConfigurationError> =>
+  config === defaultConfig || config === environmentConfig
+    ? Effect.flatMap(environmentConfig, (options) =>
+        validate(options, {
+          source: "environment",
+          requireApiKey: config === defaultConfig
+        })
+      )
+    : Effect.flatMap(Config.isConfig(config) ? config : Config.unwrap(config), (options) => validate(options))
