@@ -26,6 +26,8 @@ describe("guards for forward-compatible unions", () => {
     // without the guard `m.id` does not typecheck: the unknown member has no `id` (checked by tsc, no runtime cost)
     expectTypeOf<(typeof data)[number]>().not.toHaveProperty("id")
     expectTypeOf<MistralSchema.Known<(typeof data)[number]>>().toHaveProperty("id")
+    // and at run time the unknown member indeed has none
+    expect(data.map((m) => (m as { readonly id?: string }).id)).toEqual(["a", undefined, "c"])
     const ids: Array<string> = data.filter(MistralSchema.isKnown).map((m) => m.id)
     expect(ids).toEqual(["a", "c"])
     expect(MistralSchema.known(list.data).map((m) => m.type)).toEqual(["base", "fine-tuned"])
