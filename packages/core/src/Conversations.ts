@@ -504,10 +504,7 @@ export const appendStructured = <A, I>(
   schema: Schema.Schema<A, I, never>,
   options?: StructuredOutput.Options
 ): Effect.Effect<StructuredTurn<A>, StructuredError, Conversations> =>
-  Effect.flatMap(
-    Effect.flatMap(Conversations, (service) => service.append(conversationId, withFormat(request, schema, options))),
-    decodeTurn(schema, options)
-  )
+  Effect.flatMap(append(conversationId, withFormat(request, schema, options)), decodeTurn(schema, options))
 
 /**
  * Restarts a conversation from an entry, the reply a value of `schema` (as `startStructured`).
@@ -521,10 +518,7 @@ export const restartStructured = <A, I>(
   schema: Schema.Schema<A, I, never>,
   options?: StructuredOutput.Options
 ): Effect.Effect<StructuredTurn<A>, StructuredError, Conversations> =>
-  Effect.flatMap(
-    Effect.flatMap(Conversations, (service) => service.restart(conversationId, withFormat(request, schema, options))),
-    decodeTurn(schema, options)
-  )
+  Effect.flatMap(restart(conversationId, withFormat(request, schema, options)), decodeTurn(schema, options))
 
 /**
  * `startStructured` streamed: every event as it arrives, then the decoded value as the last element.
@@ -552,9 +546,7 @@ export const appendStreamStructured = <A, I>(
   options?: StructuredOutput.Options
 ): Stream.Stream<StructuredOutput.Streamed<A, ConversationEvent>, StructuredError, Conversations> =>
   StructuredOutput.streamed(
-    Stream.unwrap(
-      Effect.map(Conversations, (service) => service.appendStream(conversationId, withFormat(request, schema, options)))
-    ),
+    appendStream(conversationId, withFormat(request, schema, options)),
     schema,
     deltaText,
     options

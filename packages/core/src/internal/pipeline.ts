@@ -103,8 +103,12 @@ const traced = (
   prepared: Prepare.Prepared,
   observation: Observe.Observation | undefined,
   span: Tracer.Span | undefined
-): Prepare.Prepared =>
-  observation === undefined ? prepared : { ...prepared, request: observation.request(prepared.request, span) }
+): Prepare.Prepared => {
+  if (observation === undefined) return prepared
+  const request = observation.request(prepared.request, span)
+  // nothing to propagate: the prepared request as it is (no copy per call)
+  return request === prepared.request ? prepared : { ...prepared, request }
+}
 
 /** An attempt with its log line, when the client logs. */
 const logged = <A>(
