@@ -56,6 +56,12 @@ const streamedResponse = (
   }
 }
 
+/** An answer read whole with its head. */
+const wholeAnswerOf = (answer: Internal.WholeAnswer): MistralTransport.Response =>
+  answer.text !== undefined
+    ? MistralTransport.textResponse(answer.status, answer.headers, answer.text)
+    : MistralTransport.bytesResponse(answer.status, answer.headers, answer.bytes ?? new Uint8Array(0))
+
 const millisOf = (duration: Duration.Duration | undefined): number | undefined =>
   duration === undefined || !Duration.isFinite(duration) ? undefined : Duration.toMillis(duration)
 
@@ -80,11 +86,13 @@ export const make = (dispatcher: Undici.Dispatcher): MistralTransport.Transport 
   MistralTransport.make((request: HttpClientRequest.HttpClientRequest, limits: MistralTransport.Limits) => {
     const timeout = millisOf(limits.timeout)
     const deadline = timeout === undefined ? undefined : Date.now() + timeout
-    const read = limits.read === "stream" ? undefined : limits.read
+    if (limits.read !== "stream") {
+      return Internal.sendWhole(dispatcher, request, deadline, limits.read, wholeAnswerOf, connectionFailure)
+    }
     return Internal.send(
       dispatcher,
       request,
-      { deadline, read },
+      { deadline },
       (answer) => answerOf(answer, limits, deadline),
       connectionFailure
     )

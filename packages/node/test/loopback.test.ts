@@ -316,3 +316,84 @@ describe("SSE over loopback", () => {
     )
   )
 })
+
+describe("whole answers over undici's handler API", () => {
+  const transportIn = Effect.map(Layer.build(MistralNode.transportLayer), (context) =>
+    Context.get(context, MistralTransport.MistralTransport)
+  )
+
+  it.live("repeated headers are joined, names lower-cased; a leading BOM is dropped from text, kept in bytes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.setHeader("Set-Cookie", ["a=1", "b=2"])
+          response.setHeader("X-Request-ID", "req-1")
+          response.writeHead(200, { "content-type": "application/json" })
+          response.end('\uFEFF{"ok":true}')
+        })
+        const transport = yield* transportIn
+        const text = yield* transport.send(HttpClientRequest.get(`${server.url}/plain`), {
+          timeout: Duration.seconds(5),
+          read: "text"
+        })
+        expect(text.status).toBe(200)
+        expect(text.headers["set-cookie"]).toBe("a=1, b=2")
+        expect(text.headers["x-request-id"]).toBe("req-1")
+        expect(yield* text.text).toBe('{"ok":true}')
+        const bytes = yield* transport.send(HttpClientRequest.get(`${server.url}/plain`), {
+          timeout: Duration.seconds(5),
+          read: "bytes"
+        })
+        const body = yield* bytes.bytes
+        expect([...body.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
+        expect(new TextDecoder().decode(body.slice(3))).toBe('{"ok":true}')
+      })
+    )
+  )
+
+  it.live("a body in many chunks (multi-byte characters across them) arrives whole", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const piece = "héllo 🌍 ".repeat(4096)
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "text/plain" })
+          const bytes = Buffer.from(piece.repeat(8))
+          // cut inside characters, written as separate chunks
+          let offset = 0
+          const next = () => {
+            if (offset >= bytes.length) return void response.end()
+            const end = Math.min(bytes.length, offset + 7919)
+            response.write(bytes.subarray(offset, end))
+            offset = end
+            setImmediate(next)
+          }
+          next()
+        })
+        const transport = yield* transportIn
+        const response = yield* transport.send(HttpClientRequest.get(`${server.url}/plain`), {
+          timeout: Duration.seconds(10),
+          read: "text"
+        })
+        expect(yield* response.text).toBe(piece.repeat(8))
+      })
+    )
+  )
+
+  it.live("a connection cut before the body ends is a TransportFailure, not a short answer", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* serve((response) => {
+          response.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+          response.write('{"ok":')
+          setTimeout(() => response.socket?.destroy(), 20)
+        })
+        const transport = yield* transportIn
+        const failure = yield* Effect.flip(
+          transport.send(HttpClientRequest.get(`${server.url}/plain`), { timeout: Duration.seconds(5), read: "text" })
+        )
+        expect(failure._tag).toBe("TransportFailure")
+        expect(failure.reason).toBe("Connection")
+      })
+    )
+  )
+})

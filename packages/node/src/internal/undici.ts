@@ -6,7 +6,7 @@
  * @internal
  */
 import { Readable } from "node:stream"
-import type * as Headers from "@effect/platform/Headers"
+import * as Headers from "@effect/platform/Headers"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
@@ -38,6 +38,12 @@ export type Failure =
   | { readonly _tag: "Deadline" }
   | { readonly _tag: "Idle" }
   | { readonly _tag: "Cause"; readonly cause: unknown }
+
+class Interrupted extends Error {
+  constructor() {
+    super("the request was interrupted")
+  }
+}
 
 class Expired extends Error {
   constructor(readonly failure: Failure) {
@@ -104,8 +110,8 @@ interface Outgoing {
  */
 const outgoingOf = (
   request: HttpClientRequest.HttpClientRequest,
-  fiber: Fiber.RuntimeFiber<unknown, unknown>,
-  status: FiberStatus.Running
+  /** The runtime a streamed body runs in (the sending fiber's). */
+  runtimeOf: (() => Runtime.Runtime<never>) | undefined
 ): Outgoing => {
   const body = request.body
   const headers = request.headers
@@ -126,11 +132,7 @@ const outgoingOf = (
     case "Raw":
       return { headers, body: body.body as UndiciBody }
     case "Stream": {
-      const runtime = Runtime.make({
-        context: fiber.currentContext,
-        runtimeFlags: status.runtimeFlags,
-        fiberRefs: fiber.getFiberRefs()
-      })
+      const runtime = runtimeOf?.() ?? Runtime.defaultRuntime
       return {
         headers,
         body: Readable.from(Stream.toAsyncIterableRuntime(runtime)(body.stream as Stream.Stream<Uint8Array, unknown>))
@@ -138,6 +140,9 @@ const outgoingOf = (
     }
   }
 }
+
+const runtimeOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>, status: FiberStatus.Running): Runtime.Runtime<never> =>
+  Runtime.make({ context: fiber.currentContext, runtimeFlags: status.runtimeFlags, fiberRefs: fiber.getFiberRefs() })
 
 /** How to send: the deadline (epoch ms) for the head, and the whole body when `read` asks for it. */
 export interface SendOptions {
@@ -176,7 +181,7 @@ export const send = <A, E>(
 ): Effect.Effect<A, E> => {
   const { origin, path } = splitUrl(request.url)
   return Effect.withFiberRuntime<A, E>((fiber, status) => {
-    const { body, headers, listen } = outgoingOf(request, fiber, status)
+    const { body, headers, listen } = outgoingOf(request, () => runtimeOf(fiber, status))
     return Effect.async<A, E>((resume) => {
       const signal = new AbortHandle()
       let settled = false
@@ -224,6 +229,148 @@ export const send = <A, E>(
       })
     })
   })
+}
+
+/** A whole answer read by `sendWhole`: its status, headers and body. */
+export interface WholeAnswer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly text?: string | undefined
+  readonly bytes?: Uint8Array | undefined
+}
+
+const latin1 = (value: Buffer | string): string => (typeof value === "string" ? value : value.toString("latin1"))
+
+/** An answer's raw headers as `Headers`: names lower-cased, a repeated header's values joined with `, `. */
+const headersOfRaw = (raw: ReadonlyArray<Buffer | string | ReadonlyArray<Buffer | string>>): Headers.Headers => {
+  const out: Record<string, string> = {}
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = latin1(raw[i] as Buffer | string).toLowerCase()
+    const item = raw[i + 1]
+    const value = Array.isArray(item) ? item.map(latin1).join(", ") : latin1(item as Buffer | string)
+    const previous = Object.hasOwn(out, name) ? out[name] : undefined
+    if (name === "__proto__") {
+      Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true })
+    } else {
+      out[name] = previous === undefined ? value : `${previous}, ${value}`
+    }
+  }
+  return Headers.unsafeFromRecord(out)
+}
+
+const BOM = 0xfeff
+
+/** The body's chunks as one buffer. */
+const concat = (chunks: ReadonlyArray<Buffer>, length: number): Buffer =>
+  chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks as Array<Buffer>, length)
+
+/**
+ * Sends `request` through `dispatcher` and reads the whole answer (as text, UTF-8 with a leading BOM dropped, like
+ * `body.text()`, or as bytes) in the same wait, under the deadline (epoch ms, if any). Past the deadline, or when the
+ * fiber is interrupted, the request is aborted (and its connection closed).
+ *
+ * Written on undici's handler API (`dispatch`) rather than `request`: no abort signal, no `Readable` for the body and
+ * no promise per step — about a third of undici's cost per request.
+ */
+export const sendWhole = <A, E>(
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  deadline: number | undefined,
+  read: "text" | "bytes",
+  onAnswer: (answer: WholeAnswer) => A,
+  onFailure: (failure: Failure) => E
+): Effect.Effect<A, E> => {
+  const { origin, path } = splitUrl(request.url)
+  const start = (outgoing: Outgoing) =>
+    Effect.async<A, E>((resume) => {
+      let settled = false
+      let abort: ((reason: Error) => void) | undefined
+      let aborted: Error | undefined
+      let status = 0
+      let headers: Headers.Headers | undefined
+      let chunks: Array<Buffer> = []
+      let length = 0
+      const stopListening = outgoing.listen?.()
+      const cancel = (reason: Error) => {
+        aborted ??= reason
+        if (abort !== undefined) abort(reason)
+      }
+      const finish = () => {
+        clearTimeout(timer)
+        stopListening?.()
+      }
+      const timer = startDeadline(deadline, () => {
+        if (settled) return
+        settled = true
+        finish()
+        cancel(new Expired({ _tag: "Deadline" }))
+        resume(Effect.fail(onFailure({ _tag: "Deadline" })))
+      })
+      const handler: Undici.Dispatcher.DispatchHandler = {
+        onConnect: (abortRequest) => {
+          abort = abortRequest
+          if (aborted !== undefined) abortRequest(aborted)
+        },
+        onHeaders: (statusCode, rawHeaders) => {
+          // an informational answer (1xx) is not the answer
+          if (statusCode < 200) return true
+          status = statusCode
+          headers = headersOfRaw(rawHeaders as unknown as ReadonlyArray<Buffer>)
+          return true
+        },
+        onData: (chunk) => {
+          chunks.push(chunk)
+          length += chunk.length
+          return true
+        },
+        onComplete: () => {
+          if (settled) return
+          settled = true
+          finish()
+          const body = concat(chunks, length)
+          chunks = []
+          const answerHeaders = headers ?? Headers.empty
+          if (read === "bytes") {
+            resume(Effect.succeed(onAnswer({ status, headers: answerHeaders, bytes: new Uint8Array(body.buffer, body.byteOffset, body.length) })))
+          } else {
+            const text = body.toString("utf8")
+            resume(
+              Effect.succeed(
+                onAnswer({ status, headers: answerHeaders, text: text.charCodeAt(0) === BOM ? text.slice(1) : text })
+              )
+            )
+          }
+        },
+        onError: (cause) => {
+          if (settled) return
+          settled = true
+          finish()
+          resume(Effect.fail(onFailure({ _tag: "Cause", cause })))
+        }
+      }
+      dispatcher.dispatch(
+        {
+          origin,
+          path: withQuery(path, request.urlParams),
+          method: request.method as Undici.Dispatcher.HttpMethod,
+          headers: outgoing.headers,
+          // an AsyncIterable body is supported (and documented) but missing from undici's types
+          body: outgoing.body as Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>
+        },
+        handler
+      )
+      // interrupted before the answer: abort the request (and its connection)
+      return Effect.sync(() => {
+        if (settled) return
+        settled = true
+        finish()
+        cancel(new Interrupted())
+      })
+    })
+  // only a streamed body needs the fiber (to run its stream)
+  return request.body._tag === "Stream"
+    ? Effect.withFiberRuntime<A, E>((fiber, status) => start(outgoingOf(request, () => runtimeOf(fiber, status))))
+    : start(outgoingOf(request, undefined))
 }
 
 /**
