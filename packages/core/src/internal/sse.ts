@@ -1,8 +1,8 @@
 /**
  * Server-sent events: bytes in, decoded events out, incrementally.
  *
- * `eventsource-parser` does the framing (linear in the input; comments and keep-alives never reach us). Each event's
- * `data` is parsed as JSON and decoded with a decoder compiled once per schema. `[DONE]` ends the stream. An event
+ * `SseFramer` does the framing (linear in the input, no copy of a read's text; comments and keep-alives never reach
+ * us). Each event's `data` is parsed as JSON and decoded with a decoder compiled once per schema. `[DONE]` ends the stream. An event
  * whose decoded value reports an error (`conversation.response.error`, or an `error` event) fails the stream with a
  * typed error.
  */
@@ -11,7 +11,6 @@ import * as Chunk from "effect/Chunk"
 import type * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
-import { createParser, type EventSourceMessage } from "eventsource-parser"
 import type * as MistralError from "../MistralError.js"
 import * as Errors from "./errors.js"
 
@@ -41,6 +40,110 @@ const streamErrorOf = (value: unknown): { readonly detail: string; readonly code
   return typeof code === "string" || typeof code === "number" ? { detail, code } : { detail }
 }
 
+const LF = 10
+const CR = 13
+const COLON = 58
+const SPACE = 32
+
+/** Where the value of field `name` starts when the line at `start` is that field (a colon after it, or the line's end). */
+const fieldValueStart = (text: string, start: number, end: number, name: string): number => {
+  const after = start + name.length
+  if (after > end || !text.startsWith(name, start)) return -1
+  if (after === end) return end
+  if (text.charCodeAt(after) !== COLON) return -1
+  return text.charCodeAt(after + 1) === SPACE ? after + 2 : after + 1
+}
+
+/**
+ * The framing of server-sent events (the WHATWG event stream format) for the fields the client reads: `data` (lines
+ * joined with LF) and `event`; comments, `id`, `retry` and unknown fields are skipped. Lines end with LF, CRLF or CR
+ * (a CRLF split across two reads is one line end). An event is dispatched by a blank line when it has a `data` line.
+ * Text is fed as it is decoded; the lines of a read are cut out of it where they lie, and only the unterminated end
+ * of a read is kept for the next one. Past `maxSize` characters of unterminated text and data, `onOversized` is told
+ * once and the rest of the input is ignored.
+ *
+ * @internal
+ */
+export class SseFramer {
+  private tail = ""
+  private data = ""
+  private dataLines = 0
+  private eventType: string | undefined = undefined
+  /** The last text ended with CR: a LF that starts the next one belongs to that line end. */
+  private afterCr = false
+  private stopped = false
+
+  constructor(
+    private readonly onEvent: (data: string, event: string | undefined) => void,
+    private readonly maxSize: number,
+    private readonly onOversized: () => void
+  ) {}
+
+  feed(text: string): void {
+    if (this.stopped || text.length === 0) return
+    let position = 0
+    if (this.afterCr) {
+      this.afterCr = false
+      if (text.charCodeAt(0) === LF) position = 1
+    }
+    const length = text.length
+    let nextLf = text.indexOf("\n", position)
+    let nextCr = text.indexOf("\r", position)
+    while (!this.stopped) {
+      if (nextLf !== -1 && nextLf < position) nextLf = text.indexOf("\n", position)
+      if (nextCr !== -1 && nextCr < position) nextCr = text.indexOf("\r", position)
+      const end = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextLf, nextCr)
+      if (end === -1) break
+      if (this.tail.length > 0) {
+        const line = this.tail + text.slice(position, end)
+        this.tail = ""
+        this.line(line, 0, line.length)
+      } else {
+        this.line(text, position, end)
+      }
+      if (text.charCodeAt(end) !== CR) {
+        position = end + 1
+      } else if (end + 1 === length) {
+        // a CR that ends the text: a LF that starts the next one is part of this line end
+        this.afterCr = true
+        position = length
+      } else {
+        position = text.charCodeAt(end + 1) === LF ? end + 2 : end + 1
+      }
+    }
+    if (this.stopped) return
+    if (position < length) this.tail = this.tail.length === 0 ? text.slice(position) : this.tail + text.slice(position)
+    if (this.tail.length + this.data.length > this.maxSize) {
+      this.stopped = true
+      this.tail = ""
+      this.data = ""
+      this.onOversized()
+    }
+  }
+
+  private line(text: string, start: number, end: number): void {
+    if (start === end) {
+      if (this.dataLines > 0) this.onEvent(this.data, this.eventType)
+      this.data = ""
+      this.dataLines = 0
+      this.eventType = undefined
+      return
+    }
+    const first = text.charCodeAt(start)
+    // "d" (data) and "e" (event); anything else — a comment, id, retry, another field — is skipped
+    if (first === 100) {
+      const valueStart = fieldValueStart(text, start, end, "data")
+      if (valueStart === -1) return
+      const value = text.slice(valueStart, end)
+      this.data = this.dataLines === 0 ? value : `${this.data}\n${value}`
+      this.dataLines++
+    } else if (first === 101) {
+      const valueStart = fieldValueStart(text, start, end, "event")
+      if (valueStart !== -1) this.eventType = valueStart === end ? undefined : text.slice(valueStart, end)
+    }
+  }
+}
+
 type Decode<A> = (u: unknown) => Either.Either<A, ParseResult.ParseError>
 
 /**
@@ -49,13 +152,12 @@ type Decode<A> = (u: unknown) => Either.Either<A, ParseResult.ParseError>
  */
 class EventDecoder<A> {
   private readonly text = new TextDecoder()
-  private readonly parser: ReturnType<typeof createParser>
+  private readonly framer: SseFramer
   private readonly base: Errors.StatusContext
   private pending: Array<A> = []
   failure: MistralError.MistralError | undefined
   done = false
   private ending = false
-  private endsWithCr = false
 
   constructor(
     private readonly decode: Decode<A>,
@@ -69,13 +171,13 @@ class EventDecoder<A> {
       requestId: context.requestId,
       status: context.status
     }
-    this.parser = createParser({
-      onEvent: (message) => this.onEvent(message),
-      maxBufferSize: context.maxEventSize,
-      onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded") this.failure ??= this.oversized()
+    this.framer = new SseFramer(
+      (data, event) => this.onEvent(data, event),
+      context.maxEventSize,
+      () => {
+        this.failure ??= this.oversized()
       }
-    })
+    )
   }
 
   /** Whether more input can change anything. */
@@ -91,8 +193,6 @@ class EventDecoder<A> {
   /** The body ended: an event cut off, or a stream that needed `[DONE]` and did not get it, is a failure. */
   end(): void {
     this.feed(this.text.decode())
-    // a bare CR the parser holds back (it could start a CRLF) is a whole line ending once the body is over
-    if (this.endsWithCr) this.feed("\n")
     this.ending = true
     this.feed("\n\n")
     if (this.context.endsWithDone && this.open) {
@@ -119,18 +219,11 @@ class EventDecoder<A> {
   }
 
   private feed(text: string): void {
-    if (text.length > 0) this.endsWithCr = text.charCodeAt(text.length - 1) === 13
-    try {
-      this.parser.feed(text)
-    } catch (cause) {
-      // the parser refuses input once it has reported an oversized event
-      this.failure ??= Errors.responseDecode(this.base, "", String(cause), this.context.scrub)
-    }
+    this.framer.feed(text)
   }
 
-  private onEvent(message: EventSourceMessage): void {
+  private onEvent(data: string, event: string | undefined): void {
     if (!this.open) return
-    const data = message.data
     if (data === "[DONE]") {
       this.done = true
     } else if (this.ending) {
@@ -139,7 +232,7 @@ class EventDecoder<A> {
     } else if (data.length > this.context.maxEventSize) {
       this.failure = this.oversized()
     } else if (data.length > 0) {
-      this.decodeData(data, message.event ?? "message")
+      this.decodeData(data, event ?? "message")
     }
   }
 
