@@ -71,7 +71,7 @@ export const parseChart = (value: unknown, source = "chart"): Chart => {
 }
 
 /** Where the plot area sits in the picture. */
-export const frame = { width: 760, height: 440, left: 84, right: 560, top: 56, bottom: 372 } as const
+export const frame = { width: 800, height: 440, left: 84, right: 560, top: 56, bottom: 372 } as const
 
 export interface Projection {
   /** Data x → pixel x. */

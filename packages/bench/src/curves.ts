@@ -5,7 +5,9 @@
  * `results/<id>.svg` (`charts.ts`).
  *
  * Selected with `BENCH_SCENARIOS=curves` (all) or by id (`concurrency`, `stream-length`, `history`);
- * `BENCH_CURVE_ROUNDS=n` sets the rounds (default 3, 1 with `BENCH_QUICK=1`, which also uses tiny sizes).
+ * `BENCH_CURVE_ROUNDS=n` sets the rounds (default 3, 1 with `BENCH_QUICK=1`, which also uses tiny sizes); a round is
+ * started only while the curves fit in `BENCH_CURVE_BUDGET_S` seconds (default 900), and each measurement process
+ * is killed after 300 s (60 s quick).
  */
 import { fork } from "node:child_process"
 import { mkdirSync } from "node:fs"
@@ -20,6 +22,8 @@ export interface CurvePoint {
   readonly x: number
   readonly count: number
   readonly warmup: number
+  /** At most this many rounds (the longest streams: one, long enough to average themselves). */
+  readonly rounds?: number | undefined
 }
 
 export interface Curve {
@@ -40,8 +44,8 @@ export const curves = (quick: boolean): ReadonlyArray<Curve> => [
     // c=1024 stays within seconds for the slowest client
     points: (quick ? [1, 16, 64] : [1, 4, 16, 64, 256, 1024]).map((c) => ({
       x: c,
-      count: quick ? 200 : Math.max(2_000, 4 * c),
-      warmup: quick ? 50 : Math.max(500, 2 * c)
+      count: quick ? 200 : Math.max(1_000, 2 * c),
+      warmup: quick ? 50 : Math.max(300, c)
     }))
   },
   {
@@ -51,7 +55,8 @@ export const curves = (quick: boolean): ReadonlyArray<Curve> => [
     points: (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000]).map((n) => ({
       x: n,
       count: 1,
-      warmup: quick ? 1 : 3
+      warmup: quick ? 1 : 2,
+      rounds: n >= 1_000_000 ? 1 : undefined
     }))
   },
   {
@@ -59,8 +64,8 @@ export const curves = (quick: boolean): ReadonlyArray<Curve> => [
     clients: ["effect-mistral", "raw undici", "@mistralai/mistralai"],
     points: (quick ? [100, 1_000] : [100, 1_000, 10_000]).map((n) => ({
       x: n,
-      count: Math.max(quick ? 3 : 8, Math.round((quick ? 2_000 : 20_000) / n)),
-      warmup: Math.max(2, Math.round((quick ? 1_000 : 10_000) / n))
+      count: Math.max(quick ? 3 : 5, Math.round((quick ? 2_000 : 10_000) / n)),
+      warmup: Math.max(2, Math.round((quick ? 1_000 : 5_000) / n))
     }))
   }
 ]
@@ -156,12 +161,16 @@ export interface CurveRunOptions {
   readonly log: (line: string) => void
   /** How long one measurement process may run before it is killed, ms. */
   readonly timeoutMs?: number | undefined
+  /** Rounds after the first are started only while the curves fit in this many seconds (default 900, quick 300). */
+  readonly budgetSeconds?: number | undefined
   /** How a point is measured: by default in a fresh `curveRunner.js` process, killed after `timeoutMs`. */
   readonly measure?: ((job: CurveJob) => Promise<CurveMeasurement>) | undefined
 }
 
 export interface CurveRun {
   readonly charts: ReadonlyArray<Chart>
+  /** Rounds run (fewer than asked when the budget ran out). */
+  readonly rounds: number
   readonly failures: ReadonlyArray<string>
   readonly seconds: number
 }
@@ -197,17 +206,31 @@ const rotate = <A>(items: ReadonlyArray<A>, by: number): Array<A> =>
 /** Runs the curves, writes their charts (JSON + SVG) and answers them. */
 export const runCurves = async (selected: ReadonlyArray<Curve>, options: CurveRunOptions): Promise<CurveRun> => {
   const started = Date.now()
-  const timeoutMs = options.timeoutMs ?? (options.quick ? 60_000 : 180_000)
+  const timeoutMs = options.timeoutMs ?? (options.quick ? 60_000 : 300_000)
+  const budgetMs = (options.budgetSeconds ?? (options.quick ? 300 : 900)) * 1000
   const measure = options.measure ?? ((job: CurveJob) => measureInChild(job, timeoutMs))
   const failures: Array<string> = []
   const charts: Array<Chart> = []
-  for (const curve of selected) {
-    const clients = curve.clients.filter((client) => options.clients.includes(client))
-    const runs = new Map<string, Array<CurveMeasurement>>()
-    for (let round = 0; round < options.rounds; round++) {
+  const runs = new Map<string, Array<CurveMeasurement>>()
+  let rounds = 0
+  // rounds outermost, so that every curve has its first round before any has its second; a round that would end
+  // after the budget is not started (its points keep the medians of the rounds done)
+  // the time spent on the points every round repeats: what another round would take
+  let repeatedMs = 0
+  for (let round = 0; round < options.rounds; round++) {
+    const elapsed = Date.now() - started
+    if (round > 0 && elapsed + repeatedMs / round > budgetMs) {
+      options.log(`curves: ${Math.round(elapsed / 1000)} s after ${round} round(s); another would pass the budget`)
+      break
+    }
+    rounds++
+    for (const curve of selected) {
+      const clients = curve.clients.filter((client) => options.clients.includes(client))
       for (const [index, point] of curve.points.entries()) {
+        if (round >= (point.rounds ?? options.rounds)) continue
         for (const client of rotate(clients, round + index)) {
-          const key = `${client}|${point.x}`
+          const key = `${curve.id}|${client}|${point.x}`
+          const pointStarted = Date.now()
           try {
             const m = await measure({
               curve: curve.id,
@@ -226,12 +249,16 @@ export const runCurves = async (selected: ReadonlyArray<Curve>, options: CurveRu
             failures.push(message)
             options.log(`FAILED ${message}`)
           }
+          if (round + 1 < (point.rounds ?? options.rounds)) repeatedMs += Date.now() - pointStarted
         }
       }
     }
+  }
+  for (const curve of selected) {
     const medians = new Map<string, PointMedian>()
     for (const [key, ms] of runs) {
-      medians.set(key, {
+      if (!key.startsWith(`${curve.id}|`)) continue
+      medians.set(key.slice(curve.id.length + 1), {
         cpuPerOp: median(ms.map((m) => m.cpuMicros / m.ops)),
         opsPerSecond: median(ms.map((m) => m.ops / (m.wallMs / 1000))),
         peakRssGrowthMb: median(ms.map((m) => m.peakRssGrowth / 2 ** 20))
@@ -245,7 +272,7 @@ export const runCurves = async (selected: ReadonlyArray<Curve>, options: CurveRu
       }
     }
   }
-  return { charts, failures, seconds: Math.round((Date.now() - started) / 1000) }
+  return { charts, failures, rounds, seconds: Math.round((Date.now() - started) / 1000) }
 }
 
 /** The default place of the curve files. */

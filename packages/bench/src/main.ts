@@ -183,7 +183,8 @@ const main = async () => {
         rounds: curveRounds,
         clients,
         dir: out === "-" ? undefined : defaultDir,
-        log
+        log,
+        budgetSeconds: env.BENCH_CURVE_BUDGET_S === undefined ? undefined : Number(env.BENCH_CURVE_BUDGET_S)
       })
       failures.push(...curveRun.failures)
     }
@@ -338,7 +339,7 @@ const main = async () => {
       "",
       `## Scale curves`,
       "",
-      `Each point: one client in a fresh process, median of ${curveRounds} round(s); ${curveRun.seconds} s in all. The data and the charts are in \`results/\` (\`node dist/charts.js\` draws the charts again from the JSON).`
+      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`results/\` (\`node dist/charts.js\` draws the charts again from the JSON).`
     )
     for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
   }
