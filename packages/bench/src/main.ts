@@ -5,7 +5,8 @@
  *
  * Environment: `BENCH_QUICK=1` (small counts, 2 rounds), `BENCH_ROUNDS=n`, `BENCH_CLIENTS=a,b` and
  * `BENCH_SCENARIOS=S1,S5` (subsets; `curves` for the scale curves, or their ids `concurrency`, `stream-length`,
- * `history`; `BENCH_CURVE_ROUNDS=n` — see `curves.ts`, which writes `results/<id>.json` and `.svg`), `BENCH_PROFILE=<dir>` (each client process writes a CPU profile of its measured run there; read one with
+ * `history`; `BENCH_CURVE_ROUNDS=n`, `BENCH_CURVE_BUDGET_S=s` — see `curves.ts`, which writes `results/<id>.json` and
+ * `.svg`, or for a quick run into a temporary directory; `BENCH_CURVE_DIR=<dir>` sets it), `BENCH_PROFILE=<dir>` (each client process writes a CPU profile of its measured run there; read one with
  * `node dist/profile.js <file>`),
  * `BENCH_OUT=<file>` (where to write the results; `-` for nowhere).
  *
@@ -29,6 +30,8 @@ const clients = (env.BENCH_CLIENTS?.split(",") ?? clientNames).filter((name): na
 const wanted = new Set(env.BENCH_SCENARIOS?.split(",") ?? ["S1", "S2", "S3", "S4", "S5", "curves"])
 const curvePlan = selectedCurves(wanted, quick)
 const curveRounds = Math.max(1, Number(env.BENCH_CURVE_ROUNDS ?? (quick ? 1 : 3)))
+// a quick run's tiny curves do not replace the committed ones
+const curveDir = env.BENCH_CURVE_DIR ?? (quick ? join(Os.tmpdir(), "effect-mistral-bench-curves") : defaultDir)
 const profileDir = env.BENCH_PROFILE
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
 const out = env.BENCH_OUT ?? fileURLToPath(new URL("../results.md", import.meta.url))
@@ -182,7 +185,7 @@ const main = async () => {
         quick,
         rounds: curveRounds,
         clients,
-        dir: out === "-" ? undefined : defaultDir,
+        dir: out === "-" ? undefined : curveDir,
         log,
         budgetSeconds: env.BENCH_CURVE_BUDGET_S === undefined ? undefined : Number(env.BENCH_CURVE_BUDGET_S)
       })
@@ -339,7 +342,7 @@ const main = async () => {
       "",
       `## Scale curves`,
       "",
-      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`results/\` (\`node dist/charts.js\` draws the charts again from the JSON).`
+      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`${curveDir}\` (\`node dist/charts.js <dir>\` draws the charts again from the JSON).`
     )
     for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
   }
