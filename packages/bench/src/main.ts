@@ -4,7 +4,9 @@
  * `packages/bench/results.md`.
  *
  * Environment: `BENCH_QUICK=1` (small counts, 2 rounds), `BENCH_ROUNDS=n`, `BENCH_CLIENTS=a,b` and
- * `BENCH_SCENARIOS=S1,S5` (subsets), `BENCH_PROFILE=<dir>` (each client process writes a CPU profile of its measured run there; read one with
+ * `BENCH_SCENARIOS=S1,S5` (subsets; `curves` for the scale curves, or their ids `concurrency`, `stream-length`,
+ * `history`; `BENCH_CURVE_ROUNDS=n`, `BENCH_CURVE_BUDGET_S=s` — see `curves.ts`, which writes `results/<id>.json` and
+ * `.svg`, or for a quick run into a temporary directory; `BENCH_CURVE_DIR=<dir>` sets it), `BENCH_PROFILE=<dir>` (each client process writes a CPU profile of its measured run there; read one with
  * `node dist/profile.js <file>`),
  * `BENCH_OUT=<file>` (where to write the results; `-` for nowhere).
  *
@@ -15,7 +17,8 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type ClientName, clientNames, observabilityClients } from "./BenchClient.js"
+import { type ClientName, clientNames, observabilityClients, supports } from "./BenchClient.js"
+import { chartTable, defaultDir, runCurves, selectedCurves } from "./curves.js"
 import { type Measurement, type Scenario, type ScenarioId, scenarios } from "./scenarios.js"
 
 const env = process.env
@@ -24,7 +27,11 @@ const rounds = Math.max(1, Number(env.BENCH_ROUNDS ?? (quick ? 2 : 5)))
 const clients = (env.BENCH_CLIENTS?.split(",") ?? clientNames).filter((name): name is ClientName =>
   (clientNames as ReadonlyArray<string>).includes(name)
 )
-const wanted = new Set(env.BENCH_SCENARIOS?.split(",") ?? ["S1", "S2", "S3", "S4", "S5"])
+const wanted = new Set(env.BENCH_SCENARIOS?.split(",") ?? ["S1", "S2", "S3", "S4", "S5", "curves"])
+const curvePlan = selectedCurves(wanted, quick)
+const curveRounds = Math.max(1, Number(env.BENCH_CURVE_ROUNDS ?? (quick ? 1 : 3)))
+// a quick run's tiny curves do not replace the committed ones
+const curveDir = env.BENCH_CURVE_DIR ?? (quick ? join(Os.tmpdir(), "effect-mistral-bench-curves") : defaultDir)
 const profileDir = env.BENCH_PROFILE
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
 const out = env.BENCH_OUT ?? fileURLToPath(new URL("../results.md", import.meta.url))
@@ -132,11 +139,13 @@ const main = async () => {
   const results = new Map<string, Array<Measurement>>()
   const cold = new Map<string, Array<number>>()
   const started = Date.now()
+  let curveRun: Awaited<ReturnType<typeof runCurves>> | undefined
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [index, scenario] of plan.entries()) {
         for (const client of rotate(clients, round + index)) {
           if (client === perCall && scenario.unit === "event") continue
+          if (!supports(client, scenario.id)) continue
           try {
             const measurement = await measure(client, scenario, origin, round)
             const key = `${scenario.id}|${client}`
@@ -152,7 +161,7 @@ const main = async () => {
       }
       if (wanted.has("S5")) {
         const variants: Array<[string, Array<string>]> = clients
-          .filter((client) => !observabilityClients.includes(client) && client !== perCall)
+          .filter((client) => !observabilityClients.includes(client) && client !== perCall && supports(client, "S5"))
           .map((client) => [client, [here("./cold.js"), client]])
         if (clients.includes(ours)) variants.push([`${ours} (barrel imports)`, [here("./cold.js"), ours, "barrel"]])
         variants.push(["node (empty process)", ["-e", "0"]])
@@ -169,6 +178,18 @@ const main = async () => {
           }
         }
       }
+    }
+    if (curvePlan.length > 0) {
+      curveRun = await runCurves(curvePlan, {
+        origin,
+        quick,
+        rounds: curveRounds,
+        clients,
+        dir: out === "-" ? undefined : curveDir,
+        log,
+        budgetSeconds: env.BENCH_CURVE_BUDGET_S === undefined ? undefined : Number(env.BENCH_CURVE_BUDGET_S)
+      })
+      failures.push(...curveRun.failures)
     }
   } finally {
     server.disconnect()
@@ -191,7 +212,7 @@ const main = async () => {
     `- date: ${new Date().toISOString()}`,
     `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${format(Os.totalmem() / 2 ** 30)} GiB, ${Os.platform()} ${Os.release()}`,
     `- node ${process.version}; ${quick ? "QUICK run (small counts)" : "full run"}, median of ${rounds} round(s), clients interleaved, each client × scenario in a fresh process (server in its own process, its CPU not counted); ${Math.round((Date.now() - started) / 1000)} s`,
-    "- clients: `effect-mistral` = `MistralNode.layer` (lean undici transport, default retry policy on); `effect-mistral+layerUndici` = `MistralNode.layerWithoutHttpClient` + `NodeHttpClient.layerUndici`; `effect-mistral (runPromise per call)` = `MistralNode.layer` driven from promise code, one `runtime.runPromise` per request (the others run each loop as one effect); `@mistralai/mistralai` 2.7.0 with its defaults (retries off, global fetch); `raw undici` = `undici.request` + `JSON.parse` (+ a minimal SSE splitter), no validation",
+    "- clients: `effect-mistral` = `MistralNode.layer` (lean undici transport, default retry policy on); `effect-mistral+layerUndici` = `MistralNode.layerWithoutHttpClient` + `NodeHttpClient.layerUndici`; `effect-mistral (runPromise per call)` = `MistralNode.layer` driven from promise code, one `runtime.runPromise` per request (the others run each loop as one effect); `@mistralai/mistralai` 2.7.0 with its defaults (retries off, global fetch); `raw undici` = `undici.request` + `JSON.parse` (+ a minimal SSE splitter), no validation; `@ai-sdk/mistral` 3 = the Vercel AI SDK (`ai` 6, `generateText`/`streamText`) with its defaults (maxRetries 2, global fetch), chat completions only (no conversations API: n/a)",
     ""
   )
   const body: Array<Array<string>> = []
@@ -199,6 +220,18 @@ const main = async () => {
     const base = rows.get(`${scenario.id}|${raw}`)
     for (const client of clients) {
       const row = rows.get(`${scenario.id}|${client}`)
+      if (row === undefined && !supports(client, scenario.id)) {
+        body.push([
+          `${scenario.id} ${scenario.title} (${scenario.count.toLocaleString("en-US")} ${scenario.unit}s${scenario.concurrency > 1 ? `, c=${scenario.concurrency}` : ""})`,
+          client,
+          "n/a",
+          "n/a",
+          "n/a",
+          "n/a",
+          "n/a"
+        ])
+        continue
+      }
       if (row === undefined || observabilityClients.includes(client)) continue
       body.push([
         `${scenario.id} ${scenario.title} (${scenario.count.toLocaleString("en-US")} ${scenario.unit}s${scenario.concurrency > 1 ? `, c=${scenario.concurrency}` : ""})`,
@@ -304,6 +337,15 @@ const main = async () => {
   }
   lines.push("", "Targets (effect-mistral, informational: timings never fail the run):", "")
   for (const [label, met] of targets) lines.push(`- ${met === undefined ? "n/a" : met ? "met" : "MISSED"} — ${label}`)
+  if (curveRun !== undefined && curveRun.charts.length > 0) {
+    lines.push(
+      "",
+      `## Scale curves`,
+      "",
+      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`${curveDir}\` (\`node dist/charts.js <dir>\` draws the charts again from the JSON).`
+    )
+    for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
+  }
   if (failures.length > 0) lines.push("", "Failures:", "", ...failures.map((failure) => `- ${failure}`))
 
   const text = `${lines.join("\n")}\n`

@@ -99,28 +99,26 @@ export const conversationEvents = (n: number): Array<{ readonly event: string; r
   return events
 }
 
-/** The chunks of a streamed chat completion: `n` content deltas, the last one with a finish reason and usage. */
-export const chatChunks = (n: number): Array<unknown> => {
-  const chunks: Array<unknown> = []
-  for (let i = 0; i < n; i++) {
-    const last = i === n - 1
-    chunks.push({
-      id: "cmpl-0196a1b2c3d4e5f6a7b8c9d0e1f2a3b7",
-      object: "chat.completion.chunk",
-      created: createdSeconds,
-      model,
-      ...(last ? { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } } : {}),
-      choices: [
-        {
-          index: 0,
-          delta: i === 0 ? { role: "assistant", content: deltaText(i) } : { content: deltaText(i) },
-          finish_reason: last ? "stop" : null
-        }
-      ]
-    })
+const chatChunk = (i: number, n: number): unknown => {
+  const last = i === n - 1
+  return {
+    id: "cmpl-0196a1b2c3d4e5f6a7b8c9d0e1f2a3b7",
+    object: "chat.completion.chunk",
+    created: createdSeconds,
+    model,
+    ...(last ? { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } } : {}),
+    choices: [
+      {
+        index: 0,
+        delta: i === 0 ? { role: "assistant", content: deltaText(i) } : { content: deltaText(i) },
+        finish_reason: last ? "stop" : null
+      }
+    ]
   }
-  return chunks
 }
+
+/** The chunks of a streamed chat completion: `n` content deltas, the last one with a finish reason and usage. */
+export const chatChunks = (n: number): Array<unknown> => Array.from({ length: n }, (_, i) => chatChunk(i, n))
 
 /** The SSE body of a streamed conversation start. */
 export const conversationStreamBody = (n: number): string =>
@@ -129,7 +127,66 @@ export const conversationStreamBody = (n: number): string =>
     .join("")
 
 /** The SSE body of a streamed chat completion, ending in `data: [DONE]`. */
-export const chatStreamBody = (n: number): string =>
-  `${chatChunks(n)
-    .map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`)
-    .join("")}data: [DONE]\n\n`
+export const chatStreamBody = (n: number): string => {
+  // built chunk by chunk (not from `chatChunks`) so a million-event body needs no million-object array first
+  const parts: Array<string> = []
+  for (let i = 0; i < n; i++) parts.push(`data: ${JSON.stringify(chatChunk(i, n))}\n\n`)
+  parts.push("data: [DONE]\n\n")
+  return parts.join("")
+}
+
+/** The text of the `i`-th entry of a conversation history: user questions and assistant answers, alternating. */
+export const historyText = (i: number): string =>
+  i % 2 === 0 ? `Question ${i}: how do layers compose?` : `Answer ${i}: ${replyText}`
+
+/** GET /v1/conversations/{id}/history — a `ConversationHistory` of `n` entries, inputs and outputs alternating. */
+export const conversationHistory = (n: number) => {
+  const entries: Array<unknown> = []
+  for (let i = 0; i < n; i++) {
+    const id = `msg_0196a1b2c3d4e5f6a7b8${String(i).padStart(12, "0")}`
+    entries.push(
+      i % 2 === 0
+        ? {
+            object: "entry",
+            type: "message.input",
+            created_at: createdAt,
+            completed_at: null,
+            id,
+            role: "user",
+            content: historyText(i),
+            prefix: false
+          }
+        : {
+            object: "entry",
+            type: "message.output",
+            created_at: createdAt,
+            completed_at: createdAt,
+            agent_id: null,
+            model,
+            id,
+            role: "assistant",
+            content: historyText(i)
+          }
+    )
+  }
+  return { object: "conversation.history", conversation_id: conversationId, entries }
+}
+
+/** The check every client applies to a history of `n` entries, on the fields as that client names them. */
+export const isExpectedHistory = (
+  n: number,
+  conversation: unknown,
+  entries: number,
+  firstContent: unknown,
+  lastContent: unknown
+): boolean =>
+  conversation === conversationId &&
+  entries === n &&
+  (n === 0 || (firstContent === historyText(0) && lastContent === historyText(n - 1)))
+
+/** The length of the text of an `n`-event stream, without building it. */
+export const streamTextLength = (n: number): number => {
+  let length = 0
+  for (let i = 0; i < n; i++) length += deltaText(i).length
+  return length
+}

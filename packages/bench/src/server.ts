@@ -5,7 +5,8 @@
  * - `POST /v1/conversations`: a `ConversationResponse`, or with `"stream":true` an SSE stream of `<events>`
  *   `message.output.delta` events framed by `conversation.response.started` / `conversation.response.done`;
  * - `POST /v1/chat/completions`: a `ChatCompletionResponse`, or with `"stream":true` `<events>` chunks and
- *   `data: [DONE]`.
+ *   `data: [DONE]`;
+ * - `GET /v1/conversations/{id}/history`: a `ConversationHistory` of `<events>` entries.
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -21,6 +22,7 @@ export interface BenchServer {
 const DEFAULT_EVENTS = 100
 const MAX_EVENTS = 1_000_000
 const route = /^(?:\/n\/(\d+))?\/v1\/(conversations|chat\/completions)(?:\?.*)?$/
+const historyRoute = /^(?:\/n\/(\d+))?\/v1\/conversations\/[^/]+\/history(?:\?.*)?$/
 
 const jsonHeaders = (body: Buffer) => ({
   "content-type": "application/json",
@@ -37,6 +39,7 @@ const conversationJson = Buffer.from(JSON.stringify(Payloads.conversationRespons
 const chatJson = Buffer.from(JSON.stringify(Payloads.chatCompletionResponse))
 const conversationStreams = new Map<number, Buffer>()
 const chatStreams = new Map<number, Buffer>()
+const histories = new Map<number, Buffer>()
 
 const cached = (cache: Map<number, Buffer>, n: number, build: (n: number) => string): Buffer => {
   let body = cache.get(n)
@@ -61,6 +64,13 @@ const notFound = (response: Http.ServerResponse, detail: string) => {
 }
 
 const handle = (request: Http.IncomingMessage, response: Http.ServerResponse, body: string): void => {
+  const history = request.method === "GET" ? historyRoute.exec(request.url ?? "") : null
+  if (history !== null) {
+    const entries = history[1] === undefined ? DEFAULT_EVENTS : Math.min(Number(history[1]), MAX_EVENTS)
+    const json = cached(histories, entries, (n) => JSON.stringify(Payloads.conversationHistory(n)))
+    response.writeHead(200, jsonHeaders(json)).end(json)
+    return
+  }
   const match = request.method === "POST" ? route.exec(request.url ?? "") : null
   if (match === null) {
     notFound(response, `no route for ${request.method} ${request.url}`)
@@ -93,7 +103,8 @@ export const startServer = (port = 0): Promise<BenchServer> =>
     })
     server.maxRequestsPerSocket = 0
     server.once("error", reject)
-    server.listen(port, "127.0.0.1", () => {
+    // room for a thousand connections opening at once (the concurrency curve)
+    server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => {
       const { port } = server.address() as AddressInfo
       resolve({
         origin: `http://127.0.0.1:${port}`,

@@ -11,7 +11,7 @@ import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { apiKey, type BenchClient, isExpectedReply, pool } from "../BenchClient.js"
+import { apiKey, type BenchClient, isExpectedChat, isExpectedReply, pool } from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 export const options = (baseUrl: string): MistralClient.Options => ({ apiKey: Redacted.make(apiKey), baseUrl })
@@ -36,13 +36,19 @@ export const fromLayer = async (
     Effect.all({ conversations: Conversations.Conversations, client: MistralClient.MistralClient })
   )
 
+  const chatChecked = Effect.map(
+    client.call(Chat.chat_completion_v1_chat_completions_post, { body: Payloads.chatRequest }),
+    (response) => isExpectedChat(response.id, response.choices[0]?.message?.content)
+  )
+  const chatStream = client.stream(Chat.chat_completion_v1_chat_completions_post, { body: Payloads.chatRequest })
+
   const startChecked = Effect.map(conversations.start(Payloads.conversationRequest), (response) => {
     const output = response.outputs[0]
     return isExpectedReply(response.conversation_id, output?.type === "message.output" ? output.content : undefined)
   })
 
   // the same shape as the other clients' `pool`: `concurrency` workers, each making requests one after another
-  const starts = (count: number, concurrency: number) =>
+  const loop = (checked: Effect.Effect<boolean, unknown>, count: number, concurrency: number) =>
     runtime.runPromise(
       Effect.suspend(() => {
         let started = 0
@@ -51,7 +57,7 @@ export const fromLayer = async (
           while: () => started < count,
           body: () => {
             started++
-            return startChecked
+            return checked
           },
           step: (expected) => {
             if (expected) ok++
@@ -69,13 +75,39 @@ export const fromLayer = async (
     )
 
   // one runPromise per request, `concurrency` promise workers (the same shape as the other clients' `pool`)
-  const perCall = (count: number, concurrency: number) =>
-    pool(count, concurrency, () => runtime.runPromise(startChecked))
+  const perCall = (checked: Effect.Effect<boolean, unknown>, count: number, concurrency: number) =>
+    pool(count, concurrency, () => runtime.runPromise(checked))
+  const requests = (checked: Effect.Effect<boolean, unknown>, count: number, concurrency: number) =>
+    drive === "promise" ? perCall(checked, count, concurrency) : loop(checked, count, concurrency)
 
   return {
-    sequential: (count) => (drive === "promise" ? perCall(count, 1) : starts(count, 1)),
-    concurrent: (count, concurrency) =>
-      drive === "promise" ? perCall(count, concurrency) : starts(count, concurrency),
+    sequential: (count) => requests(startChecked, count, 1),
+    concurrent: (count, concurrency) => requests(startChecked, count, concurrency),
+    chat: (count, concurrency) => requests(chatChecked, count, concurrency),
+    chatStreamTally: () =>
+      runtime.runPromise(
+        Stream.runFold(chatStream, { events: 0, characters: 0 }, (acc, chunk) => {
+          const content = chunk.choices[0]?.delta.content
+          if (typeof content === "string") {
+            acc.events++
+            acc.characters += content.length
+          }
+          return acc
+        })
+      ),
+    history: (count, entries) =>
+      requests(
+        Effect.map(conversations.history(Payloads.conversationId), (history) => {
+          const content = (index: number) => {
+            const entry = history.entries[index]
+            return entry !== undefined && "content" in entry ? entry.content : undefined
+          }
+          const length = history.entries.length
+          return Payloads.isExpectedHistory(entries, history.conversation_id, length, content(0), content(length - 1))
+        }),
+        count,
+        1
+      ),
     conversationStream: () =>
       runtime.runPromise(
         Stream.runFold(
@@ -92,18 +124,14 @@ export const fromLayer = async (
       ),
     chatStream: () =>
       runtime.runPromise(
-        Stream.runFold(
-          client.stream(Chat.chat_completion_v1_chat_completions_post, { body: Payloads.chatRequest }),
-          { events: 0, text: "" } as Fold,
-          (acc, chunk) => {
-            const content = chunk.choices[0]?.delta.content
-            if (typeof content === "string") {
-              acc.events++
-              acc.text += content
-            }
-            return acc
+        Stream.runFold(chatStream, { events: 0, text: "" } as Fold, (acc, chunk) => {
+          const content = chunk.choices[0]?.delta.content
+          if (typeof content === "string") {
+            acc.events++
+            acc.text += content
           }
-        )
+          return acc
+        })
       ),
     close: () => runtime.dispose()
   }

@@ -2,7 +2,7 @@
  * The official SDK, `@mistralai/mistralai` 2.7.0, with its defaults: retries off (its default), global `fetch`.
  */
 import { Mistral } from "@mistralai/mistralai"
-import { apiKey, type BenchClient, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
+import { apiKey, type BenchClient, isExpectedChat, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 export const make: MakeClient = async (baseUrl) => {
@@ -14,6 +14,17 @@ export const make: MakeClient = async (baseUrl) => {
       response.conversationId,
       output !== undefined && "content" in output ? output.content : undefined
     )
+  }
+  const messages = [...Payloads.chatRequest.messages]
+  const complete = async () => {
+    const response = await sdk.chat.complete({ model: Payloads.chatRequest.model, messages })
+    return isExpectedChat(response.id, response.choices[0]?.message?.content)
+  }
+  const chatDeltas = async (onDelta: (content: string) => void) => {
+    for await (const event of await sdk.chat.stream({ model: Payloads.chatRequest.model, messages })) {
+      const content = event.data.choices[0]?.delta.content
+      if (typeof content === "string") onDelta(content)
+    }
   }
   const client: BenchClient = {
     sequential: async (count) => {
@@ -37,17 +48,34 @@ export const make: MakeClient = async (baseUrl) => {
     chatStream: async () => {
       let events = 0
       let text = ""
-      for await (const event of await sdk.chat.stream({
-        model: Payloads.chatRequest.model,
-        messages: [...Payloads.chatRequest.messages]
-      })) {
-        const content = event.data.choices[0]?.delta.content
-        if (typeof content === "string") {
-          events++
-          text += content
-        }
-      }
+      await chatDeltas((content) => {
+        events++
+        text += content
+      })
       return { events, text }
+    },
+    chat: (count, concurrency) => pool(count, concurrency, complete),
+    chatStreamTally: async () => {
+      let events = 0
+      let characters = 0
+      await chatDeltas((content) => {
+        events++
+        characters += content.length
+      })
+      return { events, characters }
+    },
+    history: async (count, entries) => {
+      let ok = 0
+      for (let i = 0; i < count; i++) {
+        const history = await sdk.beta.conversations.getHistory({ conversationId: Payloads.conversationId })
+        const content = (index: number) => {
+          const entry = history.entries[index]
+          return entry !== undefined && "content" in entry ? entry.content : undefined
+        }
+        const length = history.entries.length
+        if (Payloads.isExpectedHistory(entries, history.conversationId, length, content(0), content(length - 1))) ok++
+      }
+      return ok
     },
     close: async () => {}
   }

@@ -3,7 +3,7 @@
  * streams, the bytes cut into events by a minimal SSE parser.
  */
 import { request } from "undici"
-import { apiKey, type BenchClient, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
+import { apiKey, type BenchClient, isExpectedChat, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 const headers = {
@@ -12,6 +12,17 @@ const headers = {
   accept: "application/json"
 }
 const streamHeaders = { ...headers, accept: "text/event-stream" }
+const getHeaders = { authorization: headers.authorization, accept: "application/json" }
+
+interface ChatResponse {
+  readonly id: string
+  readonly choices: ReadonlyArray<{ readonly message: { readonly content?: unknown } }>
+}
+
+interface ConversationHistory {
+  readonly conversation_id: string
+  readonly entries: ReadonlyArray<{ readonly content?: unknown }>
+}
 
 interface ConversationResponse {
   readonly conversation_id: string
@@ -56,6 +67,33 @@ export const make: MakeClient = async (baseUrl) => {
     const json = JSON.parse(await response.body.text()) as ConversationResponse
     return isExpectedReply(json.conversation_id, json.outputs[0]?.content)
   }
+  const chatBody = JSON.stringify(Payloads.chatRequest)
+  const complete = async () => {
+    const response = await request(chatUrl, { method: "POST", headers, body: chatBody })
+    if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
+    const json = JSON.parse(await response.body.text()) as ChatResponse
+    return isExpectedChat(json.id, json.choices[0]?.message.content)
+  }
+  const historyUrl = `${conversationsUrl}/${Payloads.conversationId}/history`
+  const history = async (entries: number) => {
+    const response = await request(historyUrl, { method: "GET", headers: getHeaders })
+    if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
+    const json = JSON.parse(await response.body.text()) as ConversationHistory
+    const length = json.entries.length
+    return Payloads.isExpectedHistory(
+      entries,
+      json.conversation_id,
+      length,
+      json.entries[0]?.content,
+      json.entries[length - 1]?.content
+    )
+  }
+  const chatDeltas = (onDelta: (content: string) => void) =>
+    stream(chatUrl, Payloads.chatRequest, (json) => {
+      const content = (json as { readonly choices: ReadonlyArray<{ readonly delta: { readonly content?: unknown } }> })
+        .choices[0]?.delta.content
+      if (typeof content === "string") onDelta(content)
+    })
   const stream = async (url: string, body: unknown, onEvent: (json: unknown) => void) => {
     const response = await request(url, {
       method: "POST",
@@ -97,16 +135,26 @@ export const make: MakeClient = async (baseUrl) => {
     chatStream: async () => {
       let events = 0
       let text = ""
-      await stream(chatUrl, Payloads.chatRequest, (json) => {
-        const content = (
-          json as { readonly choices: ReadonlyArray<{ readonly delta: { readonly content?: unknown } }> }
-        ).choices[0]?.delta.content
-        if (typeof content === "string") {
-          events++
-          text += content
-        }
+      await chatDeltas((content) => {
+        events++
+        text += content
       })
       return { events, text }
+    },
+    chat: (count, concurrency) => pool(count, concurrency, complete),
+    chatStreamTally: async () => {
+      let events = 0
+      let characters = 0
+      await chatDeltas((content) => {
+        events++
+        characters += content.length
+      })
+      return { events, characters }
+    },
+    history: async (count, entries) => {
+      let ok = 0
+      for (let i = 0; i < count; i++) if (await history(entries)) ok++
+      return ok
     },
     close: async () => {}
   }
