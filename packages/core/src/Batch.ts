@@ -379,7 +379,8 @@ const jsonlChunks = <A extends object>(
       }
     )
     const rest = Stream.suspend(() => {
-      if (index === 0) return Stream.fail(Errors.requestEncode(context, "requests", "is empty: a batch needs a request"))
+      if (index === 0)
+        return Stream.fail(Errors.requestEncode(context, "requests", "is empty: a batch needs a request"))
       const out: Array<Uint8Array> = []
       take(out)
       return Stream.fromIterable(out)
@@ -525,11 +526,7 @@ export const fromClient = (client: MistralClient.Service): Service => {
         yield* report((at) => jobProgress(created, at))
         const job = isTerminal(created)
           ? created
-          : yield* waitFrom(
-              created.id,
-              { schedule: options.schedule, onProgress },
-              start
-            )
+          : yield* waitFrom(created.id, { schedule: options.schedule, onProgress }, start)
         if (job.status !== "SUCCESS") return yield* Effect.fail(new BatchJobNotSucceeded({ job }))
         return results(job)
       })

@@ -87,7 +87,14 @@ const partsOf = (parts: Array<Part>, key: string, value: unknown): void => {
         Stream.fromReadableStream({ evaluate: () => value.stream() as ReadableStream<Uint8Array>, onError: (e) => e })
     })
   } else if (value instanceof Uint8Array) {
-    parts.push({ _tag: "File", name: key, fileName: key, type: "", size: value.length, bytes: () => Stream.make(value) })
+    parts.push({
+      _tag: "File",
+      name: key,
+      fileName: key,
+      type: "",
+      size: value.length,
+      bytes: () => Stream.make(value)
+    })
   } else if (Array.isArray(value)) {
     for (const item of value) partsOf(parts, key, item)
   } else if (typeof value === "object") {
