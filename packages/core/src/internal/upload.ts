@@ -54,14 +54,14 @@ export const watch = <E>(
     })
     const send = <A>(upload: Effect.Effect<A, MistralError.MistralError>) =>
       Effect.raceFirst(
-        // the transport may report the broken body first: the stream's own failure says why
-        Effect.catchAll(
+        // the transport may report the broken body first (a transport may even die of it): the stream's failure says why
+        Effect.catchAllCause(
           upload,
-          (error): Effect.Effect<never, MistralError.MistralError | E> =>
+          (cause): Effect.Effect<never, MistralError.MistralError | E> =>
             Effect.flatMap(
               Deferred.poll(failed),
               Option.match({
-                onNone: (): Effect.Effect<never, MistralError.MistralError | E> => Effect.fail(error),
+                onNone: (): Effect.Effect<never, MistralError.MistralError | E> => Effect.failCause(cause),
                 onSome: (why) => why
               })
             )
