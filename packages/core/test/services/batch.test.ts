@@ -214,7 +214,9 @@ describe("Batch", () => {
       yield* TestClock.adjust("1 minute")
       yield* TestClock.adjust("1 minute")
       expect(Chunk.size(yield* Fiber.join(fiber))).toBe(3)
-      const input = yield* Effect.promise(() => (fake.uploaded()?.get("file") as File).text())
+      const form = fake.uploaded()
+      if (form === undefined) throw new Error("nothing uploaded")
+      const input = yield* Effect.promise(() => (form.get("file") as File).text())
       const lines = input.split("\n").filter((l) => l.length > 0)
       expect(lines).toHaveLength(2_000)
       expect(JSON.parse(lines[1_999])).toEqual({
