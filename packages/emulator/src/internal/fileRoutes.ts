@@ -132,7 +132,14 @@ const readUpload = Effect.gen(function* () {
       }
     })
   }).pipe(
-    Multipart.withLimits({ maxParts: Option.none(), maxFieldSize: 64 * 1024 * 1024, maxFileSize: Option.none() }),
+    // a part is a file when it has a file name, whatever its type: by default a JSON type (which `application/jsonl`
+    // matches) makes a field, held in memory up to the field size limit
+    Multipart.withLimits({
+      maxParts: Option.none(),
+      maxFieldSize: 64 * 1024 * 1024,
+      maxFileSize: Option.none(),
+      fieldMimeTypes: []
+    }),
     Effect.mapError((error) => apiError(400, `Could not read the multipart body: ${error.message}`))
   )
   return { fields, file } satisfies Upload
