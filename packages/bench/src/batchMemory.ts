@@ -92,7 +92,10 @@ const round = (value: number) => Math.round(value * 10) / 10
 
 /** A child of this file in `role`; resolves with its one message. */
 const child = <A>(role: string, args: ReadonlyArray<string>, execArgv: ReadonlyArray<string> = []) => {
-  const process = fork(here, [role, ...args], { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const process = fork(here, [role, ...args], {
+    execArgv: [...execArgv],
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
   const message = new Promise<A>((resolve, reject) => {
     const timer = setTimeout(() => process.kill("SIGKILL"), RUN_LIMIT_MS)
     process.once("message", (value) => resolve(value as A))
