@@ -13,6 +13,7 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as BatchDemo from "./BatchDemo.js"
 import * as Durable from "./Durable.js"
 import * as Setup from "./Setup.js"
 import * as Tour from "./Tour.js"
@@ -50,9 +51,13 @@ const durable = Command.make("durable", {}, () => withTrace("demo durable", Dura
   Command.withDescription("A durable run: its worker process is killed mid-way, restarted, and resumes from storage")
 )
 
+const batch = Command.make("batch", {}, () => withTrace("demo batch", BatchDemo.batch)).pipe(
+  Command.withDescription("A 1,000-request batch on the embedded emulator, with its progress as it runs")
+)
+
 const demo = root.pipe(
   Command.withDescription("effect-mistral demo (runs the tour when no subcommand is given)"),
-  Command.withSubcommands([tour, chat, conversations, durable])
+  Command.withSubcommands([tour, chat, conversations, durable, batch])
 )
 
 const cli = Command.run(demo, { name: "effect-mistral demo", version: "0.1.0" })

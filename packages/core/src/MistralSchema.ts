@@ -13,6 +13,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
+import * as StreamedFile from "./StreamedFile.js"
 
 /**
  * The annotation under which {@link openEnum} keeps the values the document lists.
@@ -372,21 +373,24 @@ export const taggedUnion = <const K extends string, const M extends TaggedMember
 }
 
 /**
- * What a `format: binary` field (a multipart file part) accepts: a `Blob` (which includes `File`) or a `Uint8Array`.
+ * What a `format: binary` field (a multipart file part) accepts: a `Blob` (which includes `File`), a `Uint8Array`,
+ * or a `StreamedFile` (its bytes written from a `Stream` as the request goes out; one whose stream can fail is taken by
+ * `Files.upload`, which fails with the stream's error).
  *
  * @since 0.1.0
  * @category models
  */
-export type BinaryInput = Blob | Uint8Array
+export type BinaryInput = Blob | Uint8Array | StreamedFile.StreamedFile
 
 /**
- * A binary multipart field: accepts a `Blob` (which includes `File`) or a `Uint8Array`, kept as is; the runtime
- * turns it into a multipart part.
+ * A binary multipart field: accepts a `Blob` (which includes `File`), a `Uint8Array` or a `StreamedFile`, kept as
+ * is; the runtime turns it into a multipart part.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const Binary: Schema.Schema<BinaryInput> = Schema.declare(
-  (u: unknown): u is BinaryInput => u instanceof Uint8Array || (typeof Blob !== "undefined" && u instanceof Blob),
-  { identifier: "Binary", title: "Blob | Uint8Array" }
+  (u: unknown): u is BinaryInput =>
+    u instanceof Uint8Array || (typeof Blob !== "undefined" && u instanceof Blob) || StreamedFile.isStreamedFile(u),
+  { identifier: "Binary", title: "Blob | Uint8Array | StreamedFile" }
 )

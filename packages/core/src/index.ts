@@ -143,6 +143,13 @@ export { Operations } from "./generated/Operations.js"
 export * as Schemas from "./generated/index.js"
 
 /**
+ * A file whose bytes come from a `Stream`, for multipart uploads that are never held whole in memory.
+ *
+ * @since 0.3.0
+ */
+export * as StreamedFile from "./StreamedFile.js"
+
+/**
  * @since 0.2.0
  */
 export * as StructuredOutput from "./StructuredOutput.js"

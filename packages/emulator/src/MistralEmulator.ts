@@ -39,6 +39,11 @@ export interface Options {
    * `GET /v1/admin/rate-limit` reports them. None by default.
    */
   readonly rateLimits?: RateLimits | undefined
+  /**
+   * How many requests of a running batch job run each time the job is retrieved (10,000 by default): a job of more
+   * moves through RUNNING in steps, its `completed_requests` growing at each retrieval, whatever the polling rate.
+   */
+  readonly batchStep?: number | undefined
 }
 
 /**
@@ -162,7 +167,7 @@ export class MistralEmulator extends Context.Tag("@effect-mistral/emulator/Mistr
 export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function* () {
     const apiKey = Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey
-    const state = makeState({ apiKey, rateLimits: options.rateLimits })
+    const state = makeState({ apiKey, rateLimits: options.rateLimits, batchStep: options.batchStep })
     const host = options.host ?? "127.0.0.1"
     let nodeServer: Http.Server | undefined
     const server = yield* NodeHttpServer.make(

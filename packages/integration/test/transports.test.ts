@@ -1,5 +1,6 @@
 import * as Conversations from "@effect-mistral/core/Conversations"
 import * as Files from "@effect-mistral/core/Files"
+import * as StreamedFile from "@effect-mistral/core/StreamedFile"
 import * as MistralEmulator from "@effect-mistral/emulator/MistralEmulator"
 import * as MistralNode from "@effect-mistral/node/MistralNode"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -34,6 +35,19 @@ const suite = (
         expect(Conversations.outputText(streamed)).toContain("and streamed")
         const missing = yield* Effect.flip(conversations.get("conv_missing"))
         expect(missing._tag).toBe("NotFound")
+      })
+    )
+
+    it.effect("a streamed (chunked) upload arrives byte for byte", () =>
+      Effect.gen(function* () {
+        const files = yield* Files.Files
+        const parts = Array.from({ length: 20 }, (_, i) => new Uint8Array(30_000).fill(i))
+        const uploaded = yield* files.upload({
+          file: StreamedFile.make(Stream.fromIterable(parts), { name: "parts.bin" }),
+          purpose: "batch"
+        })
+        const downloaded = yield* Stream.runCollect(files.download(uploaded.id))
+        expect(Buffer.compare(Buffer.concat(Chunk.toArray(downloaded)), Buffer.concat(parts))).toBe(0)
       })
     )
 

@@ -11,6 +11,7 @@ import type * as MistralError from "../MistralError.js"
 import type * as Operation from "../Operation.js"
 import * as Errors from "./errors.js"
 import * as FastParse from "./fastParse.js"
+import * as Multipart from "./multipart.js"
 
 /** What `call`, `stream` and `bytes` ask of an operation: its JSON answer, its events, or its bytes as they come. */
 export type Mode = "call" | "stream" | "bytes"
@@ -202,8 +203,19 @@ const encodeBody = (
   if (body.mediaType !== "multipart/form-data") {
     return Either.right(HttpClientRequest.bodyText(request, JSON.stringify(value), "application/json"))
   }
+  const fields = value as Record<string, unknown>
+  if (Multipart.hasStreamedFile(fields)) {
+    // written as the transport pulls it: the file is never held whole
+    const form = Multipart.streamedForm(fields)
+    return Either.right(
+      HttpClientRequest.bodyStream(request, form.stream, {
+        contentType: form.contentType,
+        contentLength: form.contentLength
+      })
+    )
+  }
   const form = new FormData()
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) appendFormValue(form, key, item)
+  for (const [key, item] of Object.entries(fields)) appendFormValue(form, key, item)
   return Either.right(HttpClientRequest.bodyFormData(request, form))
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Fiber, Schedule, Stream, TestClock } from "effect"
 import * as Batch from "../../src/Batch.js"
+import * as MistralError from "../../src/MistralError.js"
 import type { Recorded } from "../fixtures/fakeHttp.js"
 import { batchJob as job, bodyOf, clientOf, completion, fileObject, json, line } from "./helpers.js"
 
@@ -158,6 +159,138 @@ describe("Batch", () => {
         "DELETE /v1/batch/jobs/job-1"
       ])
       expect(bodyOf(recorded[0])).toEqual({ input_files: ["f"], endpoint: "/v1/embeddings", model: "mistral-embed" })
+    })
+  )
+
+  it.effect("wait: onProgress sees the job after every poll, with its counts and the time since the start", () =>
+    Effect.gen(function* () {
+      let polls = 0
+      const { client } = clientOf((request) => {
+        if (request.url.pathname !== "/v1/batch/jobs/job-1") return json({ message: "unexpected" }, 404)
+        polls++
+        return polls < 3
+          ? json(job("RUNNING", { completed_requests: polls, succeeded_requests: polls }))
+          : json(job("SUCCESS", { completed_requests: 3, succeeded_requests: 2, failed_requests: 1 }))
+      })
+      const seen: Array<Batch.JobProgress> = []
+      const fiber = yield* Effect.fork(
+        Batch.fromClient(client).wait("job-1", {
+          schedule: Schedule.spaced("10 seconds"),
+          onProgress: (p) => Effect.sync(() => seen.push(p))
+        })
+      )
+      yield* TestClock.adjust("10 seconds")
+      expect(seen).toHaveLength(2)
+      yield* TestClock.adjust("10 seconds")
+      const last = yield* Fiber.join(fiber)
+      expect(last.status).toBe("SUCCESS")
+      expect(seen.map((p) => [p._tag, p.status, p.completed, p.succeeded, p.failed, p.total])).toEqual([
+        ["JobProgress", "RUNNING", 1, 1, 0, 3],
+        ["JobProgress", "RUNNING", 2, 2, 0, 3],
+        ["JobProgress", "SUCCESS", 3, 2, 1, 3]
+      ])
+      expect(seen.map((p) => Duration.toMillis(p.elapsed))).toEqual([0, 10_000, 20_000])
+      expect(seen[2].job.id).toBe("job-1")
+    })
+  )
+
+  it.effect("run: progress in order — uploading (growing), uploaded, the job as created and polled", () =>
+    Effect.gen(function* () {
+      const fake = server("SUCCESS")
+      const { client } = clientOf(fake.script)
+      const many = Stream.map(Stream.range(0, 1_999), (i) => ({
+        body: { messages: [{ role: "user", content: `${i} ${"x".repeat(100)}` }] }
+      }))
+      const seen: Array<Batch.BatchProgress> = []
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(
+          Batch.fromClient(client).run(many, {
+            endpoint: "/v1/chat/completions",
+            schedule: Schedule.spaced("1 minute"),
+            onProgress: (p) => Effect.sync(() => seen.push(p))
+          })
+        )
+      )
+      yield* TestClock.adjust("1 minute")
+      yield* TestClock.adjust("1 minute")
+      expect(Chunk.size(yield* Fiber.join(fiber))).toBe(3)
+      const form = fake.uploaded()
+      if (form === undefined) throw new Error("nothing uploaded")
+      const input = yield* Effect.promise(() => (form.get("file") as File).text())
+      const lines = input.split("\n").filter((l) => l.length > 0)
+      expect(lines).toHaveLength(2_000)
+      expect(JSON.parse(lines[1_999])).toEqual({
+        custom_id: "1999",
+        body: { messages: [{ role: "user", content: `1999 ${"x".repeat(100)}` }] }
+      })
+      const tags = seen.map((p) => p._tag)
+      const uploadedAt = tags.indexOf("Uploaded")
+      expect(tags.slice(0, uploadedAt).every((t) => t === "Uploading")).toBe(true)
+      expect(tags.slice(uploadedAt + 1)).toEqual(["JobProgress", "JobProgress", "JobProgress", "JobProgress"])
+      const uploading = seen.slice(0, uploadedAt) as Array<Batch.Uploading>
+      // 2,000 lines of ~150 bytes: several 64 KiB chunks, each counted as the transport took it
+      expect(uploading.length).toBeGreaterThan(3)
+      expect(uploading.map((p) => p.requests)).toEqual([...uploading.map((p) => p.requests)].sort((a, b) => a - b))
+      expect(uploading.at(-1)?.requests).toBe(2_000)
+      expect(uploading.at(-1)?.bytesSent).toBe(new TextEncoder().encode(input).length)
+      expect(seen[uploadedAt]).toMatchObject({ _tag: "Uploaded", fileId: "file-in", requests: 2_000 })
+      const jobs = seen.slice(uploadedAt + 1) as Array<Batch.JobProgress>
+      expect(jobs.map((p) => p.status)).toEqual(["QUEUED", "RUNNING", "RUNNING", "SUCCESS"])
+      expect(jobs.map((p) => Duration.toMillis(p.elapsed))).toEqual([0, 0, 60_000, 120_000])
+    })
+  )
+
+  it.effect("run: bad input is a RequestEncodeError — bad options send nothing; a bad request stops the upload", () =>
+    Effect.gen(function* () {
+      const fake = server("SUCCESS")
+      const { client, recorded } = clientOf(fake.script)
+      const batch = Batch.fromClient(client)
+      const badOptions = yield* Effect.flip(
+        Stream.runDrain(batch.run(requests, { endpoint: "/v1/chat/completions", metadata: { n: 1 as never } }))
+      )
+      expect(badOptions._tag).toBe("RequestEncodeError")
+      expect(badOptions._tag === "RequestEncodeError" && badOptions.field).toContain("body.metadata")
+      expect(recorded).toHaveLength(0)
+
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      const bad = yield* Effect.flip(
+        Stream.runDrain(batch.run(Stream.make({ body: {} }, { body: cyclic }), { endpoint: "/v1/chat/completions" }))
+      )
+      expect(bad._tag === "RequestEncodeError" && [bad.field, bad.operationId]).toEqual([
+        "requests[1].body",
+        "files_api_routes_upload_file"
+      ])
+      const noBody = yield* Effect.flip(
+        Stream.runDrain(batch.run(Stream.make({ custom_id: "x" } as never), { endpoint: "/v1/chat/completions" }))
+      )
+      expect(noBody._tag === "RequestEncodeError" && noBody.field).toBe("requests[0].body")
+      const empty = yield* Effect.flip(Stream.runDrain(batch.run(Stream.empty, { endpoint: "/v1/chat/completions" })))
+      expect(empty._tag === "RequestEncodeError" && empty.issue).toContain("empty")
+      // the fake reads the whole body before answering: a broken body never reached it, and no job was created
+      expect(recorded).toHaveLength(0)
+    })
+  )
+
+  it.effect("run: a failing request stream fails the run with its own error", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf(server("SUCCESS").script)
+      const failing = Stream.concat(
+        requests,
+        Stream.fail(
+          new MistralError.TransportError({
+            operationId: "source",
+            method: "GET",
+            path: "/source",
+            detail: "the source broke"
+          })
+        )
+      )
+      const error = yield* Effect.flip(
+        Stream.runDrain(Batch.fromClient(client).run(failing, { endpoint: "/v1/chat/completions" }))
+      )
+      expect(error._tag !== "BatchJobNotSucceeded" && error.operationId).toBe("source")
+      expect(recorded).toHaveLength(0)
     })
   )
 })

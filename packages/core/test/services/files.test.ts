@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, Data, Duration, Effect, Either, Stream } from "effect"
 import * as Files from "../../src/Files.js"
 import { Operations } from "../../src/generated/Operations.js"
 import * as MistralClient from "../../src/MistralClient.js"
+import type * as MistralError from "../../src/MistralError.js"
 import * as RetryPolicy from "../../src/RetryPolicy.js"
+import * as StreamedFile from "../../src/StreamedFile.js"
 import { brokenStream } from "../fixtures/fakeHttp.js"
 import { clientOf, fileObject, json, line } from "./helpers.js"
 
@@ -133,5 +135,107 @@ describe("Files", () => {
       )
       expect(text(chunks)).toBe("RIFF")
     })
+  )
+
+  it.effect(
+    "upload: a StreamedFile is a multipart part written from its stream, chunked when its size is unknown",
+    () =>
+      Effect.gen(function* () {
+        const { client, recorded } = clientOf([json(fileObject("file-s"))])
+        const files = Files.fromClient(client)
+        const encoder = new TextEncoder()
+        const file = StreamedFile.make(Stream.make(encoder.encode("line 1\n"), encoder.encode("line 2\n")), {
+          name: 'in "quotes".jsonl',
+          type: "application/jsonl"
+        })
+        const seen: Array<Files.UploadProgress> = []
+        yield* files.upload({ file, purpose: "batch" }, { onProgress: (p) => Effect.sync(() => seen.push(p)) })
+        expect(recorded[0].headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/)
+        expect(recorded[0].headers["content-length"]).toBeUndefined()
+        const form = recorded[0].body as FormData
+        expect(form.get("purpose")).toBe("batch")
+        const part = form.get("file") as File
+        expect(part.name).toBe('in "quotes".jsonl')
+        expect(part.type).toBe("application/jsonl")
+        expect(yield* Effect.promise(() => part.text())).toBe("line 1\nline 2\n")
+        expect(seen.map((p) => [p._tag, p.attempt, p.bytesSent, p.bytesTotal])).toEqual([
+          ["UploadProgress", 1, 7, undefined],
+          ["UploadProgress", 1, 14, undefined]
+        ])
+        expect(Duration.toMillis(seen[0].elapsed)).toBe(0)
+      })
+  )
+
+  it.effect("upload: with a size, the request has a content-length; a Blob with onProgress reports its total", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([json(fileObject("file-s"))])
+      const files = Files.fromClient(client)
+      const bytes = new Uint8Array(100_000).map((_, i) => i % 256)
+      yield* files.upload({ file: StreamedFile.make(Stream.make(bytes), { name: "a.bin", size: bytes.length }) })
+      const length = Number(recorded[0].headers["content-length"])
+      expect(length).toBeGreaterThan(bytes.length)
+      const seen: Array<Files.UploadProgress> = []
+      yield* files.upload(
+        { file: new File([bytes], "b.bin"), purpose: "ocr" },
+        { onProgress: (p) => Effect.sync(() => seen.push(p)) }
+      )
+      expect(seen.at(-1)).toMatchObject({ bytesSent: 100_000, bytesTotal: 100_000 })
+      const part = (recorded[1].body as FormData).get("file") as File
+      expect(part.name).toBe("b.bin")
+      expect(new Uint8Array(yield* Effect.promise(() => part.arrayBuffer()))).toEqual(bytes)
+    })
+  )
+
+  it.live("upload: a retried upload runs the StreamedFile's stream again from the start (attempt 2)", () =>
+    Effect.gen(function* () {
+      const { client, recorded } = clientOf([json({ message: "busy" }, 503), json(fileObject("file-r"))], {
+        retryPolicy: RetryPolicy.exponential({ base: "1 millis", jitter: false })
+      })
+      let runs = 0
+      const source = Stream.suspend(() => {
+        runs++
+        return Stream.make(new TextEncoder().encode("abc"))
+      })
+      const seen: Array<Files.UploadProgress> = []
+      const uploaded = yield* Files.fromClient(client).upload(
+        { file: StreamedFile.make(source, { name: "r.txt" }) },
+        { onProgress: (p) => Effect.sync(() => seen.push(p)) }
+      )
+      expect(uploaded.id).toBe("file-r")
+      expect(runs).toBe(2)
+      expect(recorded).toHaveLength(2)
+      expect(seen.map((p) => [p.attempt, p.bytesSent])).toEqual([
+        [1, 3],
+        [2, 3]
+      ])
+      const part = (recorded[1].body as FormData).get("file") as File
+      expect(yield* Effect.promise(() => part.text())).toBe("abc")
+    })
+  )
+
+  it.effect(
+    "upload: a StreamedFile's failure is the upload's failure, typed; a wrong size is a RequestEncodeError",
+    () =>
+      Effect.gen(function* () {
+        const { client } = clientOf([json(fileObject("file-x"))], {
+          retryPolicy: RetryPolicy.exponential({ base: "1 millis", jitter: false })
+        })
+        const files = Files.fromClient(client)
+        class Unreadable extends Data.TaggedError("Unreadable")<{}> {}
+        const failing = StreamedFile.make(
+          Stream.concat(Stream.make(new Uint8Array(3)), Stream.fail(new Unreadable())),
+          {
+            name: "x.bin"
+          }
+        )
+        const error: Unreadable | MistralError.MistralError = yield* Effect.flip(files.upload({ file: failing }))
+        expect(error._tag).toBe("Unreadable")
+        const long = StreamedFile.make(Stream.make(new Uint8Array(30)), { name: "x.bin", size: 20 })
+        const mismatch = yield* Effect.flip(files.upload({ file: long }))
+        expect(mismatch._tag === "RequestEncodeError" && [mismatch.field, mismatch.issue]).toEqual([
+          "body.file",
+          "the stream gave 30 bytes where its size says 20"
+        ])
+      })
   )
 })

@@ -92,6 +92,15 @@ export const addFile = (
   return file
 }
 
+const DOWNLOAD_CHUNK = 64 * 1024
+
+const contentChunks = (content: Uint8Array): Stream.Stream<Uint8Array> =>
+  Stream.unfold(0, (offset) =>
+    offset < content.length
+      ? Option.some([content.subarray(offset, offset + DOWNLOAD_CHUNK), offset + DOWNLOAD_CHUNK] as const)
+      : Option.none()
+  )
+
 /** A stored file as `FileSchema`, without its bytes. */
 export const fileWire = ({ content: _, ...file }: StoredFile) => file
 
@@ -123,7 +132,14 @@ const readUpload = Effect.gen(function* () {
       }
     })
   }).pipe(
-    Multipart.withLimits({ maxParts: Option.none(), maxFieldSize: 64 * 1024 * 1024, maxFileSize: Option.none() }),
+    // a part is a file when it has a file name, whatever its type: by default a JSON type (which `application/jsonl`
+    // matches) makes a field, held in memory up to the field size limit
+    Multipart.withLimits({
+      maxParts: Option.none(),
+      maxFieldSize: 64 * 1024 * 1024,
+      maxFileSize: Option.none(),
+      fieldMimeTypes: []
+    }),
     Effect.mapError((error) => apiError(400, `Could not read the multipart body: ${error.message}`))
   )
   return { fields, file } satisfies Upload
@@ -135,9 +151,12 @@ export const fileRoutes = (state: State) => {
     return file === undefined ? Effect.fail(notFound(`File ${id} not found`)) : Effect.succeed(file)
   })
 
+  // in chunks as the socket takes them (views of the stored bytes, no copies): a large file (a batch's output) is
+  // never copied whole into the socket's buffer, and a fault can act between chunks
   const download = (file: StoredFile) =>
-    HttpServerResponse.uint8Array(file.content, {
+    HttpServerResponse.stream(contentChunks(file.content), {
       contentType: "application/octet-stream",
+      contentLength: file.content.length,
       headers: { "content-disposition": `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "_")}"` }
     })
 

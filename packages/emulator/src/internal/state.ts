@@ -65,6 +65,7 @@ export interface BatchJobRecord {
   output_file: string | null
   error_file: string | null
   errors: Array<{ readonly message: string; readonly count: number }>
+  /** The results, kept for inline jobs only (a file job's are in its files). */
   outputs: Array<Record<string, unknown>> | null
   status: string
   readonly created_at: number
@@ -74,10 +75,27 @@ export interface BatchJobRecord {
   failed_requests: number
   started_at: number | null
   completed_at: number | null
-  /** The request lines, read when the job is created. */
-  readonly requests: ReadonlyArray<BatchLine>
+  /** The requests, indexed when the job is created and read one by one as they run. */
+  readonly requests: BatchRequests
   /** Whether the requests came inline (`requests`) rather than from files: then the outputs are shown inline. */
   readonly inline: boolean
+  /** What the steps run so far produced. */
+  readonly progress: BatchRunProgress
+}
+
+/** The requests of a job, read when they run (a file's lines are parsed then, not when the job is created). */
+export interface BatchRequests {
+  readonly length: number
+  readonly at: (index: number) => BatchLine
+}
+
+/** The output of a running job so far: JSONL chunks of its output and error files, and the error counts. */
+export interface BatchRunProgress {
+  readonly outputChunks: Array<Uint8Array>
+  readonly errorChunks: Array<Uint8Array>
+  readonly errorCounts: Map<string, number>
+  readonly inlineOutputs: Array<Record<string, unknown>>
+  readonly inlineFailures: Array<Record<string, unknown>>
 }
 
 /** One request of a batch: its body, or why its line could not be read. */
@@ -122,12 +140,16 @@ export interface State {
   realtimeSessions: Array<RealtimeSession>
   /** The connections of open realtime sessions: the server no longer tracks a connection once it is upgraded. */
   readonly upgradedConnections: Set<{ readonly destroy: () => void }>
+  /** How many requests of a running batch job run each time the job is retrieved. */
+  readonly batchStep: number
 }
 
 export const makeState = (options: {
   readonly apiKey?: string | undefined
   readonly rateLimits?: RateLimits | undefined
+  readonly batchStep?: number | undefined
 }): State => ({
+  batchStep: Math.max(1, Math.floor(options.batchStep ?? 10_000)),
   ids: makeIdGenerator(),
   apiKey: options.apiKey,
   limiter: options.rateLimits === undefined ? undefined : makeLimiter(options.rateLimits),
