@@ -1,0 +1,1 @@
+await import("effect"); await import("@effect/platform/HttpClient")
