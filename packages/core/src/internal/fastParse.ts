@@ -347,6 +347,18 @@ const withFallback =
     return value === Fail ? full(input) : Either.right(value)
   }
 
+/**
+ * A parser compiled on its first call: `ParseResult` compiles a whole schema when asked for a parser, and the fast
+ * path leaves it the inputs it fails on only, so a client that never sees a bad answer never pays for it.
+ */
+const onFirstCall = (make: () => Parser): Parser => {
+  let parser: Parser | undefined
+  return (input) => {
+    if (parser === undefined) parser = make()
+    return parser(input)
+  }
+}
+
 const compileDecoding = makeCompiler(true)
 const compileEncodingPreserved = makeCompiler(false)
 
@@ -356,7 +368,10 @@ const compileEncodingPreserved = makeCompiler(false)
  * @internal
  */
 export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser =>
-  withFallback(compileDecoding(schema.ast), Schema.decodeUnknownEither(schema))
+  withFallback(
+    compileDecoding(schema.ast),
+    onFirstCall(() => Schema.decodeUnknownEither(schema))
+  )
 
 /**
  * `Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })`, faster.
@@ -366,7 +381,7 @@ export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser 
 export const encodeUnknownEitherPreserving = (schema: Schema.Schema.AnyNoContext): Parser =>
   withFallback(
     compileEncodingPreserved(schema.ast),
-    Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
+    onFirstCall(() => Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" }))
   )
 
 const memo = (make: (schema: Schema.Schema.AnyNoContext) => Parser) => {
