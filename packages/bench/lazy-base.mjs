@@ -1,1 +1,0 @@
-await import("effect"); await import("@effect/platform/HttpClient")
