@@ -51,6 +51,9 @@ export type Services =
 /**
  * Every service, built on the `MistralClient` in context.
  *
+ * One layer builds them all from the client (each service's `make` is its `fromClient` over the client): a dozen
+ * merged layers would cost a dozen layer builds, a noticeable share of a fresh process's first request.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -58,9 +61,7 @@ export const layer: Layer.Layer<
   Exclude<Services, MistralClient.MistralClient>,
   never,
   MistralClient.MistralClient
-> = // one layer that builds all of them from the client (each service's `make` is `fromClient` over the client):
-// a dozen merged layers cost a dozen layer builds, a noticeable share of a process's first milliseconds
-Layer.effectContext(
+> = Layer.effectContext(
   Effect.map(MistralClient.MistralClient, (client) =>
     Context.empty().pipe(
       Context.add(Agents.Agents, Agents.fromClient(client)),
