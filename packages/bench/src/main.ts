@@ -40,6 +40,8 @@ const CHILD_TIMEOUT_MS = 10 * 60_000
 const raw: ClientName = "raw undici"
 const official: ClientName = "@mistralai/mistralai"
 const ours: ClientName = "effect-mistral"
+/** S5's floor: a process that only imports `effect` and `@effect/platform/HttpClient`. */
+const coldBaseline = "effect + HttpClient import only"
 /** Drives the requests differently; its streams would be `effect-mistral`'s again. */
 const perCall: ClientName = "effect-mistral (runPromise per call)"
 
@@ -165,10 +167,13 @@ const main = async () => {
           .map((client) => [client, [here("./cold.js"), client]])
         if (clients.includes(ours)) variants.push([`${ours} (barrel imports)`, [here("./cold.js"), ours, "barrel"]])
         variants.push(["node (empty process)", ["-e", "0"]])
+        variants.push([coldBaseline, [here("./cold.js"), "baseline"]])
         for (const [name, args] of rotate(variants, round)) {
           try {
             const ms = await coldStart(
-              name === "node (empty process)" ? args : [...args.slice(0, 2), origin, ...args.slice(2)]
+              name === "node (empty process)" || name === coldBaseline
+                ? args
+                : [...args.slice(0, 2), origin, ...args.slice(2)]
             )
             cold.set(name, [...(cold.get(name) ?? []), ms])
             log(`round ${round + 1}/${rounds} S5 ${name}: ${format(ms)} ms`)
@@ -327,6 +332,18 @@ const main = async () => {
     ourCold === undefined || sdkCold === undefined ? undefined : ourCold <= sdkCold
   ])
   targets.push([`S5 import + first request ≤ 250 ms`, ourCold === undefined ? undefined : ourCold <= 250])
+  const barrelCold = cold.get(`${ours} (barrel imports)`)
+  const baselineCold = cold.get(coldBaseline)
+  const spread = (values: ReadonlyArray<number>) =>
+    `${format(median(values))} ms (${format(Math.min(...values))}–${format(Math.max(...values))})`
+  targets.push([
+    barrelCold === undefined || baselineCold === undefined
+      ? `S5 barrel imports + layer + first request vs ${coldBaseline}: n/a (≤ 1.5×)`
+      : `S5 barrel imports + layer + first request ${spread(barrelCold)} vs ${coldBaseline} ${spread(baselineCold)}: ${(median(barrelCold) / median(baselineCold)).toFixed(2)}× (≤ 1.5×)`,
+    barrelCold === undefined || baselineCold === undefined
+      ? undefined
+      : median(barrelCold) <= 1.5 * median(baselineCold)
+  ])
   for (const scenario of plan) {
     const a = rows.get(`${scenario.id}|${ours}`)
     const b = rows.get(`${scenario.id}|${official}`)

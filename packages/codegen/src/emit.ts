@@ -165,8 +165,21 @@ export const printNamedSchema = (schema: NamedSchema, context: SchemaContext): s
       : `export type ${name} = ${printType(ir)}`
   // no generated schema transforms its values (no defaults, no Date), so the wire type is the decoded type
   const encoded = `export declare namespace ${name} { export type Encoded = ${name} }`
-  return `${type}\n${encoded}\nexport const ${name}: Schema.Schema<${name}, ${name}.Encoded> = ${printSchema(ir, context)}\n`
+  // built on first use: importing a module builds none of its schemas (a reference or a primitive costs nothing)
+  const expression = printSchema(ir, context)
+  const value = isBuiltForFree(ir) ? expression : `MistralSchema.lazy(() => ${expression})`
+  return `${type}\n${encoded}\nexport const ${name}: Schema.Schema<${name}, ${name}.Encoded> = ${value}\n`
 }
+
+/** Whether the schema of `ir` is an existing value (another schema, a primitive), so that deferring it saves nothing. */
+const isBuiltForFree = (ir: IR): boolean =>
+  ir.kind === "ref" ||
+  ir.kind === "unknown" ||
+  ir.kind === "string" ||
+  ir.kind === "number" ||
+  ir.kind === "boolean" ||
+  ir.kind === "binary" ||
+  (ir.kind === "literal" && ir.value === null)
 
 const printDescriptor = (op: OperationModel): string => {
   const fields: Array<string> = [

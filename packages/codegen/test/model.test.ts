@@ -169,7 +169,20 @@ describe("emit", () => {
     )
     expect(text).toContain('export type X = MistralSchema.OpenEnum<"a" | "b">')
     expect(text).toContain("export declare namespace X { export type Encoded = X }")
-    expect(text).toContain('export const X: Schema.Schema<X, X.Encoded> = MistralSchema.openEnum("a", "b")')
+    expect(text).toContain(
+      'export const X: Schema.Schema<X, X.Encoded> = MistralSchema.lazy(() => MistralSchema.openEnum("a", "b"))'
+    )
+  })
+
+  it("declares every schema that builds something as built on first use, and a reference as the schema it names", () => {
+    const components = file("components.ts")
+    expect(components).toMatch(/export const Node: Schema\.Schema<Node, Node\.Encoded> = MistralSchema\.lazy\(\(\) =>/)
+    expect(components).not.toMatch(/= Schema\.(Struct|Union|Array|Record)\(/)
+    const alias = printNamedSchema(
+      { name: "Y", origin: "component", module: "m", ir: { kind: "ref", name: "X" } },
+      { isDeferred: () => false }
+    )
+    expect(alias).toContain("export const Y: Schema.Schema<Y, Y.Encoded> = X\n")
   })
 
   it("writes headers, imports from components only, the registry and the index, without prose", () => {

@@ -39,6 +39,7 @@ import * as Cause from "effect/Cause"
 import * as Layer from "effect/Layer"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -140,7 +141,16 @@ export interface Service {
  */
 export class AudioRealtime extends Context.Tag("@effect-mistral/core/AudioRealtime")<AudioRealtime, Service>() {}
 
-const decodeMessage = Schema.decodeUnknownEither(Realtime.RealtimeTranscriptionServerMessage)
+// compiled on the first message, not when the module loads
+let messageDecoder:
+  | ((input: unknown) => Either.Either<Realtime.RealtimeTranscriptionServerMessage, ParseResult.ParseError>)
+  | undefined
+const decodeMessage = (json: unknown) => {
+  if (messageDecoder === undefined) {
+    messageDecoder = Schema.decodeUnknownEither(Realtime.RealtimeTranscriptionServerMessage)
+  }
+  return messageDecoder(json)
+}
 const textDecoder = new TextDecoder()
 const maxBufferedBytes = 1024 * 1024
 

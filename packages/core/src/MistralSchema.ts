@@ -10,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import { pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
@@ -66,6 +67,55 @@ export const openNumericEnum = <const A extends ReadonlyArray<number>>(
  */
 export const knownValues = (schema: Schema.Schema.Any): ReadonlyArray<string | number> | undefined =>
   schema.ast.annotations[KnownValuesAnnotationId] as ReadonlyArray<string | number> | undefined
+
+const variance = { _A: (_: unknown) => _, _I: (_: unknown) => _, _R: (_: never) => _ }
+
+/** A schema whose AST is built by `build` on first access, then kept as an own property (one lookup afterwards). */
+class LazySchema {
+  readonly [Schema.TypeId] = variance
+  private build: (() => Schema.Schema.AnyNoContext) | undefined
+  private schema: Schema.Schema.AnyNoContext | undefined
+  constructor(build: () => Schema.Schema.AnyNoContext) {
+    this.build = build
+    this.schema = undefined
+  }
+  private force(): Schema.Schema.AnyNoContext {
+    if (this.schema === undefined) {
+      const build = this.build!
+      this.build = undefined
+      this.schema = build()
+    }
+    return this.schema
+  }
+  get ast(): AST.AST {
+    const ast = this.force().ast
+    Object.defineProperty(this, "ast", { value: ast, enumerable: true })
+    return ast
+  }
+  annotations(annotations: Schema.Annotations.GenericSchema<unknown>): Schema.Schema.AnyNoContext {
+    return this.force().annotations(annotations)
+  }
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: the Pipeable protocol passes its functions as arguments
+    return pipeArguments(this, arguments)
+  }
+  toString() {
+    return String(this.ast)
+  }
+}
+
+/**
+ * A schema built on first use: `build` runs the first time anything reads the schema's AST (a decode, an encode, a
+ * JSON Schema, an annotation), once; until then the schema costs one small object. The generated schemas are all
+ * declared this way, so that importing an API group does not build its schemas.
+ *
+ * The schema has the AST `build` gives, unchanged: decoders, encoders and JSON Schemas are those of the built schema.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const lazy = <A, I>(build: () => Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  new LazySchema(build as () => Schema.Schema.AnyNoContext) as unknown as Schema.Schema<A, I>
 
 /**
  * A union member whose discriminant the document does not know (a new entry kind, chunk type or stream event).

@@ -8,6 +8,8 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Agents from "./Agents.js"
 import * as Audio from "./Audio.js"
@@ -49,6 +51,9 @@ export type Services =
 /**
  * Every service, built on the `MistralClient` in context.
  *
+ * One layer builds them all from the client (each service's `make` is its `fromClient` over the client): a dozen
+ * merged layers would cost a dozen layer builds, a noticeable share of a fresh process's first request.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -56,19 +61,23 @@ export const layer: Layer.Layer<
   Exclude<Services, MistralClient.MistralClient>,
   never,
   MistralClient.MistralClient
-> = Layer.mergeAll(
-  Agents.layer,
-  Audio.layer,
-  Batch.layer,
-  Chat.layer,
-  Classifiers.layer,
-  Conversations.layer,
-  Embeddings.layer,
-  Files.layer,
-  Fim.layer,
-  Libraries.layer,
-  Models.layer,
-  Ocr.layer
+> = Layer.effectContext(
+  Effect.map(MistralClient.MistralClient, (client) =>
+    Context.empty().pipe(
+      Context.add(Agents.Agents, Agents.fromClient(client)),
+      Context.add(Audio.Audio, Audio.fromClient(client)),
+      Context.add(Batch.Batch, Batch.fromClient(client)),
+      Context.add(Chat.Chat, Chat.fromClient(client)),
+      Context.add(Classifiers.Classifiers, Classifiers.fromClient(client)),
+      Context.add(Conversations.Conversations, Conversations.fromClient(client)),
+      Context.add(Embeddings.Embeddings, Embeddings.fromClient(client)),
+      Context.add(Files.Files, Files.fromClient(client)),
+      Context.add(Fim.Fim, Fim.fromClient(client)),
+      Context.add(Libraries.Libraries, Libraries.fromClient(client)),
+      Context.add(Models.Models, Models.fromClient(client)),
+      Context.add(Ocr.Ocr, Ocr.fromClient(client))
+    )
+  )
 )
 
 /**

@@ -8,7 +8,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as PlatformError from "@effect/platform/Error"
-import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as Files from "@effect-mistral/core/Files"
 import type * as MistralError from "@effect-mistral/core/MistralError"
 import * as Effect from "effect/Effect"
@@ -83,6 +82,9 @@ export const upload = (
 ): Effect.Effect<Files.UploadedFile, MistralError.MistralError | PlatformError.SystemError, Files.Files> =>
   Effect.flatMap(uploadFromPath(filePath, options), Files.upload)
 
+// the Node sink (and the platform-node stream modules under it) loads with the first download, not with the package
+const loadNodeSink = Effect.promise(() => import("@effect/platform-node/NodeSink"))
+
 /**
  * Pipes a file's download to a path as it arrives (the file is created or truncated). An interrupted or failed
  * download leaves what was written.
@@ -94,10 +96,12 @@ export const saveDownload = (
   fileId: string,
   filePath: string
 ): Effect.Effect<void, MistralError.MistralError | PlatformError.SystemError, Files.Files> =>
-  Stream.run(
-    Files.download(fileId),
-    NodeSink.fromWritable(
-      () => fs.createWriteStream(filePath),
-      (cause) => systemError("createWriteStream", filePath, cause)
+  Effect.flatMap(loadNodeSink, (NodeSink) =>
+    Stream.run(
+      Files.download(fileId),
+      NodeSink.fromWritable(
+        () => fs.createWriteStream(filePath),
+        (cause) => systemError("createWriteStream", filePath, cause)
+      )
     )
   )

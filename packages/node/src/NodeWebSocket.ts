@@ -6,7 +6,8 @@
  */
 import * as MistralWebSocket from "@effect-mistral/core/MistralWebSocket"
 import type * as Layer from "effect/Layer"
-import { type Dispatcher, getGlobalDispatcher, WebSocket } from "undici"
+import type { Dispatcher } from "undici"
+import * as UndiciParts from "./internal/undiciParts.js"
 
 /** A dispatcher interceptor that reports the status and headers of an answer that is not an upgrade. */
 const observeRefusal =
@@ -40,6 +41,8 @@ const observeRefusal =
  */
 export const open: MistralWebSocket.Service["open"] = (url, options) => {
   let refusal: MistralWebSocket.Refusal | undefined
+  // undici's WebSocket comes with its entry point, loaded on the first socket (see `internal/undiciParts`)
+  const { getGlobalDispatcher, WebSocket } = UndiciParts.full()
   const socket = new WebSocket(url, {
     headers: { ...options.headers },
     dispatcher: getGlobalDispatcher().compose(

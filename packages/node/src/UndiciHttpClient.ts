@@ -25,8 +25,9 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
-import * as Undici from "undici"
+import type * as Undici from "undici"
 import * as Internal from "./internal/undici.js"
+import * as UndiciParts from "./internal/undiciParts.js"
 
 /**
  * The undici dispatcher requests go through.
@@ -73,9 +74,10 @@ export const makeDispatcher = (options: AgentOptions = {}): Undici.Dispatcher =>
     keepAliveTimeout: options.keepAliveTimeout ?? 30_000,
     ...(options.connections === undefined ? {} : { connections: options.connections })
   }
-  if (typeof options.proxy === "string") return new Undici.ProxyAgent({ ...agentOptions, uri: options.proxy })
-  if (options.proxy !== false && environmentProxy()) return new Undici.EnvHttpProxyAgent(agentOptions)
-  return new Undici.Agent(agentOptions)
+  if (typeof options.proxy === "string")
+    return new (UndiciParts.full().ProxyAgent)({ ...agentOptions, uri: options.proxy })
+  if (options.proxy !== false && environmentProxy()) return new (UndiciParts.full().EnvHttpProxyAgent)(agentOptions)
+  return new (UndiciParts.Agent())(agentOptions)
 }
 
 /**

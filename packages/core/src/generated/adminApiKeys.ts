@@ -9,16 +9,16 @@ export interface ActionAvailable {
 export declare namespace ActionAvailable {
   export type Encoded = ActionAvailable
 }
-export const ActionAvailable: Schema.Schema<ActionAvailable, ActionAvailable.Encoded> = Schema.Struct({
-  status: Schema.optional(Schema.Literal("available"))
-})
+export const ActionAvailable: Schema.Schema<ActionAvailable, ActionAvailable.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ status: Schema.optional(Schema.Literal("available")) })
+)
 
 export type RotateUnavailableReason = MistralSchema.OpenEnum<"unsupported_scope" | "key_expired" | "not_allowed">
 export declare namespace RotateUnavailableReason {
   export type Encoded = RotateUnavailableReason
 }
 export const RotateUnavailableReason: Schema.Schema<RotateUnavailableReason, RotateUnavailableReason.Encoded> =
-  MistralSchema.openEnum("unsupported_scope", "key_expired", "not_allowed")
+  MistralSchema.lazy(() => MistralSchema.openEnum("unsupported_scope", "key_expired", "not_allowed"))
 
 export interface ActionUnavailable_RotateUnavailableReason_ {
   readonly status?: "unavailable" | undefined
@@ -30,17 +30,19 @@ export declare namespace ActionUnavailable_RotateUnavailableReason_ {
 export const ActionUnavailable_RotateUnavailableReason_: Schema.Schema<
   ActionUnavailable_RotateUnavailableReason_,
   ActionUnavailable_RotateUnavailableReason_.Encoded
-> = Schema.Struct({
-  status: Schema.optional(Schema.Literal("unavailable")),
-  reason: Schema.optional(Schema.NullOr(RotateUnavailableReason))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    status: Schema.optional(Schema.Literal("unavailable")),
+    reason: Schema.optional(Schema.NullOr(RotateUnavailableReason))
+  })
+)
 
 export type DeleteUnavailableReason = MistralSchema.OpenEnum<"not_allowed">
 export declare namespace DeleteUnavailableReason {
   export type Encoded = DeleteUnavailableReason
 }
 export const DeleteUnavailableReason: Schema.Schema<DeleteUnavailableReason, DeleteUnavailableReason.Encoded> =
-  MistralSchema.openEnum("not_allowed")
+  MistralSchema.lazy(() => MistralSchema.openEnum("not_allowed"))
 
 export interface ActionUnavailable_DeleteUnavailableReason_ {
   readonly status?: "unavailable" | undefined
@@ -52,10 +54,12 @@ export declare namespace ActionUnavailable_DeleteUnavailableReason_ {
 export const ActionUnavailable_DeleteUnavailableReason_: Schema.Schema<
   ActionUnavailable_DeleteUnavailableReason_,
   ActionUnavailable_DeleteUnavailableReason_.Encoded
-> = Schema.Struct({
-  status: Schema.optional(Schema.Literal("unavailable")),
-  reason: Schema.optional(Schema.NullOr(DeleteUnavailableReason))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    status: Schema.optional(Schema.Literal("unavailable")),
+    reason: Schema.optional(Schema.NullOr(DeleteUnavailableReason))
+  })
+)
 
 export interface APIKeyActions {
   readonly rotate?:
@@ -74,35 +78,35 @@ export interface APIKeyActions {
 export declare namespace APIKeyActions {
   export type Encoded = APIKeyActions
 }
-export const APIKeyActions: Schema.Schema<APIKeyActions, APIKeyActions.Encoded> = Schema.Struct({
-  rotate: Schema.optional(
-    Schema.NullOr(
-      MistralSchema.taggedUnion(
-        "status",
-        { available: ActionAvailable, unavailable: ActionUnavailable_RotateUnavailableReason_ },
-        ["available", "unavailable"]
+export const APIKeyActions: Schema.Schema<APIKeyActions, APIKeyActions.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    rotate: Schema.optional(
+      Schema.NullOr(
+        MistralSchema.taggedUnion(
+          "status",
+          { available: ActionAvailable, unavailable: ActionUnavailable_RotateUnavailableReason_ },
+          ["available", "unavailable"]
+        )
+      )
+    ),
+    delete: Schema.optional(
+      Schema.NullOr(
+        MistralSchema.taggedUnion(
+          "status",
+          { available: ActionAvailable, unavailable: ActionUnavailable_DeleteUnavailableReason_ },
+          ["available", "unavailable"]
+        )
       )
     )
-  ),
-  delete: Schema.optional(
-    Schema.NullOr(
-      MistralSchema.taggedUnion(
-        "status",
-        { available: ActionAvailable, unavailable: ActionUnavailable_DeleteUnavailableReason_ },
-        ["available", "unavailable"]
-      )
-    )
-  )
-})
+  })
+)
 
 export type APIKeyProduct = MistralSchema.OpenEnum<"API" | "Mistral Code" | "Vibe">
 export declare namespace APIKeyProduct {
   export type Encoded = APIKeyProduct
 }
-export const APIKeyProduct: Schema.Schema<APIKeyProduct, APIKeyProduct.Encoded> = MistralSchema.openEnum(
-  "API",
-  "Mistral Code",
-  "Vibe"
+export const APIKeyProduct: Schema.Schema<APIKeyProduct, APIKeyProduct.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("API", "Mistral Code", "Vibe")
 )
 
 export interface APIKeyExtendedOUT {
@@ -123,21 +127,23 @@ export interface APIKeyExtendedOUT {
 export declare namespace APIKeyExtendedOUT {
   export type Encoded = APIKeyExtendedOUT
 }
-export const APIKeyExtendedOUT: Schema.Schema<APIKeyExtendedOUT, APIKeyExtendedOUT.Encoded> = Schema.Struct({
-  key_id: Schema.String,
-  key: Schema.NullOr(Schema.String),
-  name: Schema.NullOr(Schema.String),
-  hidden_key: Schema.String,
-  created_at: Schema.NullOr(Schema.String),
-  expiration_date: Schema.NullOr(Schema.String),
-  actions: APIKeyActions,
-  workspace_id: Schema.NullOr(Schema.String),
-  workspace_name: Schema.NullOr(Schema.String),
-  created_by: Schema.NullOr(Schema.String),
-  product: Schema.NullOr(APIKeyProduct),
-  last_used: Schema.NullOr(Schema.String),
-  can_delete: Schema.NullOr(Schema.Boolean)
-})
+export const APIKeyExtendedOUT: Schema.Schema<APIKeyExtendedOUT, APIKeyExtendedOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    key_id: Schema.String,
+    key: Schema.NullOr(Schema.String),
+    name: Schema.NullOr(Schema.String),
+    hidden_key: Schema.String,
+    created_at: Schema.NullOr(Schema.String),
+    expiration_date: Schema.NullOr(Schema.String),
+    actions: APIKeyActions,
+    workspace_id: Schema.NullOr(Schema.String),
+    workspace_name: Schema.NullOr(Schema.String),
+    created_by: Schema.NullOr(Schema.String),
+    product: Schema.NullOr(APIKeyProduct),
+    last_used: Schema.NullOr(Schema.String),
+    can_delete: Schema.NullOr(Schema.Boolean)
+  })
+)
 
 export interface APIKeyOUT {
   readonly key_id: string
@@ -151,15 +157,17 @@ export interface APIKeyOUT {
 export declare namespace APIKeyOUT {
   export type Encoded = APIKeyOUT
 }
-export const APIKeyOUT: Schema.Schema<APIKeyOUT, APIKeyOUT.Encoded> = Schema.Struct({
-  key_id: Schema.String,
-  key: Schema.NullOr(Schema.String),
-  name: Schema.NullOr(Schema.String),
-  hidden_key: Schema.String,
-  created_at: Schema.NullOr(Schema.String),
-  expiration_date: Schema.NullOr(Schema.String),
-  actions: APIKeyActions
-})
+export const APIKeyOUT: Schema.Schema<APIKeyOUT, APIKeyOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    key_id: Schema.String,
+    key: Schema.NullOr(Schema.String),
+    name: Schema.NullOr(Schema.String),
+    hidden_key: Schema.String,
+    created_at: Schema.NullOr(Schema.String),
+    expiration_date: Schema.NullOr(Schema.String),
+    actions: APIKeyActions
+  })
+)
 
 export interface APIKeysExtendedOUT {
   readonly keys: ReadonlyArray<APIKeyExtendedOUT>
@@ -167,9 +175,9 @@ export interface APIKeysExtendedOUT {
 export declare namespace APIKeysExtendedOUT {
   export type Encoded = APIKeysExtendedOUT
 }
-export const APIKeysExtendedOUT: Schema.Schema<APIKeysExtendedOUT, APIKeysExtendedOUT.Encoded> = Schema.Struct({
-  keys: Schema.Array(APIKeyExtendedOUT)
-})
+export const APIKeysExtendedOUT: Schema.Schema<APIKeysExtendedOUT, APIKeysExtendedOUT.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ keys: Schema.Array(APIKeyExtendedOUT) })
+)
 
 export interface AdminCreateAPIKeyIN {
   readonly name?: string | null | undefined
@@ -180,12 +188,15 @@ export interface AdminCreateAPIKeyIN {
 export declare namespace AdminCreateAPIKeyIN {
   export type Encoded = AdminCreateAPIKeyIN
 }
-export const AdminCreateAPIKeyIN: Schema.Schema<AdminCreateAPIKeyIN, AdminCreateAPIKeyIN.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  expiration: Schema.optional(Schema.NullOr(Schema.String)),
-  workspace_uuid: Schema.String,
-  user_id: Schema.String
-})
+export const AdminCreateAPIKeyIN: Schema.Schema<AdminCreateAPIKeyIN, AdminCreateAPIKeyIN.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      expiration: Schema.optional(Schema.NullOr(Schema.String)),
+      workspace_uuid: Schema.String,
+      user_id: Schema.String
+    })
+)
 
 export interface DeleteAPIKeyOUT {
   readonly detail: string
@@ -193,9 +204,9 @@ export interface DeleteAPIKeyOUT {
 export declare namespace DeleteAPIKeyOUT {
   export type Encoded = DeleteAPIKeyOUT
 }
-export const DeleteAPIKeyOUT: Schema.Schema<DeleteAPIKeyOUT, DeleteAPIKeyOUT.Encoded> = Schema.Struct({
-  detail: Schema.String
-})
+export const DeleteAPIKeyOUT: Schema.Schema<DeleteAPIKeyOUT, DeleteAPIKeyOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ detail: Schema.String })
+)
 
 export interface UsersApiAdminApiKeysDeleteApiKeyPathParameters {
   readonly key_id: string
@@ -206,7 +217,7 @@ export declare namespace UsersApiAdminApiKeysDeleteApiKeyPathParameters {
 export const UsersApiAdminApiKeysDeleteApiKeyPathParameters: Schema.Schema<
   UsersApiAdminApiKeysDeleteApiKeyPathParameters,
   UsersApiAdminApiKeysDeleteApiKeyPathParameters.Encoded
-> = Schema.Struct({ key_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ key_id: Schema.String }))
 
 export interface UsersApiAdminApiKeysGetApiKeysQuery {
   readonly limit?: number | undefined
@@ -219,11 +230,13 @@ export declare namespace UsersApiAdminApiKeysGetApiKeysQuery {
 export const UsersApiAdminApiKeysGetApiKeysQuery: Schema.Schema<
   UsersApiAdminApiKeysGetApiKeysQuery,
   UsersApiAdminApiKeysGetApiKeysQuery.Encoded
-> = Schema.Struct({
-  limit: Schema.optional(Schema.Number),
-  offset: Schema.optional(Schema.Number),
-  name: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    limit: Schema.optional(Schema.Number),
+    offset: Schema.optional(Schema.Number),
+    name: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 /** users_api_admin_api_keys_create_api_key — POST /v1/admin/api-keys */
 export const users_api_admin_api_keys_create_api_key = Operation.make({

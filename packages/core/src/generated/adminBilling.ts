@@ -7,7 +7,9 @@ export type ApiZone = MistralSchema.OpenEnum<"global" | "us" | "eu">
 export declare namespace ApiZone {
   export type Encoded = ApiZone
 }
-export const ApiZone: Schema.Schema<ApiZone, ApiZone.Encoded> = MistralSchema.openEnum("global", "us", "eu")
+export const ApiZone: Schema.Schema<ApiZone, ApiZone.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("global", "us", "eu")
+)
 
 export interface BasicModelUsageDataJSON {
   readonly models: {
@@ -18,15 +20,17 @@ export declare namespace BasicModelUsageDataJSON {
   export type Encoded = BasicModelUsageDataJSON
 }
 export const BasicModelUsageDataJSON: Schema.Schema<BasicModelUsageDataJSON, BasicModelUsageDataJSON.Encoded> =
-  Schema.Struct({
-    models: Schema.Record({
-      key: Schema.String,
-      value: Schema.Record({
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      models: Schema.Record({
         key: Schema.String,
-        value: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+        value: Schema.Record({
+          key: Schema.String,
+          value: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+        })
       })
     })
-  })
+  )
 
 export interface FineTuningDataJSON {
   readonly training: {
@@ -37,16 +41,19 @@ export interface FineTuningDataJSON {
 export declare namespace FineTuningDataJSON {
   export type Encoded = FineTuningDataJSON
 }
-export const FineTuningDataJSON: Schema.Schema<FineTuningDataJSON, FineTuningDataJSON.Encoded> = Schema.Struct({
-  training: Schema.Record({
-    key: Schema.String,
-    value: Schema.Record({
-      key: Schema.String,
-      value: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+export const FineTuningDataJSON: Schema.Schema<FineTuningDataJSON, FineTuningDataJSON.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      training: Schema.Record({
+        key: Schema.String,
+        value: Schema.Record({
+          key: Schema.String,
+          value: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+        })
+      }),
+      storage: Schema.Record({ key: Schema.String, value: Schema.Number })
     })
-  }),
-  storage: Schema.Record({ key: Schema.String, value: Schema.Number })
-})
+)
 
 export type LagoEventType = MistralSchema.OpenEnum<
   | "api_tokens"
@@ -69,23 +76,25 @@ export type LagoEventType = MistralSchema.OpenEnum<
 export declare namespace LagoEventType {
   export type Encoded = LagoEventType
 }
-export const LagoEventType: Schema.Schema<LagoEventType, LagoEventType.Encoded> = MistralSchema.openEnum(
-  "api_tokens",
-  "api_pages",
-  "api_audio_seconds",
-  "api_audio_characters",
-  "api_connectors",
-  "api_libraries_tokens",
-  "api_libraries_pages",
-  "api_libraries_audio",
-  "deployment_tokens",
-  "gpu_hour",
-  "reserved_instance",
-  "vibe_tokens",
-  "vibe_connectors",
-  "vibe_pages",
-  "vibe_audio_seconds",
-  "vibe_audio_characters"
+export const LagoEventType: Schema.Schema<LagoEventType, LagoEventType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "api_tokens",
+    "api_pages",
+    "api_audio_seconds",
+    "api_audio_characters",
+    "api_connectors",
+    "api_libraries_tokens",
+    "api_libraries_pages",
+    "api_libraries_audio",
+    "deployment_tokens",
+    "gpu_hour",
+    "reserved_instance",
+    "vibe_tokens",
+    "vibe_connectors",
+    "vibe_pages",
+    "vibe_audio_seconds",
+    "vibe_audio_characters"
+  )
 )
 
 export interface LibrariesAPIUsageDataJSON {
@@ -97,11 +106,13 @@ export declare namespace LibrariesAPIUsageDataJSON {
   export type Encoded = LibrariesAPIUsageDataJSON
 }
 export const LibrariesAPIUsageDataJSON: Schema.Schema<LibrariesAPIUsageDataJSON, LibrariesAPIUsageDataJSON.Encoded> =
-  Schema.Struct({
-    pages: BasicModelUsageDataJSON,
-    tokens: BasicModelUsageDataJSON,
-    audio_seconds: BasicModelUsageDataJSON
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      pages: BasicModelUsageDataJSON,
+      tokens: BasicModelUsageDataJSON,
+      audio_seconds: BasicModelUsageDataJSON
+    })
+  )
 
 export interface UsageLimits {
   readonly no_monthly_limit?: boolean | undefined
@@ -114,14 +125,16 @@ export interface UsageLimits {
 export declare namespace UsageLimits {
   export type Encoded = UsageLimits
 }
-export const UsageLimits: Schema.Schema<UsageLimits, UsageLimits.Encoded> = Schema.Struct({
-  no_monthly_limit: Schema.optional(Schema.Boolean),
-  monthly_limit_reached: Schema.Boolean,
-  usage: Schema.optional(Schema.NullOr(Schema.Number)),
-  vibe_usage: Schema.optional(Schema.NullOr(Schema.Number)),
-  total_usage: Schema.optional(Schema.NullOr(Schema.Number)),
-  usage_limit: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const UsageLimits: Schema.Schema<UsageLimits, UsageLimits.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    no_monthly_limit: Schema.optional(Schema.Boolean),
+    monthly_limit_reached: Schema.Boolean,
+    usage: Schema.optional(Schema.NullOr(Schema.Number)),
+    vibe_usage: Schema.optional(Schema.NullOr(Schema.Number)),
+    total_usage: Schema.optional(Schema.NullOr(Schema.Number)),
+    usage_limit: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface LimitsContext {
   readonly completion: UsageLimits
@@ -132,12 +145,14 @@ export interface LimitsContext {
 export declare namespace LimitsContext {
   export type Encoded = LimitsContext
 }
-export const LimitsContext: Schema.Schema<LimitsContext, LimitsContext.Encoded> = Schema.Struct({
-  completion: UsageLimits,
-  last_payment_failure: Schema.Boolean,
-  last_payment_failure_protection: Schema.NullOr(Schema.Boolean),
-  currency: Schema.String
-})
+export const LimitsContext: Schema.Schema<LimitsContext, LimitsContext.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    completion: UsageLimits,
+    last_payment_failure: Schema.Boolean,
+    last_payment_failure_protection: Schema.NullOr(Schema.Boolean),
+    currency: Schema.String
+  })
+)
 
 export interface LimitsOUT {
   readonly limits: LimitsContext
@@ -145,7 +160,9 @@ export interface LimitsOUT {
 export declare namespace LimitsOUT {
   export type Encoded = LimitsOUT
 }
-export const LimitsOUT: Schema.Schema<LimitsOUT, LimitsOUT.Encoded> = Schema.Struct({ limits: LimitsContext })
+export const LimitsOUT: Schema.Schema<LimitsOUT, LimitsOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ limits: LimitsContext })
+)
 
 export interface NewUsageLimitIN {
   readonly amount: number
@@ -154,18 +171,16 @@ export interface NewUsageLimitIN {
 export declare namespace NewUsageLimitIN {
   export type Encoded = NewUsageLimitIN
 }
-export const NewUsageLimitIN: Schema.Schema<NewUsageLimitIN, NewUsageLimitIN.Encoded> = Schema.Struct({
-  amount: Schema.Number,
-  no_monthly_limit: Schema.optional(Schema.Boolean)
-})
+export const NewUsageLimitIN: Schema.Schema<NewUsageLimitIN, NewUsageLimitIN.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ amount: Schema.Number, no_monthly_limit: Schema.optional(Schema.Boolean) })
+)
 
 export type ServiceTier = MistralSchema.OpenEnum<"standard" | "priority">
 export declare namespace ServiceTier {
   export type Encoded = ServiceTier
 }
-export const ServiceTier: Schema.Schema<ServiceTier, ServiceTier.Encoded> = MistralSchema.openEnum(
-  "standard",
-  "priority"
+export const ServiceTier: Schema.Schema<ServiceTier, ServiceTier.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("standard", "priority")
 )
 
 export interface PriceData {
@@ -179,14 +194,16 @@ export interface PriceData {
 export declare namespace PriceData {
   export type Encoded = PriceData
 }
-export const PriceData: Schema.Schema<PriceData, PriceData.Encoded> = Schema.Struct({
-  event_type: Schema.NullOr(LagoEventType),
-  billing_metric: Schema.String,
-  billing_group: Schema.String,
-  api_zone: ApiZone,
-  service_tier: ServiceTier,
-  price: Schema.Union(Schema.Number, Schema.String)
-})
+export const PriceData: Schema.Schema<PriceData, PriceData.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_type: Schema.NullOr(LagoEventType),
+    billing_metric: Schema.String,
+    billing_group: Schema.String,
+    api_zone: ApiZone,
+    service_tier: ServiceTier,
+    price: Schema.Union(Schema.Number, Schema.String)
+  })
+)
 
 export interface TokenLimitsByModel {
   readonly tokens_per_minute: number
@@ -195,10 +212,9 @@ export interface TokenLimitsByModel {
 export declare namespace TokenLimitsByModel {
   export type Encoded = TokenLimitsByModel
 }
-export const TokenLimitsByModel: Schema.Schema<TokenLimitsByModel, TokenLimitsByModel.Encoded> = Schema.Struct({
-  tokens_per_minute: Schema.Number,
-  tokens_per_month: Schema.Number
-})
+export const TokenLimitsByModel: Schema.Schema<TokenLimitsByModel, TokenLimitsByModel.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ tokens_per_minute: Schema.Number, tokens_per_month: Schema.Number })
+)
 
 export interface RateLimitsOUT {
   readonly requests_per_second: number
@@ -207,10 +223,12 @@ export interface RateLimitsOUT {
 export declare namespace RateLimitsOUT {
   export type Encoded = RateLimitsOUT
 }
-export const RateLimitsOUT: Schema.Schema<RateLimitsOUT, RateLimitsOUT.Encoded> = Schema.Struct({
-  requests_per_second: Schema.Number,
-  tokens_limits_by_model: Schema.Record({ key: Schema.String, value: TokenLimitsByModel })
-})
+export const RateLimitsOUT: Schema.Schema<RateLimitsOUT, RateLimitsOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    requests_per_second: Schema.Number,
+    tokens_limits_by_model: Schema.Record({ key: Schema.String, value: TokenLimitsByModel })
+  })
+)
 
 export interface VibeCodeUsageDataJSON {
   readonly completion: BasicModelUsageDataJSON
@@ -222,15 +240,16 @@ export interface VibeCodeUsageDataJSON {
 export declare namespace VibeCodeUsageDataJSON {
   export type Encoded = VibeCodeUsageDataJSON
 }
-export const VibeCodeUsageDataJSON: Schema.Schema<VibeCodeUsageDataJSON, VibeCodeUsageDataJSON.Encoded> = Schema.Struct(
-  {
-    completion: BasicModelUsageDataJSON,
-    ocr: BasicModelUsageDataJSON,
-    connectors: BasicModelUsageDataJSON,
-    audio: BasicModelUsageDataJSON,
-    audio_characters: BasicModelUsageDataJSON
-  }
-)
+export const VibeCodeUsageDataJSON: Schema.Schema<VibeCodeUsageDataJSON, VibeCodeUsageDataJSON.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      completion: BasicModelUsageDataJSON,
+      ocr: BasicModelUsageDataJSON,
+      connectors: BasicModelUsageDataJSON,
+      audio: BasicModelUsageDataJSON,
+      audio_characters: BasicModelUsageDataJSON
+    })
+  )
 
 export interface UsageOUTJSON {
   readonly completion: BasicModelUsageDataJSON
@@ -255,26 +274,28 @@ export interface UsageOUTJSON {
 export declare namespace UsageOUTJSON {
   export type Encoded = UsageOUTJSON
 }
-export const UsageOUTJSON: Schema.Schema<UsageOUTJSON, UsageOUTJSON.Encoded> = Schema.Struct({
-  completion: BasicModelUsageDataJSON,
-  ocr: BasicModelUsageDataJSON,
-  connectors: BasicModelUsageDataJSON,
-  libraries_api: LibrariesAPIUsageDataJSON,
-  fine_tuning: FineTuningDataJSON,
-  audio: BasicModelUsageDataJSON,
-  audio_characters: BasicModelUsageDataJSON,
-  vibe_usage: Schema.Number,
-  vibe_code: VibeCodeUsageDataJSON,
-  chat: BasicModelUsageDataJSON,
-  date: Schema.String,
-  previous_month: Schema.NullOr(Schema.String),
-  next_month: Schema.NullOr(Schema.String),
-  start_date: Schema.String,
-  end_date: Schema.String,
-  currency: Schema.NullOr(Schema.String),
-  currency_symbol: Schema.NullOr(Schema.String),
-  prices: Schema.NullOr(Schema.Array(PriceData))
-})
+export const UsageOUTJSON: Schema.Schema<UsageOUTJSON, UsageOUTJSON.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    completion: BasicModelUsageDataJSON,
+    ocr: BasicModelUsageDataJSON,
+    connectors: BasicModelUsageDataJSON,
+    libraries_api: LibrariesAPIUsageDataJSON,
+    fine_tuning: FineTuningDataJSON,
+    audio: BasicModelUsageDataJSON,
+    audio_characters: BasicModelUsageDataJSON,
+    vibe_usage: Schema.Number,
+    vibe_code: VibeCodeUsageDataJSON,
+    chat: BasicModelUsageDataJSON,
+    date: Schema.String,
+    previous_month: Schema.NullOr(Schema.String),
+    next_month: Schema.NullOr(Schema.String),
+    start_date: Schema.String,
+    end_date: Schema.String,
+    currency: Schema.NullOr(Schema.String),
+    currency_symbol: Schema.NullOr(Schema.String),
+    prices: Schema.NullOr(Schema.Array(PriceData))
+  })
+)
 
 export interface UsersApiAdminUsageGetUsageQuery {
   readonly month?: string | null | undefined
@@ -288,12 +309,14 @@ export declare namespace UsersApiAdminUsageGetUsageQuery {
 export const UsersApiAdminUsageGetUsageQuery: Schema.Schema<
   UsersApiAdminUsageGetUsageQuery,
   UsersApiAdminUsageGetUsageQuery.Encoded
-> = Schema.Struct({
-  month: Schema.optional(Schema.NullOr(Schema.String)),
-  year: Schema.optional(Schema.NullOr(Schema.String)),
-  workspace_id: Schema.optional(Schema.NullOr(Schema.String)),
-  api_zone: Schema.optional(Schema.NullOr(ApiZone))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    month: Schema.optional(Schema.NullOr(Schema.String)),
+    year: Schema.optional(Schema.NullOr(Schema.String)),
+    workspace_id: Schema.optional(Schema.NullOr(Schema.String)),
+    api_zone: Schema.optional(Schema.NullOr(ApiZone))
+  })
+)
 
 /** users_api_admin_rate_limits_get_rate_limits — GET /v1/admin/rate-limit */
 export const users_api_admin_rate_limits_get_rate_limits = Operation.make({

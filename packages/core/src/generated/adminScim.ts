@@ -7,12 +7,8 @@ export type ScimSyncRunStatus = MistralSchema.OpenEnum<"PENDING" | "RUNNING" | "
 export declare namespace ScimSyncRunStatus {
   export type Encoded = ScimSyncRunStatus
 }
-export const ScimSyncRunStatus: Schema.Schema<ScimSyncRunStatus, ScimSyncRunStatus.Encoded> = MistralSchema.openEnum(
-  "PENDING",
-  "RUNNING",
-  "SUCCESS",
-  "SKIPPED",
-  "FAILED"
+export const ScimSyncRunStatus: Schema.Schema<ScimSyncRunStatus, ScimSyncRunStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("PENDING", "RUNNING", "SUCCESS", "SKIPPED", "FAILED")
 )
 
 export interface AdminScimSyncActiveRunOUT {
@@ -23,7 +19,7 @@ export declare namespace AdminScimSyncActiveRunOUT {
   export type Encoded = AdminScimSyncActiveRunOUT
 }
 export const AdminScimSyncActiveRunOUT: Schema.Schema<AdminScimSyncActiveRunOUT, AdminScimSyncActiveRunOUT.Encoded> =
-  Schema.Struct({ run_id: Schema.String, status: ScimSyncRunStatus })
+  MistralSchema.lazy(() => Schema.Struct({ run_id: Schema.String, status: ScimSyncRunStatus }))
 
 export interface AdminScimSyncConfig {
   readonly delete_missing_groups?: boolean | undefined
@@ -35,13 +31,16 @@ export interface AdminScimSyncConfig {
 export declare namespace AdminScimSyncConfig {
   export type Encoded = AdminScimSyncConfig
 }
-export const AdminScimSyncConfig: Schema.Schema<AdminScimSyncConfig, AdminScimSyncConfig.Encoded> = Schema.Struct({
-  delete_missing_groups: Schema.optional(Schema.Boolean),
-  deprovision_users: Schema.optional(Schema.Boolean),
-  sync_users: Schema.Boolean,
-  sync_groups: Schema.Boolean,
-  sync_memberships: Schema.Boolean
-})
+export const AdminScimSyncConfig: Schema.Schema<AdminScimSyncConfig, AdminScimSyncConfig.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      delete_missing_groups: Schema.optional(Schema.Boolean),
+      deprovision_users: Schema.optional(Schema.Boolean),
+      sync_users: Schema.Boolean,
+      sync_groups: Schema.Boolean,
+      sync_memberships: Schema.Boolean
+    })
+)
 
 export interface ScimSyncUserRefOut {
   readonly uuid: string
@@ -50,10 +49,9 @@ export interface ScimSyncUserRefOut {
 export declare namespace ScimSyncUserRefOut {
   export type Encoded = ScimSyncUserRefOut
 }
-export const ScimSyncUserRefOut: Schema.Schema<ScimSyncUserRefOut, ScimSyncUserRefOut.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  userName: Schema.String
-})
+export const ScimSyncUserRefOut: Schema.Schema<ScimSyncUserRefOut, ScimSyncUserRefOut.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ uuid: Schema.String, userName: Schema.String })
+)
 
 export interface ScimSyncUserActionOut {
   readonly user: ScimSyncUserRefOut
@@ -61,9 +59,8 @@ export interface ScimSyncUserActionOut {
 export declare namespace ScimSyncUserActionOut {
   export type Encoded = ScimSyncUserActionOut
 }
-export const ScimSyncUserActionOut: Schema.Schema<ScimSyncUserActionOut, ScimSyncUserActionOut.Encoded> = Schema.Struct(
-  { user: ScimSyncUserRefOut }
-)
+export const ScimSyncUserActionOut: Schema.Schema<ScimSyncUserActionOut, ScimSyncUserActionOut.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ user: ScimSyncUserRefOut }))
 
 export interface ScimSyncUsersSummaryOut {
   readonly provision: ReadonlyArray<ScimSyncUserActionOut>
@@ -73,7 +70,9 @@ export declare namespace ScimSyncUsersSummaryOut {
   export type Encoded = ScimSyncUsersSummaryOut
 }
 export const ScimSyncUsersSummaryOut: Schema.Schema<ScimSyncUsersSummaryOut, ScimSyncUsersSummaryOut.Encoded> =
-  Schema.Struct({ provision: Schema.Array(ScimSyncUserActionOut), deprovision: Schema.Array(ScimSyncUserActionOut) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ provision: Schema.Array(ScimSyncUserActionOut), deprovision: Schema.Array(ScimSyncUserActionOut) })
+  )
 
 export interface ScimSyncGroupRefOut {
   readonly uuid: string
@@ -82,10 +81,9 @@ export interface ScimSyncGroupRefOut {
 export declare namespace ScimSyncGroupRefOut {
   export type Encoded = ScimSyncGroupRefOut
 }
-export const ScimSyncGroupRefOut: Schema.Schema<ScimSyncGroupRefOut, ScimSyncGroupRefOut.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  groupName: Schema.String
-})
+export const ScimSyncGroupRefOut: Schema.Schema<ScimSyncGroupRefOut, ScimSyncGroupRefOut.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ uuid: Schema.String, groupName: Schema.String })
+)
 
 export interface ScimSyncGroupActionOut {
   readonly group: ScimSyncGroupRefOut
@@ -94,7 +92,7 @@ export declare namespace ScimSyncGroupActionOut {
   export type Encoded = ScimSyncGroupActionOut
 }
 export const ScimSyncGroupActionOut: Schema.Schema<ScimSyncGroupActionOut, ScimSyncGroupActionOut.Encoded> =
-  Schema.Struct({ group: ScimSyncGroupRefOut })
+  MistralSchema.lazy(() => Schema.Struct({ group: ScimSyncGroupRefOut }))
 
 export interface ScimSyncGroupUpdateActionOut {
   readonly group: ScimSyncGroupRefOut
@@ -106,7 +104,7 @@ export declare namespace ScimSyncGroupUpdateActionOut {
 export const ScimSyncGroupUpdateActionOut: Schema.Schema<
   ScimSyncGroupUpdateActionOut,
   ScimSyncGroupUpdateActionOut.Encoded
-> = Schema.Struct({ group: ScimSyncGroupRefOut, previous_groupName: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group: ScimSyncGroupRefOut, previous_groupName: Schema.String }))
 
 export interface ScimSyncGroupsSummaryOut {
   readonly create: ReadonlyArray<ScimSyncGroupActionOut>
@@ -117,11 +115,13 @@ export declare namespace ScimSyncGroupsSummaryOut {
   export type Encoded = ScimSyncGroupsSummaryOut
 }
 export const ScimSyncGroupsSummaryOut: Schema.Schema<ScimSyncGroupsSummaryOut, ScimSyncGroupsSummaryOut.Encoded> =
-  Schema.Struct({
-    create: Schema.Array(ScimSyncGroupActionOut),
-    update: Schema.Array(ScimSyncGroupUpdateActionOut),
-    delete: Schema.Array(ScimSyncGroupActionOut)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      create: Schema.Array(ScimSyncGroupActionOut),
+      update: Schema.Array(ScimSyncGroupUpdateActionOut),
+      delete: Schema.Array(ScimSyncGroupActionOut)
+    })
+  )
 
 export interface ScimSyncMembershipActionOut {
   readonly group: ScimSyncGroupRefOut
@@ -134,11 +134,13 @@ export declare namespace ScimSyncMembershipActionOut {
 export const ScimSyncMembershipActionOut: Schema.Schema<
   ScimSyncMembershipActionOut,
   ScimSyncMembershipActionOut.Encoded
-> = Schema.Struct({
-  group: ScimSyncGroupRefOut,
-  users_added: Schema.Array(ScimSyncUserRefOut),
-  users_removed: Schema.Array(ScimSyncUserRefOut)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    group: ScimSyncGroupRefOut,
+    users_added: Schema.Array(ScimSyncUserRefOut),
+    users_removed: Schema.Array(ScimSyncUserRefOut)
+  })
+)
 
 export interface ScimSyncSummaryOut {
   readonly users: ScimSyncUsersSummaryOut
@@ -148,11 +150,14 @@ export interface ScimSyncSummaryOut {
 export declare namespace ScimSyncSummaryOut {
   export type Encoded = ScimSyncSummaryOut
 }
-export const ScimSyncSummaryOut: Schema.Schema<ScimSyncSummaryOut, ScimSyncSummaryOut.Encoded> = Schema.Struct({
-  users: ScimSyncUsersSummaryOut,
-  groups: ScimSyncGroupsSummaryOut,
-  memberships: Schema.Array(ScimSyncMembershipActionOut)
-})
+export const ScimSyncSummaryOut: Schema.Schema<ScimSyncSummaryOut, ScimSyncSummaryOut.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      users: ScimSyncUsersSummaryOut,
+      groups: ScimSyncGroupsSummaryOut,
+      memberships: Schema.Array(ScimSyncMembershipActionOut)
+    })
+)
 
 export interface AdminScimSyncRunOUT {
   readonly run_id: string
@@ -168,17 +173,20 @@ export interface AdminScimSyncRunOUT {
 export declare namespace AdminScimSyncRunOUT {
   export type Encoded = AdminScimSyncRunOUT
 }
-export const AdminScimSyncRunOUT: Schema.Schema<AdminScimSyncRunOUT, AdminScimSyncRunOUT.Encoded> = Schema.Struct({
-  run_id: Schema.String,
-  status: ScimSyncRunStatus,
-  dry_run: Schema.Boolean,
-  sync_config: Schema.NullOr(AdminScimSyncConfig),
-  created_at: Schema.String,
-  started_at: Schema.NullOr(Schema.String),
-  finished_at: Schema.NullOr(Schema.String),
-  summary: Schema.NullOr(ScimSyncSummaryOut),
-  error_message: Schema.NullOr(Schema.String)
-})
+export const AdminScimSyncRunOUT: Schema.Schema<AdminScimSyncRunOUT, AdminScimSyncRunOUT.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      run_id: Schema.String,
+      status: ScimSyncRunStatus,
+      dry_run: Schema.Boolean,
+      sync_config: Schema.NullOr(AdminScimSyncConfig),
+      created_at: Schema.String,
+      started_at: Schema.NullOr(Schema.String),
+      finished_at: Schema.NullOr(Schema.String),
+      summary: Schema.NullOr(ScimSyncSummaryOut),
+      error_message: Schema.NullOr(Schema.String)
+    })
+)
 
 export interface AdminScimSyncTriggerIN {
   readonly dry_run?: boolean | undefined
@@ -188,10 +196,12 @@ export declare namespace AdminScimSyncTriggerIN {
   export type Encoded = AdminScimSyncTriggerIN
 }
 export const AdminScimSyncTriggerIN: Schema.Schema<AdminScimSyncTriggerIN, AdminScimSyncTriggerIN.Encoded> =
-  Schema.Struct({
-    dry_run: Schema.optional(Schema.Boolean),
-    sync_config: Schema.optional(Schema.NullOr(AdminScimSyncConfig))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      dry_run: Schema.optional(Schema.Boolean),
+      sync_config: Schema.optional(Schema.NullOr(AdminScimSyncConfig))
+    })
+  )
 
 export interface AdminScimSyncTriggerOUT {
   readonly run_id: string
@@ -200,7 +210,7 @@ export declare namespace AdminScimSyncTriggerOUT {
   export type Encoded = AdminScimSyncTriggerOUT
 }
 export const AdminScimSyncTriggerOUT: Schema.Schema<AdminScimSyncTriggerOUT, AdminScimSyncTriggerOUT.Encoded> =
-  Schema.Struct({ run_id: Schema.String })
+  MistralSchema.lazy(() => Schema.Struct({ run_id: Schema.String }))
 
 export interface UsersApiAdminScimSyncGetScimSyncRunPathParameters {
   readonly run_id: string
@@ -211,7 +221,7 @@ export declare namespace UsersApiAdminScimSyncGetScimSyncRunPathParameters {
 export const UsersApiAdminScimSyncGetScimSyncRunPathParameters: Schema.Schema<
   UsersApiAdminScimSyncGetScimSyncRunPathParameters,
   UsersApiAdminScimSyncGetScimSyncRunPathParameters.Encoded
-> = Schema.Struct({ run_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ run_id: Schema.String }))
 
 /** users_api_admin_scim_sync_get_scim_sync_run — GET /v1/admin/scim/sync/{run_id} */
 export const users_api_admin_scim_sync_get_scim_sync_run = Operation.make({

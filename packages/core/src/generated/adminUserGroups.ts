@@ -11,7 +11,7 @@ export declare namespace AdminAssignUsersToGroupIn {
   export type Encoded = AdminAssignUsersToGroupIn
 }
 export const AdminAssignUsersToGroupIn: Schema.Schema<AdminAssignUsersToGroupIn, AdminAssignUsersToGroupIn.Encoded> =
-  Schema.Struct({ user_uuids: Schema.Array(Schema.String) })
+  MistralSchema.lazy(() => Schema.Struct({ user_uuids: Schema.Array(Schema.String) }))
 
 export interface AdminProvisionGroupToWorkspaceIn {
   readonly user_group_uuid: string
@@ -40,35 +40,38 @@ export declare namespace AdminProvisionGroupToWorkspaceIn {
 export const AdminProvisionGroupToWorkspaceIn: Schema.Schema<
   AdminProvisionGroupToWorkspaceIn,
   AdminProvisionGroupToWorkspaceIn.Encoded
-> = Schema.Struct({
-  user_group_uuid: Schema.String,
-  workspace_uuid: Schema.String,
-  workspace_role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
-  workspace_role_name: Schema.optional(
-    Schema.NullOr(
-      MistralSchema.openEnum(
-        "billing",
-        "user",
-        "contributor",
-        "dev",
-        "dev_contributor",
-        "mistral_code_user",
-        "cloud_user",
-        "workspace_contributor",
-        "workspace_admin",
-        "observability_viewer",
-        "workflow_executor"
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    user_group_uuid: Schema.String,
+    workspace_uuid: Schema.String,
+    workspace_role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
+    workspace_role_name: Schema.optional(
+      Schema.NullOr(
+        MistralSchema.openEnum(
+          "billing",
+          "user",
+          "contributor",
+          "dev",
+          "dev_contributor",
+          "mistral_code_user",
+          "cloud_user",
+          "workspace_contributor",
+          "workspace_admin",
+          "observability_viewer",
+          "workflow_executor"
+        )
       )
     )
-  )
-})
+  })
+)
 
 export type UserGroupTargetType = MistralSchema.OpenEnum<"W" | "O">
 export declare namespace UserGroupTargetType {
   export type Encoded = UserGroupTargetType
 }
-export const UserGroupTargetType: Schema.Schema<UserGroupTargetType, UserGroupTargetType.Encoded> =
-  MistralSchema.openEnum("W", "O")
+export const UserGroupTargetType: Schema.Schema<UserGroupTargetType, UserGroupTargetType.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("W", "O")
+)
 
 export interface AdminUpdateUserGroupIn {
   readonly name?: string | null | undefined
@@ -80,12 +83,14 @@ export declare namespace AdminUpdateUserGroupIn {
   export type Encoded = AdminUpdateUserGroupIn
 }
 export const AdminUpdateUserGroupIn: Schema.Schema<AdminUpdateUserGroupIn, AdminUpdateUserGroupIn.Encoded> =
-  Schema.Struct({
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
-    parent_group_ids: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
+      parent_group_ids: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface AdminUserGroupIn {
   readonly name: string
@@ -96,12 +101,14 @@ export interface AdminUserGroupIn {
 export declare namespace AdminUserGroupIn {
   export type Encoded = AdminUserGroupIn
 }
-export const AdminUserGroupIn: Schema.Schema<AdminUserGroupIn, AdminUserGroupIn.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
-  parent_group_ids: Schema.optional(Schema.Array(Schema.String))
-})
+export const AdminUserGroupIn: Schema.Schema<AdminUserGroupIn, AdminUserGroupIn.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
+    parent_group_ids: Schema.optional(Schema.Array(Schema.String))
+  })
+)
 
 export interface AdminUserGroupMemberOut {
   readonly user_uuid: string
@@ -112,7 +119,9 @@ export declare namespace AdminUserGroupMemberOut {
   export type Encoded = AdminUserGroupMemberOut
 }
 export const AdminUserGroupMemberOut: Schema.Schema<AdminUserGroupMemberOut, AdminUserGroupMemberOut.Encoded> =
-  Schema.Struct({ user_uuid: Schema.String, name: Schema.NullOr(Schema.String), email: Schema.NullOr(Schema.String) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ user_uuid: Schema.String, name: Schema.NullOr(Schema.String), email: Schema.NullOr(Schema.String) })
+  )
 
 export interface AdminUserGroupMembersOut {
   readonly total: number
@@ -124,12 +133,14 @@ export declare namespace AdminUserGroupMembersOut {
   export type Encoded = AdminUserGroupMembersOut
 }
 export const AdminUserGroupMembersOut: Schema.Schema<AdminUserGroupMembersOut, AdminUserGroupMembersOut.Encoded> =
-  Schema.Struct({
-    total: Schema.Number,
-    members: Schema.Array(AdminUserGroupMemberOut),
-    page: Schema.Number,
-    page_size: Schema.Number
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      total: Schema.Number,
+      members: Schema.Array(AdminUserGroupMemberOut),
+      page: Schema.Number,
+      page_size: Schema.Number
+    })
+  )
 
 export interface AdminUserGroupOut {
   readonly uuid: string
@@ -143,15 +154,17 @@ export interface AdminUserGroupOut {
 export declare namespace AdminUserGroupOut {
   export type Encoded = AdminUserGroupOut
 }
-export const AdminUserGroupOut: Schema.Schema<AdminUserGroupOut, AdminUserGroupOut.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  name: Schema.String,
-  description: Schema.NullOr(Schema.String),
-  externally_managed: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
-  organization_role: Schema.optional(Schema.NullOr(Schema.String)),
-  parent_group_ids: Schema.optional(Schema.Array(Schema.String))
-})
+export const AdminUserGroupOut: Schema.Schema<AdminUserGroupOut, AdminUserGroupOut.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    uuid: Schema.String,
+    name: Schema.String,
+    description: Schema.NullOr(Schema.String),
+    externally_managed: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    target_type: Schema.optional(Schema.NullOr(UserGroupTargetType)),
+    organization_role: Schema.optional(Schema.NullOr(Schema.String)),
+    parent_group_ids: Schema.optional(Schema.Array(Schema.String))
+  })
+)
 
 export interface AdminUserGroupsOut {
   readonly total: number
@@ -162,12 +175,15 @@ export interface AdminUserGroupsOut {
 export declare namespace AdminUserGroupsOut {
   export type Encoded = AdminUserGroupsOut
 }
-export const AdminUserGroupsOut: Schema.Schema<AdminUserGroupsOut, AdminUserGroupsOut.Encoded> = Schema.Struct({
-  total: Schema.Number,
-  items: Schema.Array(AdminUserGroupOut),
-  page: Schema.Number,
-  page_size: Schema.Number
-})
+export const AdminUserGroupsOut: Schema.Schema<AdminUserGroupsOut, AdminUserGroupsOut.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      total: Schema.Number,
+      items: Schema.Array(AdminUserGroupOut),
+      page: Schema.Number,
+      page_size: Schema.Number
+    })
+)
 
 export interface AssignGroupToWorkspaceIn {
   readonly role_names?:
@@ -196,30 +212,32 @@ export declare namespace AssignGroupToWorkspaceIn {
   export type Encoded = AssignGroupToWorkspaceIn
 }
 export const AssignGroupToWorkspaceIn: Schema.Schema<AssignGroupToWorkspaceIn, AssignGroupToWorkspaceIn.Encoded> =
-  Schema.Struct({
-    role_names: Schema.optional(
-      Schema.NullOr(
-        Schema.Array(
-          MistralSchema.openEnum(
-            "billing",
-            "user",
-            "contributor",
-            "dev",
-            "dev_contributor",
-            "mistral_code_user",
-            "cloud_user",
-            "workspace_contributor",
-            "workspace_admin",
-            "observability_viewer",
-            "workflow_executor"
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      role_names: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.openEnum(
+              "billing",
+              "user",
+              "contributor",
+              "dev",
+              "dev_contributor",
+              "mistral_code_user",
+              "cloud_user",
+              "workspace_contributor",
+              "workspace_admin",
+              "observability_viewer",
+              "workflow_executor"
+            )
           )
         )
-      )
-    ),
-    roles: Schema.optional(Schema.NullOr(Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))),
-    role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
-    workspace_uuid: Schema.String
-  })
+      ),
+      roles: Schema.optional(Schema.NullOr(Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))),
+      role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
+      workspace_uuid: Schema.String
+    })
+  )
 
 export interface WorkspaceRoleRef {
   readonly name: string
@@ -228,10 +246,9 @@ export interface WorkspaceRoleRef {
 export declare namespace WorkspaceRoleRef {
   export type Encoded = WorkspaceRoleRef
 }
-export const WorkspaceRoleRef: Schema.Schema<WorkspaceRoleRef, WorkspaceRoleRef.Encoded> = Schema.Struct({
-  name: Schema.String,
-  uuid: Schema.String
-})
+export const WorkspaceRoleRef: Schema.Schema<WorkspaceRoleRef, WorkspaceRoleRef.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ name: Schema.String, uuid: Schema.String })
+)
 
 export interface GroupWorkspaceAssignmentOut {
   readonly roles: ReadonlyArray<WorkspaceRoleRef>
@@ -247,14 +264,16 @@ export declare namespace GroupWorkspaceAssignmentOut {
 export const GroupWorkspaceAssignmentOut: Schema.Schema<
   GroupWorkspaceAssignmentOut,
   GroupWorkspaceAssignmentOut.Encoded
-> = Schema.Struct({
-  roles: Schema.Array(WorkspaceRoleRef),
-  role_uuid: Schema.optional(Schema.NullOr(Schema.String)),
-  role_name: Schema.optional(Schema.NullOr(Schema.String)),
-  workspace_uuid: Schema.String,
-  workspace_name: Schema.String,
-  created: Schema.String
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    roles: Schema.Array(WorkspaceRoleRef),
+    role_uuid: Schema.optional(Schema.NullOr(Schema.String)),
+    role_name: Schema.optional(Schema.NullOr(Schema.String)),
+    workspace_uuid: Schema.String,
+    workspace_name: Schema.String,
+    created: Schema.String
+  })
+)
 
 export interface GroupWorkspaceAssignmentsOut {
   readonly total: number
@@ -268,12 +287,14 @@ export declare namespace GroupWorkspaceAssignmentsOut {
 export const GroupWorkspaceAssignmentsOut: Schema.Schema<
   GroupWorkspaceAssignmentsOut,
   GroupWorkspaceAssignmentsOut.Encoded
-> = Schema.Struct({
-  total: Schema.Number,
-  items: Schema.Array(GroupWorkspaceAssignmentOut),
-  page: Schema.Number,
-  page_size: Schema.Number
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    total: Schema.Number,
+    items: Schema.Array(GroupWorkspaceAssignmentOut),
+    page: Schema.Number,
+    page_size: Schema.Number
+  })
+)
 
 export interface NestedGroupRef {
   readonly uuid: string
@@ -282,10 +303,9 @@ export interface NestedGroupRef {
 export declare namespace NestedGroupRef {
   export type Encoded = NestedGroupRef
 }
-export const NestedGroupRef: Schema.Schema<NestedGroupRef, NestedGroupRef.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  name: Schema.String
-})
+export const NestedGroupRef: Schema.Schema<NestedGroupRef, NestedGroupRef.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ uuid: Schema.String, name: Schema.String })
+)
 
 export interface NestedGroupsOut {
   readonly children: ReadonlyArray<NestedGroupRef>
@@ -293,9 +313,9 @@ export interface NestedGroupsOut {
 export declare namespace NestedGroupsOut {
   export type Encoded = NestedGroupsOut
 }
-export const NestedGroupsOut: Schema.Schema<NestedGroupsOut, NestedGroupsOut.Encoded> = Schema.Struct({
-  children: Schema.Array(NestedGroupRef)
-})
+export const NestedGroupsOut: Schema.Schema<NestedGroupsOut, NestedGroupsOut.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ children: Schema.Array(NestedGroupRef) })
+)
 
 export interface SetNestedGroupsIn {
   readonly child_group_uuids: ReadonlyArray<string>
@@ -303,9 +323,9 @@ export interface SetNestedGroupsIn {
 export declare namespace SetNestedGroupsIn {
   export type Encoded = SetNestedGroupsIn
 }
-export const SetNestedGroupsIn: Schema.Schema<SetNestedGroupsIn, SetNestedGroupsIn.Encoded> = Schema.Struct({
-  child_group_uuids: Schema.Array(Schema.String)
-})
+export const SetNestedGroupsIn: Schema.Schema<SetNestedGroupsIn, SetNestedGroupsIn.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ child_group_uuids: Schema.Array(Schema.String) })
+)
 
 export interface UpdateGroupWorkspaceAssignmentIn {
   readonly role_names?:
@@ -335,29 +355,31 @@ export declare namespace UpdateGroupWorkspaceAssignmentIn {
 export const UpdateGroupWorkspaceAssignmentIn: Schema.Schema<
   UpdateGroupWorkspaceAssignmentIn,
   UpdateGroupWorkspaceAssignmentIn.Encoded
-> = Schema.Struct({
-  role_names: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        MistralSchema.openEnum(
-          "billing",
-          "user",
-          "contributor",
-          "dev",
-          "dev_contributor",
-          "mistral_code_user",
-          "cloud_user",
-          "workspace_contributor",
-          "workspace_admin",
-          "observability_viewer",
-          "workflow_executor"
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role_names: Schema.optional(
+      Schema.NullOr(
+        Schema.Array(
+          MistralSchema.openEnum(
+            "billing",
+            "user",
+            "contributor",
+            "dev",
+            "dev_contributor",
+            "mistral_code_user",
+            "cloud_user",
+            "workspace_contributor",
+            "workspace_admin",
+            "observability_viewer",
+            "workflow_executor"
+          )
         )
       )
-    )
-  ),
-  roles: Schema.optional(Schema.NullOr(Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))),
-  role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))
-})
+    ),
+    roles: Schema.optional(Schema.NullOr(Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))),
+    role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles)))
+  })
+)
 
 export interface UpdateUserGroupOrganizationRoleIn {
   readonly organization_role: UserRole | StaticOrganizationRoles
@@ -368,7 +390,7 @@ export declare namespace UpdateUserGroupOrganizationRoleIn {
 export const UpdateUserGroupOrganizationRoleIn: Schema.Schema<
   UpdateUserGroupOrganizationRoleIn,
   UpdateUserGroupOrganizationRoleIn.Encoded
-> = Schema.Struct({ organization_role: Schema.Union(UserRole, StaticOrganizationRoles) })
+> = MistralSchema.lazy(() => Schema.Struct({ organization_role: Schema.Union(UserRole, StaticOrganizationRoles) }))
 
 export interface UsersAdminUserGroupsGetGroupWorkspaceAssignmentsPathParameters {
   readonly group_uuid: string
@@ -379,7 +401,7 @@ export declare namespace UsersAdminUserGroupsGetGroupWorkspaceAssignmentsPathPar
 export const UsersAdminUserGroupsGetGroupWorkspaceAssignmentsPathParameters: Schema.Schema<
   UsersAdminUserGroupsGetGroupWorkspaceAssignmentsPathParameters,
   UsersAdminUserGroupsGetGroupWorkspaceAssignmentsPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersAdminUserGroupsGetGroupWorkspaceAssignmentsQuery {
   readonly page?: number | undefined
@@ -391,7 +413,9 @@ export declare namespace UsersAdminUserGroupsGetGroupWorkspaceAssignmentsQuery {
 export const UsersAdminUserGroupsGetGroupWorkspaceAssignmentsQuery: Schema.Schema<
   UsersAdminUserGroupsGetGroupWorkspaceAssignmentsQuery,
   UsersAdminUserGroupsGetGroupWorkspaceAssignmentsQuery.Encoded
-> = Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+)
 
 export interface UsersAdminUserGroupsRemoveGroupFromWorkspacePathParameters {
   readonly group_uuid: string
@@ -403,7 +427,7 @@ export declare namespace UsersAdminUserGroupsRemoveGroupFromWorkspacePathParamet
 export const UsersAdminUserGroupsRemoveGroupFromWorkspacePathParameters: Schema.Schema<
   UsersAdminUserGroupsRemoveGroupFromWorkspacePathParameters,
   UsersAdminUserGroupsRemoveGroupFromWorkspacePathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String, workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String, workspace_uuid: Schema.String }))
 
 export interface UsersAdminUserGroupsUpdateGroupWorkspaceAssignmentPathParameters {
   readonly group_uuid: string
@@ -415,7 +439,7 @@ export declare namespace UsersAdminUserGroupsUpdateGroupWorkspaceAssignmentPathP
 export const UsersAdminUserGroupsUpdateGroupWorkspaceAssignmentPathParameters: Schema.Schema<
   UsersAdminUserGroupsUpdateGroupWorkspaceAssignmentPathParameters,
   UsersAdminUserGroupsUpdateGroupWorkspaceAssignmentPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String, workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String, workspace_uuid: Schema.String }))
 
 export interface UsersAdminUserGroupsUpdateUserGroupOrganizationRolePathParameters {
   readonly group_uuid: string
@@ -426,7 +450,7 @@ export declare namespace UsersAdminUserGroupsUpdateUserGroupOrganizationRolePath
 export const UsersAdminUserGroupsUpdateUserGroupOrganizationRolePathParameters: Schema.Schema<
   UsersAdminUserGroupsUpdateUserGroupOrganizationRolePathParameters,
   UsersAdminUserGroupsUpdateUserGroupOrganizationRolePathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsAssignGroupToWorkspacePathParameters {
   readonly group_uuid: string
@@ -437,7 +461,7 @@ export declare namespace UsersApiAdminUserGroupsAssignGroupToWorkspacePathParame
 export const UsersApiAdminUserGroupsAssignGroupToWorkspacePathParameters: Schema.Schema<
   UsersApiAdminUserGroupsAssignGroupToWorkspacePathParameters,
   UsersApiAdminUserGroupsAssignGroupToWorkspacePathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsAssignUsersToGroupPathParameters {
   readonly group_uuid: string
@@ -448,7 +472,7 @@ export declare namespace UsersApiAdminUserGroupsAssignUsersToGroupPathParameters
 export const UsersApiAdminUserGroupsAssignUsersToGroupPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsAssignUsersToGroupPathParameters,
   UsersApiAdminUserGroupsAssignUsersToGroupPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsDeleteUserGroupPathParameters {
   readonly group_uuid: string
@@ -459,7 +483,7 @@ export declare namespace UsersApiAdminUserGroupsDeleteUserGroupPathParameters {
 export const UsersApiAdminUserGroupsDeleteUserGroupPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsDeleteUserGroupPathParameters,
   UsersApiAdminUserGroupsDeleteUserGroupPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsGetNestedGroupsPathParameters {
   readonly group_uuid: string
@@ -470,7 +494,7 @@ export declare namespace UsersApiAdminUserGroupsGetNestedGroupsPathParameters {
 export const UsersApiAdminUserGroupsGetNestedGroupsPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsGetNestedGroupsPathParameters,
   UsersApiAdminUserGroupsGetNestedGroupsPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsGetUserGroupMembersPathParameters {
   readonly group_uuid: string
@@ -481,7 +505,7 @@ export declare namespace UsersApiAdminUserGroupsGetUserGroupMembersPathParameter
 export const UsersApiAdminUserGroupsGetUserGroupMembersPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsGetUserGroupMembersPathParameters,
   UsersApiAdminUserGroupsGetUserGroupMembersPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsGetUserGroupMembersQuery {
   readonly page?: number | undefined
@@ -493,7 +517,9 @@ export declare namespace UsersApiAdminUserGroupsGetUserGroupMembersQuery {
 export const UsersApiAdminUserGroupsGetUserGroupMembersQuery: Schema.Schema<
   UsersApiAdminUserGroupsGetUserGroupMembersQuery,
   UsersApiAdminUserGroupsGetUserGroupMembersQuery.Encoded
-> = Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+)
 
 export interface UsersApiAdminUserGroupsGetUserGroupPathParameters {
   readonly group_uuid: string
@@ -504,7 +530,7 @@ export declare namespace UsersApiAdminUserGroupsGetUserGroupPathParameters {
 export const UsersApiAdminUserGroupsGetUserGroupPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsGetUserGroupPathParameters,
   UsersApiAdminUserGroupsGetUserGroupPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsGetUserGroupsQuery {
   readonly page?: number | undefined
@@ -517,11 +543,13 @@ export declare namespace UsersApiAdminUserGroupsGetUserGroupsQuery {
 export const UsersApiAdminUserGroupsGetUserGroupsQuery: Schema.Schema<
   UsersApiAdminUserGroupsGetUserGroupsQuery,
   UsersApiAdminUserGroupsGetUserGroupsQuery.Encoded
-> = Schema.Struct({
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  search: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    search: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface UsersApiAdminUserGroupsRemoveUsersFromGroupPathParameters {
   readonly group_uuid: string
@@ -532,7 +560,7 @@ export declare namespace UsersApiAdminUserGroupsRemoveUsersFromGroupPathParamete
 export const UsersApiAdminUserGroupsRemoveUsersFromGroupPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsRemoveUsersFromGroupPathParameters,
   UsersApiAdminUserGroupsRemoveUsersFromGroupPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsSetNestedGroupsPathParameters {
   readonly group_uuid: string
@@ -543,7 +571,7 @@ export declare namespace UsersApiAdminUserGroupsSetNestedGroupsPathParameters {
 export const UsersApiAdminUserGroupsSetNestedGroupsPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsSetNestedGroupsPathParameters,
   UsersApiAdminUserGroupsSetNestedGroupsPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 export interface UsersApiAdminUserGroupsUpdateUserGroupPathParameters {
   readonly group_uuid: string
@@ -554,7 +582,7 @@ export declare namespace UsersApiAdminUserGroupsUpdateUserGroupPathParameters {
 export const UsersApiAdminUserGroupsUpdateUserGroupPathParameters: Schema.Schema<
   UsersApiAdminUserGroupsUpdateUserGroupPathParameters,
   UsersApiAdminUserGroupsUpdateUserGroupPathParameters.Encoded
-> = Schema.Struct({ group_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ group_uuid: Schema.String }))
 
 /** users_admin_user_groups_get_group_workspace_assignments — GET /v1/admin/user-groups/{group_uuid}/workspaces */
 export const users_admin_user_groups_get_group_workspace_assignments = Operation.make({

@@ -8,7 +8,9 @@ export type APIPlan = MistralSchema.OpenEnum<"FREE" | "PAY_AS_YOU_GO">
 export declare namespace APIPlan {
   export type Encoded = APIPlan
 }
-export const APIPlan: Schema.Schema<APIPlan, APIPlan.Encoded> = MistralSchema.openEnum("FREE", "PAY_AS_YOU_GO")
+export const APIPlan: Schema.Schema<APIPlan, APIPlan.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("FREE", "PAY_AS_YOU_GO")
+)
 
 export interface MemberWorkspaceInfo {
   readonly uuid: string
@@ -20,50 +22,47 @@ export interface MemberWorkspaceInfo {
 export declare namespace MemberWorkspaceInfo {
   export type Encoded = MemberWorkspaceInfo
 }
-export const MemberWorkspaceInfo: Schema.Schema<MemberWorkspaceInfo, MemberWorkspaceInfo.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  name: Schema.String,
-  is_default: Schema.Boolean,
-  raw_roles: Schema.Union(Schema.Array(WorkspaceRole), Schema.Array(StaticWorkspaceRoles)),
-  raw_role: Schema.Union(WorkspaceRole, StaticWorkspaceRoles)
-})
+export const MemberWorkspaceInfo: Schema.Schema<MemberWorkspaceInfo, MemberWorkspaceInfo.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      uuid: Schema.String,
+      name: Schema.String,
+      is_default: Schema.Boolean,
+      raw_roles: Schema.Union(Schema.Array(WorkspaceRole), Schema.Array(StaticWorkspaceRoles)),
+      raw_role: Schema.Union(WorkspaceRole, StaticWorkspaceRoles)
+    })
+)
 
 export type PlanType = MistralSchema.OpenEnum<"API" | "CHAT" | "ON_PREMISE" | "LICENSE" | "MISTRAL_CODE">
 export declare namespace PlanType {
   export type Encoded = PlanType
 }
-export const PlanType: Schema.Schema<PlanType, PlanType.Encoded> = MistralSchema.openEnum(
-  "API",
-  "CHAT",
-  "ON_PREMISE",
-  "LICENSE",
-  "MISTRAL_CODE"
+export const PlanType: Schema.Schema<PlanType, PlanType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("API", "CHAT", "ON_PREMISE", "LICENSE", "MISTRAL_CODE")
 )
 
 export type ChatPlan = MistralSchema.OpenEnum<"INDIVIDUAL" | "EDU" | "TEAM">
 export declare namespace ChatPlan {
   export type Encoded = ChatPlan
 }
-export const ChatPlan: Schema.Schema<ChatPlan, ChatPlan.Encoded> = MistralSchema.openEnum("INDIVIDUAL", "EDU", "TEAM")
+export const ChatPlan: Schema.Schema<ChatPlan, ChatPlan.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("INDIVIDUAL", "EDU", "TEAM")
+)
 
 export type CodePlan = MistralSchema.OpenEnum<"ENTERPRISE">
 export declare namespace CodePlan {
   export type Encoded = CodePlan
 }
-export const CodePlan: Schema.Schema<CodePlan, CodePlan.Encoded> = MistralSchema.openEnum("ENTERPRISE")
+export const CodePlan: Schema.Schema<CodePlan, CodePlan.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("ENTERPRISE")
+)
 
 export type SubscriptionStatus = MistralSchema.OpenEnum<"NS" | "S" | "A" | "CF" | "CG" | "C" | "GP">
 export declare namespace SubscriptionStatus {
   export type Encoded = SubscriptionStatus
 }
-export const SubscriptionStatus: Schema.Schema<SubscriptionStatus, SubscriptionStatus.Encoded> = MistralSchema.openEnum(
-  "NS",
-  "S",
-  "A",
-  "CF",
-  "CG",
-  "C",
-  "GP"
+export const SubscriptionStatus: Schema.Schema<SubscriptionStatus, SubscriptionStatus.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("NS", "S", "A", "CF", "CG", "C", "GP")
 )
 
 export interface MemberSubscriptionOUT {
@@ -77,16 +76,17 @@ export interface MemberSubscriptionOUT {
 export declare namespace MemberSubscriptionOUT {
   export type Encoded = MemberSubscriptionOUT
 }
-export const MemberSubscriptionOUT: Schema.Schema<MemberSubscriptionOUT, MemberSubscriptionOUT.Encoded> = Schema.Struct(
-  {
-    type: PlanType,
-    plan: Schema.optional(Schema.NullOr(Schema.Union(APIPlan, ChatPlan, CodePlan))),
-    status: Schema.optional(Schema.NullOr(SubscriptionStatus)),
-    user: Schema.optional(Schema.NullOr(Schema.String)),
-    self_service: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    member_has_access: Schema.optional(Schema.NullOr(Schema.Boolean))
-  }
-)
+export const MemberSubscriptionOUT: Schema.Schema<MemberSubscriptionOUT, MemberSubscriptionOUT.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: PlanType,
+      plan: Schema.optional(Schema.NullOr(Schema.Union(APIPlan, ChatPlan, CodePlan))),
+      status: Schema.optional(Schema.NullOr(SubscriptionStatus)),
+      user: Schema.optional(Schema.NullOr(Schema.String)),
+      self_service: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      member_has_access: Schema.optional(Schema.NullOr(Schema.Boolean))
+    })
+  )
 
 export interface AdminOrganizationMemberOUT {
   readonly uuid: string
@@ -105,19 +105,21 @@ export declare namespace AdminOrganizationMemberOUT {
   export type Encoded = AdminOrganizationMemberOUT
 }
 export const AdminOrganizationMemberOUT: Schema.Schema<AdminOrganizationMemberOUT, AdminOrganizationMemberOUT.Encoded> =
-  Schema.Struct({
-    uuid: Schema.String,
-    oid_id: Schema.NullOr(Schema.String),
-    name: Schema.NullOr(Schema.String),
-    email: Schema.NullOr(Schema.String),
-    is_sso_outsider: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    workspaces: Schema.optional(Schema.NullOr(Schema.Array(MemberWorkspaceInfo))),
-    subscriptions: Schema.optional(Schema.Array(MemberSubscriptionOUT)),
-    raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
-    raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
-    subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE")))),
-    created_at: Schema.String
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      uuid: Schema.String,
+      oid_id: Schema.NullOr(Schema.String),
+      name: Schema.NullOr(Schema.String),
+      email: Schema.NullOr(Schema.String),
+      is_sso_outsider: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      workspaces: Schema.optional(Schema.NullOr(Schema.Array(MemberWorkspaceInfo))),
+      subscriptions: Schema.optional(Schema.Array(MemberSubscriptionOUT)),
+      raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
+      raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
+      subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE")))),
+      created_at: Schema.String
+    })
+  )
 
 export interface AdminOrganizationMemberUpdate {
   readonly role_names?:
@@ -142,15 +144,19 @@ export declare namespace AdminOrganizationMemberUpdate {
 export const AdminOrganizationMemberUpdate: Schema.Schema<
   AdminOrganizationMemberUpdate,
   AdminOrganizationMemberUpdate.Encoded
-> = Schema.Struct({
-  role_names: Schema.optional(
-    Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
-  ),
-  roles: Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))),
-  role_name: Schema.optional(Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))),
-  role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
-  subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE"))))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role_names: Schema.optional(
+      Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
+    ),
+    roles: Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))),
+    role_name: Schema.optional(
+      Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))
+    ),
+    role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
+    subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE"))))
+  })
+)
 
 export interface AdminUserOUT {
   readonly uuid: string
@@ -170,21 +176,23 @@ export interface AdminUserOUT {
 export declare namespace AdminUserOUT {
   export type Encoded = AdminUserOUT
 }
-export const AdminUserOUT: Schema.Schema<AdminUserOUT, AdminUserOUT.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  oid_id: Schema.NullOr(Schema.String),
-  name: Schema.NullOr(Schema.String),
-  email: Schema.NullOr(Schema.String),
-  is_sso_outsider: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  workspaces: Schema.optional(Schema.NullOr(Schema.Array(MemberWorkspaceInfo))),
-  subscriptions: Schema.optional(Schema.Array(MemberSubscriptionOUT)),
-  raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
-  raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
-  subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE")))),
-  created_at: Schema.String,
-  first_name: Schema.NullOr(Schema.String),
-  last_name: Schema.NullOr(Schema.String)
-})
+export const AdminUserOUT: Schema.Schema<AdminUserOUT, AdminUserOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    uuid: Schema.String,
+    oid_id: Schema.NullOr(Schema.String),
+    name: Schema.NullOr(Schema.String),
+    email: Schema.NullOr(Schema.String),
+    is_sso_outsider: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    workspaces: Schema.optional(Schema.NullOr(Schema.Array(MemberWorkspaceInfo))),
+    subscriptions: Schema.optional(Schema.Array(MemberSubscriptionOUT)),
+    raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
+    raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
+    subscription_types: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("CHAT", "MISTRAL_CODE")))),
+    created_at: Schema.String,
+    first_name: Schema.NullOr(Schema.String),
+    last_name: Schema.NullOr(Schema.String)
+  })
+)
 
 export interface DeleteOUT {
   readonly message: string
@@ -192,7 +200,9 @@ export interface DeleteOUT {
 export declare namespace DeleteOUT {
   export type Encoded = DeleteOUT
 }
-export const DeleteOUT: Schema.Schema<DeleteOUT, DeleteOUT.Encoded> = Schema.Struct({ message: Schema.String })
+export const DeleteOUT: Schema.Schema<DeleteOUT, DeleteOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ message: Schema.String })
+)
 
 export interface OrganizationInviteOUT {
   readonly uuid: string
@@ -206,17 +216,18 @@ export interface OrganizationInviteOUT {
 export declare namespace OrganizationInviteOUT {
   export type Encoded = OrganizationInviteOUT
 }
-export const OrganizationInviteOUT: Schema.Schema<OrganizationInviteOUT, OrganizationInviteOUT.Encoded> = Schema.Struct(
-  {
-    uuid: Schema.String,
-    raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
-    raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
-    email: Schema.String,
-    expired: Schema.Boolean,
-    created_at: Schema.String,
-    workspace_uuids: Schema.optional(Schema.Array(Schema.String))
-  }
-)
+export const OrganizationInviteOUT: Schema.Schema<OrganizationInviteOUT, OrganizationInviteOUT.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      uuid: Schema.String,
+      raw_roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
+      raw_role: Schema.Union(UserRole, StaticOrganizationRoles),
+      email: Schema.String,
+      expired: Schema.Boolean,
+      created_at: Schema.String,
+      workspace_uuids: Schema.optional(Schema.Array(Schema.String))
+    })
+  )
 
 export interface OrganizationAdminUsersOUT {
   readonly members: ReadonlyArray<AdminOrganizationMemberOUT>
@@ -229,13 +240,15 @@ export declare namespace OrganizationAdminUsersOUT {
   export type Encoded = OrganizationAdminUsersOUT
 }
 export const OrganizationAdminUsersOUT: Schema.Schema<OrganizationAdminUsersOUT, OrganizationAdminUsersOUT.Encoded> =
-  Schema.Struct({
-    members: Schema.Array(AdminOrganizationMemberOUT),
-    invites: Schema.Array(OrganizationInviteOUT),
-    total: Schema.NullOr(Schema.Number),
-    page: Schema.NullOr(Schema.Number),
-    page_size: Schema.NullOr(Schema.Number)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      members: Schema.Array(AdminOrganizationMemberOUT),
+      invites: Schema.Array(OrganizationInviteOUT),
+      total: Schema.NullOr(Schema.Number),
+      page: Schema.NullOr(Schema.Number),
+      page_size: Schema.NullOr(Schema.Number)
+    })
+  )
 
 export interface OrganizationInviteIN {
   readonly role_names?:
@@ -265,22 +278,29 @@ export interface OrganizationInviteIN {
 export declare namespace OrganizationInviteIN {
   export type Encoded = OrganizationInviteIN
 }
-export const OrganizationInviteIN: Schema.Schema<OrganizationInviteIN, OrganizationInviteIN.Encoded> = Schema.Struct({
-  role_names: Schema.optional(
-    Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
-  ),
-  roles: Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))),
-  role_name: Schema.optional(Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))),
-  role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
-  email: Schema.String,
-  subscription_type: Schema.optional(Schema.NullOr(PlanType)),
-  subscription_types: Schema.optional(Schema.NullOr(Schema.Array(PlanType))),
-  subscription_seat_automatic_granting: Schema.optional(Schema.Boolean),
-  email_language: Schema.optional(
-    Schema.NullOr(MistralSchema.openEnum("en", "fr", "es", "de", "it", "pt_br", "pl", "ar", "nl"))
-  ),
-  workspace_uuids: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-})
+export const OrganizationInviteIN: Schema.Schema<OrganizationInviteIN, OrganizationInviteIN.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      role_names: Schema.optional(
+        Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
+      ),
+      roles: Schema.optional(
+        Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))
+      ),
+      role_name: Schema.optional(
+        Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))
+      ),
+      role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
+      email: Schema.String,
+      subscription_type: Schema.optional(Schema.NullOr(PlanType)),
+      subscription_types: Schema.optional(Schema.NullOr(Schema.Array(PlanType))),
+      subscription_seat_automatic_granting: Schema.optional(Schema.Boolean),
+      email_language: Schema.optional(
+        Schema.NullOr(MistralSchema.openEnum("en", "fr", "es", "de", "it", "pt_br", "pl", "ar", "nl"))
+      ),
+      workspace_uuids: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface OrganizationInvitesCreateOUT {
   readonly invalid_emails: ReadonlyArray<string>
@@ -293,11 +313,13 @@ export declare namespace OrganizationInvitesCreateOUT {
 export const OrganizationInvitesCreateOUT: Schema.Schema<
   OrganizationInvitesCreateOUT,
   OrganizationInvitesCreateOUT.Encoded
-> = Schema.Struct({
-  invalid_emails: Schema.Array(Schema.String),
-  already_members: Schema.Array(Schema.String),
-  invited_members_count: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    invalid_emails: Schema.Array(Schema.String),
+    already_members: Schema.Array(Schema.String),
+    invited_members_count: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface OrganizationMemberCreate {
   readonly role_names?:
@@ -323,20 +345,24 @@ export declare namespace OrganizationMemberCreate {
   export type Encoded = OrganizationMemberCreate
 }
 export const OrganizationMemberCreate: Schema.Schema<OrganizationMemberCreate, OrganizationMemberCreate.Encoded> =
-  Schema.Struct({
-    role_names: Schema.optional(
-      Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
-    ),
-    roles: Schema.optional(Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))),
-    role_name: Schema.optional(
-      Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))
-    ),
-    role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
-    email: Schema.String,
-    first_name: Schema.String,
-    last_name: Schema.String,
-    subscription_types: Schema.optional(Schema.NullOr(Schema.Array(PlanType)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      role_names: Schema.optional(
+        Schema.NullOr(Schema.Array(MistralSchema.openEnum("member", "billing_manager", "organization_admin")))
+      ),
+      roles: Schema.optional(
+        Schema.NullOr(Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)))
+      ),
+      role_name: Schema.optional(
+        Schema.NullOr(MistralSchema.openEnum("member", "billing_manager", "organization_admin"))
+      ),
+      role: Schema.optional(Schema.NullOr(Schema.Union(UserRole, StaticOrganizationRoles))),
+      email: Schema.String,
+      first_name: Schema.String,
+      last_name: Schema.String,
+      subscription_types: Schema.optional(Schema.NullOr(Schema.Array(PlanType)))
+    })
+  )
 
 export interface OrganizationUserInviteOUT {
   readonly invite_uuid: string
@@ -348,12 +374,14 @@ export declare namespace OrganizationUserInviteOUT {
   export type Encoded = OrganizationUserInviteOUT
 }
 export const OrganizationUserInviteOUT: Schema.Schema<OrganizationUserInviteOUT, OrganizationUserInviteOUT.Encoded> =
-  Schema.Struct({
-    invite_uuid: Schema.String,
-    email: Schema.NullOr(Schema.String),
-    roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
-    role: Schema.Union(UserRole, StaticOrganizationRoles)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      invite_uuid: Schema.String,
+      email: Schema.NullOr(Schema.String),
+      roles: Schema.Union(Schema.Array(UserRole), Schema.Array(StaticOrganizationRoles)),
+      role: Schema.Union(UserRole, StaticOrganizationRoles)
+    })
+  )
 
 export interface OrganizationUsersCreateOUT {
   readonly invalid_emails: ReadonlyArray<string>
@@ -363,10 +391,12 @@ export declare namespace OrganizationUsersCreateOUT {
   export type Encoded = OrganizationUsersCreateOUT
 }
 export const OrganizationUsersCreateOUT: Schema.Schema<OrganizationUsersCreateOUT, OrganizationUsersCreateOUT.Encoded> =
-  Schema.Struct({
-    invalid_emails: Schema.Array(Schema.String),
-    email_to_user_id: Schema.Record({ key: Schema.String, value: Schema.String })
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      invalid_emails: Schema.Array(Schema.String),
+      email_to_user_id: Schema.Record({ key: Schema.String, value: Schema.String })
+    })
+  )
 
 export interface RoleOut {
   readonly name: string
@@ -377,12 +407,14 @@ export interface RoleOut {
 export declare namespace RoleOut {
   export type Encoded = RoleOut
 }
-export const RoleOut: Schema.Schema<RoleOut, RoleOut.Encoded> = Schema.Struct({
-  name: Schema.String,
-  uuid: Schema.String,
-  description: Schema.String,
-  is_custom_role: Schema.Boolean
-})
+export const RoleOut: Schema.Schema<RoleOut, RoleOut.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    uuid: Schema.String,
+    description: Schema.String,
+    is_custom_role: Schema.Boolean
+  })
+)
 
 export interface RolesOut {
   readonly workspace_roles: ReadonlyArray<RoleOut>
@@ -391,10 +423,9 @@ export interface RolesOut {
 export declare namespace RolesOut {
   export type Encoded = RolesOut
 }
-export const RolesOut: Schema.Schema<RolesOut, RolesOut.Encoded> = Schema.Struct({
-  workspace_roles: Schema.Array(RoleOut),
-  organization_roles: Schema.Array(RoleOut)
-})
+export const RolesOut: Schema.Schema<RolesOut, RolesOut.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ workspace_roles: Schema.Array(RoleOut), organization_roles: Schema.Array(RoleOut) })
+)
 
 export type UsersApiAdminUsersCreateUsersBody = ReadonlyArray<OrganizationMemberCreate>
 export declare namespace UsersApiAdminUsersCreateUsersBody {
@@ -403,7 +434,7 @@ export declare namespace UsersApiAdminUsersCreateUsersBody {
 export const UsersApiAdminUsersCreateUsersBody: Schema.Schema<
   UsersApiAdminUsersCreateUsersBody,
   UsersApiAdminUsersCreateUsersBody.Encoded
-> = Schema.Array(OrganizationMemberCreate)
+> = MistralSchema.lazy(() => Schema.Array(OrganizationMemberCreate))
 
 export interface UsersApiAdminUsersDeleteInvitePathParameters {
   readonly invite_uuid: string
@@ -414,7 +445,7 @@ export declare namespace UsersApiAdminUsersDeleteInvitePathParameters {
 export const UsersApiAdminUsersDeleteInvitePathParameters: Schema.Schema<
   UsersApiAdminUsersDeleteInvitePathParameters,
   UsersApiAdminUsersDeleteInvitePathParameters.Encoded
-> = Schema.Struct({ invite_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ invite_uuid: Schema.String }))
 
 export interface UsersApiAdminUsersDeleteUserPathParameters {
   readonly user_id: string
@@ -425,7 +456,7 @@ export declare namespace UsersApiAdminUsersDeleteUserPathParameters {
 export const UsersApiAdminUsersDeleteUserPathParameters: Schema.Schema<
   UsersApiAdminUsersDeleteUserPathParameters,
   UsersApiAdminUsersDeleteUserPathParameters.Encoded
-> = Schema.Struct({ user_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ user_id: Schema.String }))
 
 export type UsersApiAdminUsersGetInviteResponse = ReadonlyArray<OrganizationUserInviteOUT>
 export declare namespace UsersApiAdminUsersGetInviteResponse {
@@ -434,7 +465,7 @@ export declare namespace UsersApiAdminUsersGetInviteResponse {
 export const UsersApiAdminUsersGetInviteResponse: Schema.Schema<
   UsersApiAdminUsersGetInviteResponse,
   UsersApiAdminUsersGetInviteResponse.Encoded
-> = Schema.Array(OrganizationUserInviteOUT)
+> = MistralSchema.lazy(() => Schema.Array(OrganizationUserInviteOUT))
 
 export interface UsersApiAdminUsersGetUserPathParameters {
   readonly user_id: string
@@ -445,7 +476,7 @@ export declare namespace UsersApiAdminUsersGetUserPathParameters {
 export const UsersApiAdminUsersGetUserPathParameters: Schema.Schema<
   UsersApiAdminUsersGetUserPathParameters,
   UsersApiAdminUsersGetUserPathParameters.Encoded
-> = Schema.Struct({ user_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ user_id: Schema.String }))
 
 export interface UsersApiAdminUsersGetUsersQuery {
   readonly page?: number | undefined
@@ -458,11 +489,13 @@ export declare namespace UsersApiAdminUsersGetUsersQuery {
 export const UsersApiAdminUsersGetUsersQuery: Schema.Schema<
   UsersApiAdminUsersGetUsersQuery,
   UsersApiAdminUsersGetUsersQuery.Encoded
-> = Schema.Struct({
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  email: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    email: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface UsersApiAdminUsersUpdateUserPathParameters {
   readonly user_id: string
@@ -473,7 +506,7 @@ export declare namespace UsersApiAdminUsersUpdateUserPathParameters {
 export const UsersApiAdminUsersUpdateUserPathParameters: Schema.Schema<
   UsersApiAdminUsersUpdateUserPathParameters,
   UsersApiAdminUsersUpdateUserPathParameters.Encoded
-> = Schema.Struct({ user_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ user_id: Schema.String }))
 
 /** users_api_admin_roles_get_roles — GET /v1/admin/roles */
 export const users_api_admin_roles_get_roles = Operation.make({

@@ -14,7 +14,7 @@ export declare namespace GetByAgentStatsV1AdminAnalyticsVibeWorkUsageByAgentStat
 export const GetByAgentStatsV1AdminAnalyticsVibeWorkUsageByAgentStatsQuery: Schema.Schema<
   GetByAgentStatsV1AdminAnalyticsVibeWorkUsageByAgentStatsQuery,
   GetByAgentStatsV1AdminAnalyticsVibeWorkUsageByAgentStatsQuery.Encoded
-> = Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number })
+> = MistralSchema.lazy(() => Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number }))
 
 export interface GetByTimeStatsV1AdminAnalyticsVibeWorkUsageByTimeStatsQuery {
   readonly start_time: number
@@ -27,11 +27,13 @@ export declare namespace GetByTimeStatsV1AdminAnalyticsVibeWorkUsageByTimeStatsQ
 export const GetByTimeStatsV1AdminAnalyticsVibeWorkUsageByTimeStatsQuery: Schema.Schema<
   GetByTimeStatsV1AdminAnalyticsVibeWorkUsageByTimeStatsQuery,
   GetByTimeStatsV1AdminAnalyticsVibeWorkUsageByTimeStatsQuery.Encoded
-> = Schema.Struct({
-  start_time: Schema.Number,
-  end_time: Schema.Number,
-  granularity: Schema.optional(Schema.NullOr(MistralSchema.openEnum("hour", "day", "week", "month")))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    start_time: Schema.Number,
+    end_time: Schema.Number,
+    granularity: Schema.optional(Schema.NullOr(MistralSchema.openEnum("hour", "day", "week", "month")))
+  })
+)
 
 export interface GetByUserStatsV1AdminAnalyticsVibeWorkUsageByUserStatsQuery {
   readonly start_time: number
@@ -43,7 +45,7 @@ export declare namespace GetByUserStatsV1AdminAnalyticsVibeWorkUsageByUserStatsQ
 export const GetByUserStatsV1AdminAnalyticsVibeWorkUsageByUserStatsQuery: Schema.Schema<
   GetByUserStatsV1AdminAnalyticsVibeWorkUsageByUserStatsQuery,
   GetByUserStatsV1AdminAnalyticsVibeWorkUsageByUserStatsQuery.Encoded
-> = Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number })
+> = MistralSchema.lazy(() => Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number }))
 
 export interface VibeWorkByAgentStat {
   readonly messages_count: number
@@ -58,16 +60,19 @@ export interface VibeWorkByAgentStat {
 export declare namespace VibeWorkByAgentStat {
   export type Encoded = VibeWorkByAgentStat
 }
-export const VibeWorkByAgentStat: Schema.Schema<VibeWorkByAgentStat, VibeWorkByAgentStat.Encoded> = Schema.Struct({
-  messages_count: Schema.Number,
-  files_count: Schema.Number,
-  images_count: Schema.Number,
-  spreadsheets_count: Schema.Number,
-  unique_conversations_count: Schema.Number,
-  agent_id: Schema.String,
-  last_message_at: Schema.String,
-  unique_users_count: Schema.Number
-})
+export const VibeWorkByAgentStat: Schema.Schema<VibeWorkByAgentStat, VibeWorkByAgentStat.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      messages_count: Schema.Number,
+      files_count: Schema.Number,
+      images_count: Schema.Number,
+      spreadsheets_count: Schema.Number,
+      unique_conversations_count: Schema.Number,
+      agent_id: Schema.String,
+      last_message_at: Schema.String,
+      unique_users_count: Schema.Number
+    })
+)
 
 export interface VibeWorkByAgentStatsOUT {
   readonly start_time: number
@@ -78,7 +83,9 @@ export declare namespace VibeWorkByAgentStatsOUT {
   export type Encoded = VibeWorkByAgentStatsOUT
 }
 export const VibeWorkByAgentStatsOUT: Schema.Schema<VibeWorkByAgentStatsOUT, VibeWorkByAgentStatsOUT.Encoded> =
-  Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByAgentStat) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByAgentStat) })
+  )
 
 export interface VibeWorkByTimeStat {
   readonly messages_count: number
@@ -94,17 +101,20 @@ export interface VibeWorkByTimeStat {
 export declare namespace VibeWorkByTimeStat {
   export type Encoded = VibeWorkByTimeStat
 }
-export const VibeWorkByTimeStat: Schema.Schema<VibeWorkByTimeStat, VibeWorkByTimeStat.Encoded> = Schema.Struct({
-  messages_count: Schema.Number,
-  files_count: Schema.Number,
-  images_count: Schema.Number,
-  spreadsheets_count: Schema.Number,
-  unique_conversations_count: Schema.Number,
-  time_bucket: Schema.NullOr(Schema.String),
-  unique_users_count: Schema.Number,
-  messages_to_agents_count: Schema.Number,
-  unique_agents_count: Schema.Number
-})
+export const VibeWorkByTimeStat: Schema.Schema<VibeWorkByTimeStat, VibeWorkByTimeStat.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      messages_count: Schema.Number,
+      files_count: Schema.Number,
+      images_count: Schema.Number,
+      spreadsheets_count: Schema.Number,
+      unique_conversations_count: Schema.Number,
+      time_bucket: Schema.NullOr(Schema.String),
+      unique_users_count: Schema.Number,
+      messages_to_agents_count: Schema.Number,
+      unique_agents_count: Schema.Number
+    })
+)
 
 export interface VibeWorkByTimeStatsOUT {
   readonly start_time: number
@@ -115,7 +125,9 @@ export declare namespace VibeWorkByTimeStatsOUT {
   export type Encoded = VibeWorkByTimeStatsOUT
 }
 export const VibeWorkByTimeStatsOUT: Schema.Schema<VibeWorkByTimeStatsOUT, VibeWorkByTimeStatsOUT.Encoded> =
-  Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByTimeStat) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByTimeStat) })
+  )
 
 export interface VibeWorkByUserStat {
   readonly messages_count: number
@@ -131,17 +143,20 @@ export interface VibeWorkByUserStat {
 export declare namespace VibeWorkByUserStat {
   export type Encoded = VibeWorkByUserStat
 }
-export const VibeWorkByUserStat: Schema.Schema<VibeWorkByUserStat, VibeWorkByUserStat.Encoded> = Schema.Struct({
-  messages_count: Schema.Number,
-  files_count: Schema.Number,
-  images_count: Schema.Number,
-  spreadsheets_count: Schema.Number,
-  unique_conversations_count: Schema.Number,
-  user_id: Schema.String,
-  last_message_at: Schema.String,
-  unique_agents_count: Schema.Number,
-  messages_to_agents_count: Schema.Number
-})
+export const VibeWorkByUserStat: Schema.Schema<VibeWorkByUserStat, VibeWorkByUserStat.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      messages_count: Schema.Number,
+      files_count: Schema.Number,
+      images_count: Schema.Number,
+      spreadsheets_count: Schema.Number,
+      unique_conversations_count: Schema.Number,
+      user_id: Schema.String,
+      last_message_at: Schema.String,
+      unique_agents_count: Schema.Number,
+      messages_to_agents_count: Schema.Number
+    })
+)
 
 export interface VibeWorkByUserStatsOUT {
   readonly start_time: number
@@ -152,7 +167,9 @@ export declare namespace VibeWorkByUserStatsOUT {
   export type Encoded = VibeWorkByUserStatsOUT
 }
 export const VibeWorkByUserStatsOUT: Schema.Schema<VibeWorkByUserStatsOUT, VibeWorkByUserStatsOUT.Encoded> =
-  Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByUserStat) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ start_time: Schema.Number, end_time: Schema.Number, data: Schema.Array(VibeWorkByUserStat) })
+  )
 
 /** get_by_agent_stats_v1_admin_analytics_vibe_work_usage_by_agent_stats — GET /v1/admin/analytics/vibe/work/usage/by_agent_stats */
 export const get_by_agent_stats_v1_admin_analytics_vibe_work_usage_by_agent_stats = Operation.make({

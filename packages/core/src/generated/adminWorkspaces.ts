@@ -14,7 +14,9 @@ export declare namespace AddOrUpdateUsersToWorkspaceOUT {
 export const AddOrUpdateUsersToWorkspaceOUT: Schema.Schema<
   AddOrUpdateUsersToWorkspaceOUT,
   AddOrUpdateUsersToWorkspaceOUT.Encoded
-> = Schema.Struct({ added_members_count: Schema.Number, updated_members_count: Schema.Number })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ added_members_count: Schema.Number, updated_members_count: Schema.Number })
+)
 
 export interface AddUsersToWorkspaceOUT {
   readonly added_members_count: number
@@ -23,7 +25,7 @@ export declare namespace AddUsersToWorkspaceOUT {
   export type Encoded = AddUsersToWorkspaceOUT
 }
 export const AddUsersToWorkspaceOUT: Schema.Schema<AddUsersToWorkspaceOUT, AddUsersToWorkspaceOUT.Encoded> =
-  Schema.Struct({ added_members_count: Schema.Number })
+  MistralSchema.lazy(() => Schema.Struct({ added_members_count: Schema.Number }))
 
 export interface AdminWorkspaceIn {
   readonly name: string
@@ -35,19 +37,23 @@ export interface AdminWorkspaceIn {
 export declare namespace AdminWorkspaceIn {
   export type Encoded = AdminWorkspaceIn
 }
-export const AdminWorkspaceIn: Schema.Schema<AdminWorkspaceIn, AdminWorkspaceIn.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.String),
-  icon: Schema.optional(Schema.String),
-  add_all_org_members: Schema.optional(Schema.Boolean),
-  admin_user_id: Schema.String
-})
+export const AdminWorkspaceIn: Schema.Schema<AdminWorkspaceIn, AdminWorkspaceIn.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.String),
+    icon: Schema.optional(Schema.String),
+    add_all_org_members: Schema.optional(Schema.Boolean),
+    admin_user_id: Schema.String
+  })
+)
 
 export type ApiObjectType = MistralSchema.OpenEnum<"list">
 export declare namespace ApiObjectType {
   export type Encoded = ApiObjectType
 }
-export const ApiObjectType: Schema.Schema<ApiObjectType, ApiObjectType.Encoded> = MistralSchema.openEnum("list")
+export const ApiObjectType: Schema.Schema<ApiObjectType, ApiObjectType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("list")
+)
 
 export interface BaseWorkspaceMemberIN {
   readonly user_uuid: string
@@ -55,9 +61,8 @@ export interface BaseWorkspaceMemberIN {
 export declare namespace BaseWorkspaceMemberIN {
   export type Encoded = BaseWorkspaceMemberIN
 }
-export const BaseWorkspaceMemberIN: Schema.Schema<BaseWorkspaceMemberIN, BaseWorkspaceMemberIN.Encoded> = Schema.Struct(
-  { user_uuid: Schema.String }
-)
+export const BaseWorkspaceMemberIN: Schema.Schema<BaseWorkspaceMemberIN, BaseWorkspaceMemberIN.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ user_uuid: Schema.String }))
 
 export interface RemoveWorkspaceMembersIN {
   readonly members: ReadonlyArray<BaseWorkspaceMemberIN>
@@ -66,7 +71,7 @@ export declare namespace RemoveWorkspaceMembersIN {
   export type Encoded = RemoveWorkspaceMembersIN
 }
 export const RemoveWorkspaceMembersIN: Schema.Schema<RemoveWorkspaceMembersIN, RemoveWorkspaceMembersIN.Encoded> =
-  Schema.Struct({ members: Schema.Array(BaseWorkspaceMemberIN) })
+  MistralSchema.lazy(() => Schema.Struct({ members: Schema.Array(BaseWorkspaceMemberIN) }))
 
 export interface RemoveWorkspaceMembersOUT {
   readonly deleted_members_count: number
@@ -76,10 +81,12 @@ export declare namespace RemoveWorkspaceMembersOUT {
   export type Encoded = RemoveWorkspaceMembersOUT
 }
 export const RemoveWorkspaceMembersOUT: Schema.Schema<RemoveWorkspaceMembersOUT, RemoveWorkspaceMembersOUT.Encoded> =
-  Schema.Struct({
-    deleted_members_count: Schema.Number,
-    not_deleted_members: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      deleted_members_count: Schema.Number,
+      not_deleted_members: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface UpdateWorkspaceIN {
   readonly name?: string | null | undefined
@@ -89,11 +96,13 @@ export interface UpdateWorkspaceIN {
 export declare namespace UpdateWorkspaceIN {
   export type Encoded = UpdateWorkspaceIN
 }
-export const UpdateWorkspaceIN: Schema.Schema<UpdateWorkspaceIN, UpdateWorkspaceIN.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  icon: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const UpdateWorkspaceIN: Schema.Schema<UpdateWorkspaceIN, UpdateWorkspaceIN.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    icon: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface UsersApiAdminWorkspacesAddOrUpdateUsersWorkspacesPathParameters {
   readonly workspace_uuid: string
@@ -104,7 +113,7 @@ export declare namespace UsersApiAdminWorkspacesAddOrUpdateUsersWorkspacesPathPa
 export const UsersApiAdminWorkspacesAddOrUpdateUsersWorkspacesPathParameters: Schema.Schema<
   UsersApiAdminWorkspacesAddOrUpdateUsersWorkspacesPathParameters,
   UsersApiAdminWorkspacesAddOrUpdateUsersWorkspacesPathParameters.Encoded
-> = Schema.Struct({ workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workspace_uuid: Schema.String }))
 
 export interface UsersApiAdminWorkspacesAddUsersWorkspacesPathParameters {
   readonly workspace_uuid: string
@@ -115,7 +124,7 @@ export declare namespace UsersApiAdminWorkspacesAddUsersWorkspacesPathParameters
 export const UsersApiAdminWorkspacesAddUsersWorkspacesPathParameters: Schema.Schema<
   UsersApiAdminWorkspacesAddUsersWorkspacesPathParameters,
   UsersApiAdminWorkspacesAddUsersWorkspacesPathParameters.Encoded
-> = Schema.Struct({ workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workspace_uuid: Schema.String }))
 
 export interface UsersApiAdminWorkspacesDeleteWorkspacesPathParameters {
   readonly workspace_uuid: string
@@ -126,7 +135,7 @@ export declare namespace UsersApiAdminWorkspacesDeleteWorkspacesPathParameters {
 export const UsersApiAdminWorkspacesDeleteWorkspacesPathParameters: Schema.Schema<
   UsersApiAdminWorkspacesDeleteWorkspacesPathParameters,
   UsersApiAdminWorkspacesDeleteWorkspacesPathParameters.Encoded
-> = Schema.Struct({ workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workspace_uuid: Schema.String }))
 
 export interface UsersApiAdminWorkspacesGetWorkspacesQuery {
   readonly is_archived?: boolean | undefined
@@ -140,12 +149,14 @@ export declare namespace UsersApiAdminWorkspacesGetWorkspacesQuery {
 export const UsersApiAdminWorkspacesGetWorkspacesQuery: Schema.Schema<
   UsersApiAdminWorkspacesGetWorkspacesQuery,
   UsersApiAdminWorkspacesGetWorkspacesQuery.Encoded
-> = Schema.Struct({
-  is_archived: Schema.optional(Schema.Boolean),
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  search: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    is_archived: Schema.optional(Schema.Boolean),
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    search: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface UsersApiAdminWorkspacesRemoveUsersWorkspacesPathParameters {
   readonly workspace_uuid: string
@@ -156,7 +167,7 @@ export declare namespace UsersApiAdminWorkspacesRemoveUsersWorkspacesPathParamet
 export const UsersApiAdminWorkspacesRemoveUsersWorkspacesPathParameters: Schema.Schema<
   UsersApiAdminWorkspacesRemoveUsersWorkspacesPathParameters,
   UsersApiAdminWorkspacesRemoveUsersWorkspacesPathParameters.Encoded
-> = Schema.Struct({ workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workspace_uuid: Schema.String }))
 
 export interface UsersApiAdminWorkspacesUpdateWorkspacesPathParameters {
   readonly workspace_uuid: string
@@ -167,7 +178,7 @@ export declare namespace UsersApiAdminWorkspacesUpdateWorkspacesPathParameters {
 export const UsersApiAdminWorkspacesUpdateWorkspacesPathParameters: Schema.Schema<
   UsersApiAdminWorkspacesUpdateWorkspacesPathParameters,
   UsersApiAdminWorkspacesUpdateWorkspacesPathParameters.Encoded
-> = Schema.Struct({ workspace_uuid: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workspace_uuid: Schema.String }))
 
 export interface WorkspaceSpendLimitOUT {
   readonly value: number | null
@@ -178,11 +189,13 @@ export declare namespace WorkspaceSpendLimitOUT {
   export type Encoded = WorkspaceSpendLimitOUT
 }
 export const WorkspaceSpendLimitOUT: Schema.Schema<WorkspaceSpendLimitOUT, WorkspaceSpendLimitOUT.Encoded> =
-  Schema.Struct({
-    value: Schema.NullOr(Schema.Number),
-    currency: Schema.NullOr(Schema.String),
-    no_monthly_limit: Schema.NullOr(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      value: Schema.NullOr(Schema.Number),
+      currency: Schema.NullOr(Schema.String),
+      no_monthly_limit: Schema.NullOr(Schema.Boolean)
+    })
+  )
 
 export interface WorkspaceEnrichedOUT {
   readonly uuid: string
@@ -198,17 +211,20 @@ export interface WorkspaceEnrichedOUT {
 export declare namespace WorkspaceEnrichedOUT {
   export type Encoded = WorkspaceEnrichedOUT
 }
-export const WorkspaceEnrichedOUT: Schema.Schema<WorkspaceEnrichedOUT, WorkspaceEnrichedOUT.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  name: Schema.String,
-  description: Schema.NullOr(Schema.String),
-  icon: Schema.NullOr(Schema.String),
-  members_count: Schema.optional(Schema.NullOr(Schema.Number)),
-  spend_limit: Schema.optional(Schema.NullOr(WorkspaceSpendLimitOUT)),
-  is_default: Schema.Boolean,
-  raw_roles: Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles, StaticOrganizationRoles)),
-  raw_role: Schema.Union(WorkspaceRole, StaticWorkspaceRoles, StaticOrganizationRoles)
-})
+export const WorkspaceEnrichedOUT: Schema.Schema<WorkspaceEnrichedOUT, WorkspaceEnrichedOUT.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      uuid: Schema.String,
+      name: Schema.String,
+      description: Schema.NullOr(Schema.String),
+      icon: Schema.NullOr(Schema.String),
+      members_count: Schema.optional(Schema.NullOr(Schema.Number)),
+      spend_limit: Schema.optional(Schema.NullOr(WorkspaceSpendLimitOUT)),
+      is_default: Schema.Boolean,
+      raw_roles: Schema.Array(Schema.Union(WorkspaceRole, StaticWorkspaceRoles, StaticOrganizationRoles)),
+      raw_role: Schema.Union(WorkspaceRole, StaticWorkspaceRoles, StaticOrganizationRoles)
+    })
+  )
 
 export interface WorkspaceMemberSingleIN {
   readonly role_names?:
@@ -257,10 +273,32 @@ export declare namespace WorkspaceMemberSingleIN {
   export type Encoded = WorkspaceMemberSingleIN
 }
 export const WorkspaceMemberSingleIN: Schema.Schema<WorkspaceMemberSingleIN, WorkspaceMemberSingleIN.Encoded> =
-  Schema.Struct({
-    role_names: Schema.optional(
-      Schema.NullOr(
-        Schema.Array(
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      role_names: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.openEnum(
+              "billing",
+              "user",
+              "contributor",
+              "dev",
+              "dev_contributor",
+              "mistral_code_user",
+              "cloud_user",
+              "workspace_contributor",
+              "workspace_admin",
+              "observability_viewer",
+              "workflow_executor"
+            )
+          )
+        )
+      ),
+      roles: Schema.optional(
+        Schema.NullOr(Schema.Union(Schema.Array(WorkspaceRole), Schema.Array(StaticWorkspaceRoles)))
+      ),
+      role_name: Schema.optional(
+        Schema.NullOr(
           MistralSchema.openEnum(
             "billing",
             "user",
@@ -275,31 +313,11 @@ export const WorkspaceMemberSingleIN: Schema.Schema<WorkspaceMemberSingleIN, Wor
             "workflow_executor"
           )
         )
-      )
-    ),
-    roles: Schema.optional(
-      Schema.NullOr(Schema.Union(Schema.Array(WorkspaceRole), Schema.Array(StaticWorkspaceRoles)))
-    ),
-    role_name: Schema.optional(
-      Schema.NullOr(
-        MistralSchema.openEnum(
-          "billing",
-          "user",
-          "contributor",
-          "dev",
-          "dev_contributor",
-          "mistral_code_user",
-          "cloud_user",
-          "workspace_contributor",
-          "workspace_admin",
-          "observability_viewer",
-          "workflow_executor"
-        )
-      )
-    ),
-    role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
-    user_uuid: Schema.String
-  })
+      ),
+      role: Schema.optional(Schema.NullOr(Schema.Union(WorkspaceRole, StaticWorkspaceRoles))),
+      user_uuid: Schema.String
+    })
+  )
 
 export interface WorkspaceMemberIN {
   readonly members?: ReadonlyArray<WorkspaceMemberSingleIN> | null | undefined
@@ -307,9 +325,9 @@ export interface WorkspaceMemberIN {
 export declare namespace WorkspaceMemberIN {
   export type Encoded = WorkspaceMemberIN
 }
-export const WorkspaceMemberIN: Schema.Schema<WorkspaceMemberIN, WorkspaceMemberIN.Encoded> = Schema.Struct({
-  members: Schema.optional(Schema.NullOr(Schema.Array(WorkspaceMemberSingleIN)))
-})
+export const WorkspaceMemberIN: Schema.Schema<WorkspaceMemberIN, WorkspaceMemberIN.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ members: Schema.optional(Schema.NullOr(Schema.Array(WorkspaceMemberSingleIN))) })
+)
 
 export interface WorkspaceOUT {
   readonly uuid: string
@@ -323,15 +341,17 @@ export interface WorkspaceOUT {
 export declare namespace WorkspaceOUT {
   export type Encoded = WorkspaceOUT
 }
-export const WorkspaceOUT: Schema.Schema<WorkspaceOUT, WorkspaceOUT.Encoded> = Schema.Struct({
-  uuid: Schema.String,
-  name: Schema.String,
-  description: Schema.NullOr(Schema.String),
-  icon: Schema.NullOr(Schema.String),
-  members_count: Schema.optional(Schema.NullOr(Schema.Number)),
-  spend_limit: Schema.optional(Schema.NullOr(WorkspaceSpendLimitOUT)),
-  is_default: Schema.Boolean
-})
+export const WorkspaceOUT: Schema.Schema<WorkspaceOUT, WorkspaceOUT.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    uuid: Schema.String,
+    name: Schema.String,
+    description: Schema.NullOr(Schema.String),
+    icon: Schema.NullOr(Schema.String),
+    members_count: Schema.optional(Schema.NullOr(Schema.Number)),
+    spend_limit: Schema.optional(Schema.NullOr(WorkspaceSpendLimitOUT)),
+    is_default: Schema.Boolean
+  })
+)
 
 export interface WorkspacesOut {
   readonly total: number
@@ -343,13 +363,15 @@ export interface WorkspacesOut {
 export declare namespace WorkspacesOut {
   export type Encoded = WorkspacesOut
 }
-export const WorkspacesOut: Schema.Schema<WorkspacesOut, WorkspacesOut.Encoded> = Schema.Struct({
-  total: Schema.Number,
-  items: Schema.Array(WorkspaceOUT),
-  object: Schema.optional(ApiObjectType),
-  page: Schema.Number,
-  page_size: Schema.Number
-})
+export const WorkspacesOut: Schema.Schema<WorkspacesOut, WorkspacesOut.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    total: Schema.Number,
+    items: Schema.Array(WorkspaceOUT),
+    object: Schema.optional(ApiObjectType),
+    page: Schema.Number,
+    page_size: Schema.Number
+  })
+)
 
 /** users_api_admin_workspaces_add_or_update_users_workspaces — PATCH /v1/admin/workspaces/{workspace_uuid}/users */
 export const users_api_admin_workspaces_add_or_update_users_workspaces = Operation.make({

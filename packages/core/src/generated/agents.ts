@@ -50,50 +50,52 @@ export interface Agent {
 export declare namespace Agent {
   export type Encoded = Agent
 }
-export const Agent: Schema.Schema<Agent, Agent.Encoded> = Schema.Struct({
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(
-    Schema.Array(
-      MistralSchema.taggedUnion(
-        "type",
-        {
-          function: FunctionTool,
-          web_search: WebSearchTool,
-          web_search_premium: WebSearchPremiumTool,
-          code_interpreter: CodeInterpreterTool,
-          image_generation: ImageGenerationTool,
-          document_library: DocumentLibraryTool,
-          connector: CustomConnector
-        },
-        [
-          "function",
-          "web_search",
-          "web_search_premium",
-          "code_interpreter",
-          "image_generation",
-          "document_library",
-          "connector"
-        ]
+export const Agent: Schema.Schema<Agent, Agent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    instructions: Schema.optional(Schema.NullOr(Schema.String)),
+    tools: Schema.optional(
+      Schema.Array(
+        MistralSchema.taggedUnion(
+          "type",
+          {
+            function: FunctionTool,
+            web_search: WebSearchTool,
+            web_search_premium: WebSearchPremiumTool,
+            code_interpreter: CodeInterpreterTool,
+            image_generation: ImageGenerationTool,
+            document_library: DocumentLibraryTool,
+            connector: CustomConnector
+          },
+          [
+            "function",
+            "web_search",
+            "web_search_premium",
+            "code_interpreter",
+            "image_generation",
+            "document_library",
+            "connector"
+          ]
+        )
       )
-    )
-  ),
-  completion_args: Schema.optional(CompletionArgs),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  model: Schema.String,
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  object: Schema.optional(Schema.Literal("agent")),
-  id: Schema.String,
-  version: Schema.Number,
-  versions: Schema.Array(Schema.Number),
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  deployment_chat: Schema.Boolean,
-  source: Schema.String,
-  version_message: Schema.optional(Schema.NullOr(Schema.String))
-})
+    ),
+    completion_args: Schema.optional(CompletionArgs),
+    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+    model: Schema.String,
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+    object: Schema.optional(Schema.Literal("agent")),
+    id: Schema.String,
+    version: Schema.Number,
+    versions: Schema.Array(Schema.Number),
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    deployment_chat: Schema.Boolean,
+    source: Schema.String,
+    version_message: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface AgentAliasResponse {
   readonly alias: string
@@ -104,12 +106,15 @@ export interface AgentAliasResponse {
 export declare namespace AgentAliasResponse {
   export type Encoded = AgentAliasResponse
 }
-export const AgentAliasResponse: Schema.Schema<AgentAliasResponse, AgentAliasResponse.Encoded> = Schema.Struct({
-  alias: Schema.String,
-  version: Schema.Number,
-  created_at: Schema.String,
-  updated_at: Schema.String
-})
+export const AgentAliasResponse: Schema.Schema<AgentAliasResponse, AgentAliasResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      alias: Schema.String,
+      version: Schema.Number,
+      created_at: Schema.String,
+      updated_at: Schema.String
+    })
+)
 
 export interface AgentListPage {
   readonly object?: "list" | undefined
@@ -119,11 +124,13 @@ export interface AgentListPage {
 export declare namespace AgentListPage {
   export type Encoded = AgentListPage
 }
-export const AgentListPage: Schema.Schema<AgentListPage, AgentListPage.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("list")),
-  data: Schema.Array(Agent),
-  next_page_token: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const AgentListPage: Schema.Schema<AgentListPage, AgentListPage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    object: Schema.optional(Schema.Literal("list")),
+    data: Schema.Array(Agent),
+    next_page_token: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface AgentsApiV1AgentsCreateOrUpdateAliasPathParameters {
   readonly agent_id: string
@@ -134,7 +141,7 @@ export declare namespace AgentsApiV1AgentsCreateOrUpdateAliasPathParameters {
 export const AgentsApiV1AgentsCreateOrUpdateAliasPathParameters: Schema.Schema<
   AgentsApiV1AgentsCreateOrUpdateAliasPathParameters,
   AgentsApiV1AgentsCreateOrUpdateAliasPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsCreateOrUpdateAliasQuery {
   readonly alias: string
@@ -146,7 +153,7 @@ export declare namespace AgentsApiV1AgentsCreateOrUpdateAliasQuery {
 export const AgentsApiV1AgentsCreateOrUpdateAliasQuery: Schema.Schema<
   AgentsApiV1AgentsCreateOrUpdateAliasQuery,
   AgentsApiV1AgentsCreateOrUpdateAliasQuery.Encoded
-> = Schema.Struct({ alias: Schema.String, version: Schema.Number })
+> = MistralSchema.lazy(() => Schema.Struct({ alias: Schema.String, version: Schema.Number }))
 
 export interface AgentsApiV1AgentsDeleteAliasPathParameters {
   readonly agent_id: string
@@ -157,7 +164,7 @@ export declare namespace AgentsApiV1AgentsDeleteAliasPathParameters {
 export const AgentsApiV1AgentsDeleteAliasPathParameters: Schema.Schema<
   AgentsApiV1AgentsDeleteAliasPathParameters,
   AgentsApiV1AgentsDeleteAliasPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsDeleteAliasQuery {
   readonly alias: string
@@ -168,7 +175,7 @@ export declare namespace AgentsApiV1AgentsDeleteAliasQuery {
 export const AgentsApiV1AgentsDeleteAliasQuery: Schema.Schema<
   AgentsApiV1AgentsDeleteAliasQuery,
   AgentsApiV1AgentsDeleteAliasQuery.Encoded
-> = Schema.Struct({ alias: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ alias: Schema.String }))
 
 export interface AgentsApiV1AgentsDeletePathParameters {
   readonly agent_id: string
@@ -179,7 +186,7 @@ export declare namespace AgentsApiV1AgentsDeletePathParameters {
 export const AgentsApiV1AgentsDeletePathParameters: Schema.Schema<
   AgentsApiV1AgentsDeletePathParameters,
   AgentsApiV1AgentsDeletePathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsGetPathParameters {
   readonly agent_id: string
@@ -190,7 +197,7 @@ export declare namespace AgentsApiV1AgentsGetPathParameters {
 export const AgentsApiV1AgentsGetPathParameters: Schema.Schema<
   AgentsApiV1AgentsGetPathParameters,
   AgentsApiV1AgentsGetPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsGetQuery {
   readonly agent_version?: number | string | null | undefined
@@ -199,7 +206,9 @@ export declare namespace AgentsApiV1AgentsGetQuery {
   export type Encoded = AgentsApiV1AgentsGetQuery
 }
 export const AgentsApiV1AgentsGetQuery: Schema.Schema<AgentsApiV1AgentsGetQuery, AgentsApiV1AgentsGetQuery.Encoded> =
-  Schema.Struct({ agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.Number, Schema.String))) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.Number, Schema.String))) })
+  )
 
 export interface AgentsApiV1AgentsGetVersionPathParameters {
   readonly agent_id: string
@@ -211,16 +220,14 @@ export declare namespace AgentsApiV1AgentsGetVersionPathParameters {
 export const AgentsApiV1AgentsGetVersionPathParameters: Schema.Schema<
   AgentsApiV1AgentsGetVersionPathParameters,
   AgentsApiV1AgentsGetVersionPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String, version: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String, version: Schema.String }))
 
 export type RequestSource = MistralSchema.OpenEnum<"api" | "playground" | "agent_builder_v1">
 export declare namespace RequestSource {
   export type Encoded = RequestSource
 }
-export const RequestSource: Schema.Schema<RequestSource, RequestSource.Encoded> = MistralSchema.openEnum(
-  "api",
-  "playground",
-  "agent_builder_v1"
+export const RequestSource: Schema.Schema<RequestSource, RequestSource.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("api", "playground", "agent_builder_v1")
 )
 
 export interface AgentsApiV1AgentsListPagesQuery {
@@ -239,16 +246,18 @@ export declare namespace AgentsApiV1AgentsListPagesQuery {
 export const AgentsApiV1AgentsListPagesQuery: Schema.Schema<
   AgentsApiV1AgentsListPagesQuery,
   AgentsApiV1AgentsListPagesQuery.Encoded
-> = Schema.Struct({
-  page_size: Schema.optional(Schema.Number),
-  deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  sources: Schema.optional(Schema.NullOr(Schema.Array(RequestSource))),
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  page_token: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page_size: Schema.optional(Schema.Number),
+    deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    sources: Schema.optional(Schema.NullOr(Schema.Array(RequestSource))),
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    id: Schema.optional(Schema.NullOr(Schema.String)),
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    page_token: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface AgentsApiV1AgentsListQuery {
   readonly page?: number | undefined
@@ -264,16 +273,18 @@ export declare namespace AgentsApiV1AgentsListQuery {
   export type Encoded = AgentsApiV1AgentsListQuery
 }
 export const AgentsApiV1AgentsListQuery: Schema.Schema<AgentsApiV1AgentsListQuery, AgentsApiV1AgentsListQuery.Encoded> =
-  Schema.Struct({
-    page: Schema.optional(Schema.Number),
-    page_size: Schema.optional(Schema.Number),
-    deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    sources: Schema.optional(Schema.NullOr(Schema.Array(RequestSource))),
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    search: Schema.optional(Schema.NullOr(Schema.String)),
-    id: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      page: Schema.optional(Schema.Number),
+      page_size: Schema.optional(Schema.Number),
+      deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      sources: Schema.optional(Schema.NullOr(Schema.Array(RequestSource))),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      search: Schema.optional(Schema.NullOr(Schema.String)),
+      id: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    })
+  )
 
 export type AgentsApiV1AgentsListResponse = ReadonlyArray<Agent>
 export declare namespace AgentsApiV1AgentsListResponse {
@@ -282,7 +293,7 @@ export declare namespace AgentsApiV1AgentsListResponse {
 export const AgentsApiV1AgentsListResponse: Schema.Schema<
   AgentsApiV1AgentsListResponse,
   AgentsApiV1AgentsListResponse.Encoded
-> = Schema.Array(Agent)
+> = MistralSchema.lazy(() => Schema.Array(Agent))
 
 export interface AgentsApiV1AgentsListVersionAliasesPathParameters {
   readonly agent_id: string
@@ -293,7 +304,7 @@ export declare namespace AgentsApiV1AgentsListVersionAliasesPathParameters {
 export const AgentsApiV1AgentsListVersionAliasesPathParameters: Schema.Schema<
   AgentsApiV1AgentsListVersionAliasesPathParameters,
   AgentsApiV1AgentsListVersionAliasesPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export type AgentsApiV1AgentsListVersionAliasesResponse = ReadonlyArray<AgentAliasResponse>
 export declare namespace AgentsApiV1AgentsListVersionAliasesResponse {
@@ -302,7 +313,7 @@ export declare namespace AgentsApiV1AgentsListVersionAliasesResponse {
 export const AgentsApiV1AgentsListVersionAliasesResponse: Schema.Schema<
   AgentsApiV1AgentsListVersionAliasesResponse,
   AgentsApiV1AgentsListVersionAliasesResponse.Encoded
-> = Schema.Array(AgentAliasResponse)
+> = MistralSchema.lazy(() => Schema.Array(AgentAliasResponse))
 
 export interface AgentsApiV1AgentsListVersionsPathParameters {
   readonly agent_id: string
@@ -313,7 +324,7 @@ export declare namespace AgentsApiV1AgentsListVersionsPathParameters {
 export const AgentsApiV1AgentsListVersionsPathParameters: Schema.Schema<
   AgentsApiV1AgentsListVersionsPathParameters,
   AgentsApiV1AgentsListVersionsPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsListVersionsQuery {
   readonly page?: number | undefined
@@ -325,7 +336,9 @@ export declare namespace AgentsApiV1AgentsListVersionsQuery {
 export const AgentsApiV1AgentsListVersionsQuery: Schema.Schema<
   AgentsApiV1AgentsListVersionsQuery,
   AgentsApiV1AgentsListVersionsQuery.Encoded
-> = Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ page: Schema.optional(Schema.Number), page_size: Schema.optional(Schema.Number) })
+)
 
 export type AgentsApiV1AgentsListVersionsResponse = ReadonlyArray<Agent>
 export declare namespace AgentsApiV1AgentsListVersionsResponse {
@@ -334,7 +347,7 @@ export declare namespace AgentsApiV1AgentsListVersionsResponse {
 export const AgentsApiV1AgentsListVersionsResponse: Schema.Schema<
   AgentsApiV1AgentsListVersionsResponse,
   AgentsApiV1AgentsListVersionsResponse.Encoded
-> = Schema.Array(Agent)
+> = MistralSchema.lazy(() => Schema.Array(Agent))
 
 export interface AgentsApiV1AgentsUpdatePathParameters {
   readonly agent_id: string
@@ -345,7 +358,7 @@ export declare namespace AgentsApiV1AgentsUpdatePathParameters {
 export const AgentsApiV1AgentsUpdatePathParameters: Schema.Schema<
   AgentsApiV1AgentsUpdatePathParameters,
   AgentsApiV1AgentsUpdatePathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsUpdateVersionPathParameters {
   readonly agent_id: string
@@ -356,7 +369,7 @@ export declare namespace AgentsApiV1AgentsUpdateVersionPathParameters {
 export const AgentsApiV1AgentsUpdateVersionPathParameters: Schema.Schema<
   AgentsApiV1AgentsUpdateVersionPathParameters,
   AgentsApiV1AgentsUpdateVersionPathParameters.Encoded
-> = Schema.Struct({ agent_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ agent_id: Schema.String }))
 
 export interface AgentsApiV1AgentsUpdateVersionQuery {
   readonly version: number
@@ -367,7 +380,7 @@ export declare namespace AgentsApiV1AgentsUpdateVersionQuery {
 export const AgentsApiV1AgentsUpdateVersionQuery: Schema.Schema<
   AgentsApiV1AgentsUpdateVersionQuery,
   AgentsApiV1AgentsUpdateVersionQuery.Encoded
-> = Schema.Struct({ version: Schema.Number })
+> = MistralSchema.lazy(() => Schema.Struct({ version: Schema.Number }))
 
 export interface CreateAgentRequest {
   readonly instructions?: string | null | undefined
@@ -395,42 +408,45 @@ export interface CreateAgentRequest {
 export declare namespace CreateAgentRequest {
   export type Encoded = CreateAgentRequest
 }
-export const CreateAgentRequest: Schema.Schema<CreateAgentRequest, CreateAgentRequest.Encoded> = Schema.Struct({
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(
-    Schema.Array(
-      MistralSchema.taggedUnion(
-        "type",
-        {
-          function: FunctionTool,
-          web_search: WebSearchTool,
-          web_search_premium: WebSearchPremiumTool,
-          code_interpreter: CodeInterpreterTool,
-          image_generation: ImageGenerationTool,
-          document_library: DocumentLibraryTool,
-          connector: CustomConnector
-        },
-        [
-          "function",
-          "web_search",
-          "web_search_premium",
-          "code_interpreter",
-          "image_generation",
-          "document_library",
-          "connector"
-        ]
-      )
-    )
-  ),
-  completion_args: Schema.optional(CompletionArgs),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  model: Schema.String,
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  version_message: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const CreateAgentRequest: Schema.Schema<CreateAgentRequest, CreateAgentRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      instructions: Schema.optional(Schema.NullOr(Schema.String)),
+      tools: Schema.optional(
+        Schema.Array(
+          MistralSchema.taggedUnion(
+            "type",
+            {
+              function: FunctionTool,
+              web_search: WebSearchTool,
+              web_search_premium: WebSearchPremiumTool,
+              code_interpreter: CodeInterpreterTool,
+              image_generation: ImageGenerationTool,
+              document_library: DocumentLibraryTool,
+              connector: CustomConnector
+            },
+            [
+              "function",
+              "web_search",
+              "web_search_premium",
+              "code_interpreter",
+              "image_generation",
+              "document_library",
+              "connector"
+            ]
+          )
+        )
+      ),
+      completion_args: Schema.optional(CompletionArgs),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      model: Schema.String,
+      name: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      version_message: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface UpdateAgentRequest {
   readonly instructions?: string | null | undefined
@@ -459,43 +475,46 @@ export interface UpdateAgentRequest {
 export declare namespace UpdateAgentRequest {
   export type Encoded = UpdateAgentRequest
 }
-export const UpdateAgentRequest: Schema.Schema<UpdateAgentRequest, UpdateAgentRequest.Encoded> = Schema.Struct({
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(
-    Schema.Array(
-      MistralSchema.taggedUnion(
-        "type",
-        {
-          function: FunctionTool,
-          web_search: WebSearchTool,
-          web_search_premium: WebSearchPremiumTool,
-          code_interpreter: CodeInterpreterTool,
-          image_generation: ImageGenerationTool,
-          document_library: DocumentLibraryTool,
-          connector: CustomConnector
-        },
-        [
-          "function",
-          "web_search",
-          "web_search_premium",
-          "code_interpreter",
-          "image_generation",
-          "document_library",
-          "connector"
-        ]
-      )
-    )
-  ),
-  completion_args: Schema.optional(CompletionArgs),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  version_message: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const UpdateAgentRequest: Schema.Schema<UpdateAgentRequest, UpdateAgentRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      instructions: Schema.optional(Schema.NullOr(Schema.String)),
+      tools: Schema.optional(
+        Schema.Array(
+          MistralSchema.taggedUnion(
+            "type",
+            {
+              function: FunctionTool,
+              web_search: WebSearchTool,
+              web_search_premium: WebSearchPremiumTool,
+              code_interpreter: CodeInterpreterTool,
+              image_generation: ImageGenerationTool,
+              document_library: DocumentLibraryTool,
+              connector: CustomConnector
+            },
+            [
+              "function",
+              "web_search",
+              "web_search_premium",
+              "code_interpreter",
+              "image_generation",
+              "document_library",
+              "connector"
+            ]
+          )
+        )
+      ),
+      completion_args: Schema.optional(CompletionArgs),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      handoffs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      deployment_chat: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      version_message: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 /** agents_api_v1_agents_create — POST /v1/agents */
 export const agents_api_v1_agents_create = Operation.make({

@@ -17,7 +17,9 @@ export declare namespace RealtimeTranscriptionAudioEncoding {
 export const RealtimeTranscriptionAudioEncoding: Schema.Schema<
   RealtimeTranscriptionAudioEncoding,
   RealtimeTranscriptionAudioEncoding.Encoded
-> = MistralSchema.openEnum("pcm_s16le", "pcm_s32le", "pcm_f16le", "pcm_f32le", "pcm_mulaw", "pcm_alaw")
+> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("pcm_s16le", "pcm_s32le", "pcm_f16le", "pcm_f32le", "pcm_mulaw", "pcm_alaw")
+)
 
 export interface RealtimeTranscriptionAudioFormat {
   readonly encoding: RealtimeTranscriptionAudioEncoding
@@ -29,7 +31,9 @@ export declare namespace RealtimeTranscriptionAudioFormat {
 export const RealtimeTranscriptionAudioFormat: Schema.Schema<
   RealtimeTranscriptionAudioFormat,
   RealtimeTranscriptionAudioFormat.Encoded
-> = Schema.Struct({ encoding: RealtimeTranscriptionAudioEncoding, sample_rate: Schema.Number })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ encoding: RealtimeTranscriptionAudioEncoding, sample_rate: Schema.Number })
+)
 
 export interface RealtimeTranscriptionSessionUpdatePayload {
   readonly audio_format?: RealtimeTranscriptionAudioFormat | undefined
@@ -41,10 +45,12 @@ export declare namespace RealtimeTranscriptionSessionUpdatePayload {
 export const RealtimeTranscriptionSessionUpdatePayload: Schema.Schema<
   RealtimeTranscriptionSessionUpdatePayload,
   RealtimeTranscriptionSessionUpdatePayload.Encoded
-> = Schema.Struct({
-  audio_format: Schema.optional(RealtimeTranscriptionAudioFormat),
-  target_streaming_delay_ms: Schema.optional(Schema.Number)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    audio_format: Schema.optional(RealtimeTranscriptionAudioFormat),
+    target_streaming_delay_ms: Schema.optional(Schema.Number)
+  })
+)
 
 export interface RealtimeTranscriptionSessionUpdate {
   readonly type: "session.update"
@@ -56,7 +62,9 @@ export declare namespace RealtimeTranscriptionSessionUpdate {
 export const RealtimeTranscriptionSessionUpdate: Schema.Schema<
   RealtimeTranscriptionSessionUpdate,
   RealtimeTranscriptionSessionUpdate.Encoded
-> = Schema.Struct({ type: Schema.Literal("session.update"), session: RealtimeTranscriptionSessionUpdatePayload })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.Literal("session.update"), session: RealtimeTranscriptionSessionUpdatePayload })
+)
 
 export interface RealtimeTranscriptionInputAudioAppend {
   readonly type: "input_audio.append"
@@ -68,7 +76,7 @@ export declare namespace RealtimeTranscriptionInputAudioAppend {
 export const RealtimeTranscriptionInputAudioAppend: Schema.Schema<
   RealtimeTranscriptionInputAudioAppend,
   RealtimeTranscriptionInputAudioAppend.Encoded
-> = Schema.Struct({ type: Schema.Literal("input_audio.append"), audio: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ type: Schema.Literal("input_audio.append"), audio: Schema.String }))
 
 export interface RealtimeTranscriptionInputAudioFlush {
   readonly type: "input_audio.flush"
@@ -79,7 +87,7 @@ export declare namespace RealtimeTranscriptionInputAudioFlush {
 export const RealtimeTranscriptionInputAudioFlush: Schema.Schema<
   RealtimeTranscriptionInputAudioFlush,
   RealtimeTranscriptionInputAudioFlush.Encoded
-> = Schema.Struct({ type: Schema.Literal("input_audio.flush") })
+> = MistralSchema.lazy(() => Schema.Struct({ type: Schema.Literal("input_audio.flush") }))
 
 export interface RealtimeTranscriptionInputAudioEnd {
   readonly type: "input_audio.end"
@@ -90,7 +98,7 @@ export declare namespace RealtimeTranscriptionInputAudioEnd {
 export const RealtimeTranscriptionInputAudioEnd: Schema.Schema<
   RealtimeTranscriptionInputAudioEnd,
   RealtimeTranscriptionInputAudioEnd.Encoded
-> = Schema.Struct({ type: Schema.Literal("input_audio.end") })
+> = MistralSchema.lazy(() => Schema.Struct({ type: Schema.Literal("input_audio.end") }))
 
 export type RealtimeTranscriptionClientMessage =
   | RealtimeTranscriptionSessionUpdate
@@ -104,12 +112,14 @@ export declare namespace RealtimeTranscriptionClientMessage {
 export const RealtimeTranscriptionClientMessage: Schema.Schema<
   RealtimeTranscriptionClientMessage,
   RealtimeTranscriptionClientMessage.Encoded
-> = MistralSchema.taggedUnion("type", {
-  "session.update": RealtimeTranscriptionSessionUpdate,
-  "input_audio.append": RealtimeTranscriptionInputAudioAppend,
-  "input_audio.flush": RealtimeTranscriptionInputAudioFlush,
-  "input_audio.end": RealtimeTranscriptionInputAudioEnd
-})
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion("type", {
+    "session.update": RealtimeTranscriptionSessionUpdate,
+    "input_audio.append": RealtimeTranscriptionInputAudioAppend,
+    "input_audio.flush": RealtimeTranscriptionInputAudioFlush,
+    "input_audio.end": RealtimeTranscriptionInputAudioEnd
+  })
+)
 
 export interface RealtimeTranscriptionErrorDetail {
   readonly message: string | { readonly [key: string]: unknown }
@@ -121,10 +131,12 @@ export declare namespace RealtimeTranscriptionErrorDetail {
 export const RealtimeTranscriptionErrorDetail: Schema.Schema<
   RealtimeTranscriptionErrorDetail,
   RealtimeTranscriptionErrorDetail.Encoded
-> = Schema.Struct({
-  message: Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  code: Schema.optional(Schema.NullOr(Schema.Union(Schema.Number, Schema.String)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    message: Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    code: Schema.optional(Schema.NullOr(Schema.Union(Schema.Number, Schema.String)))
+  })
+)
 
 export interface RealtimeTranscriptionError {
   readonly type: "error"
@@ -134,7 +146,7 @@ export declare namespace RealtimeTranscriptionError {
   export type Encoded = RealtimeTranscriptionError
 }
 export const RealtimeTranscriptionError: Schema.Schema<RealtimeTranscriptionError, RealtimeTranscriptionError.Encoded> =
-  Schema.Struct({ type: Schema.Literal("error"), error: RealtimeTranscriptionErrorDetail })
+  MistralSchema.lazy(() => Schema.Struct({ type: Schema.Literal("error"), error: RealtimeTranscriptionErrorDetail }))
 
 export interface RealtimeTranscriptionSession {
   readonly request_id?: string | undefined
@@ -148,12 +160,14 @@ export declare namespace RealtimeTranscriptionSession {
 export const RealtimeTranscriptionSession: Schema.Schema<
   RealtimeTranscriptionSession,
   RealtimeTranscriptionSession.Encoded
-> = Schema.Struct({
-  request_id: Schema.optional(Schema.String),
-  model: Schema.optional(Schema.String),
-  audio_format: Schema.optional(RealtimeTranscriptionAudioFormat),
-  target_streaming_delay_ms: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    request_id: Schema.optional(Schema.String),
+    model: Schema.optional(Schema.String),
+    audio_format: Schema.optional(RealtimeTranscriptionAudioFormat),
+    target_streaming_delay_ms: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface RealtimeTranscriptionSessionCreated {
   readonly type: "session.created"
@@ -165,7 +179,9 @@ export declare namespace RealtimeTranscriptionSessionCreated {
 export const RealtimeTranscriptionSessionCreated: Schema.Schema<
   RealtimeTranscriptionSessionCreated,
   RealtimeTranscriptionSessionCreated.Encoded
-> = Schema.Struct({ type: Schema.Literal("session.created"), session: RealtimeTranscriptionSession })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.Literal("session.created"), session: RealtimeTranscriptionSession })
+)
 
 export interface RealtimeTranscriptionSessionUpdated {
   readonly type: "session.updated"
@@ -177,7 +193,9 @@ export declare namespace RealtimeTranscriptionSessionUpdated {
 export const RealtimeTranscriptionSessionUpdated: Schema.Schema<
   RealtimeTranscriptionSessionUpdated,
   RealtimeTranscriptionSessionUpdated.Encoded
-> = Schema.Struct({ type: Schema.Literal("session.updated"), session: RealtimeTranscriptionSession })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.Literal("session.updated"), session: RealtimeTranscriptionSession })
+)
 
 export type RealtimeTranscriptionServerMessage =
   | RealtimeTranscriptionSessionCreated
@@ -194,16 +212,18 @@ export declare namespace RealtimeTranscriptionServerMessage {
 export const RealtimeTranscriptionServerMessage: Schema.Schema<
   RealtimeTranscriptionServerMessage,
   RealtimeTranscriptionServerMessage.Encoded
-> = MistralSchema.taggedUnion(
-  "type",
-  {
-    "session.created": RealtimeTranscriptionSessionCreated,
-    "session.updated": RealtimeTranscriptionSessionUpdated,
-    "transcription.language": TranscriptionStreamLanguage,
-    "transcription.segment": TranscriptionStreamSegmentDelta,
-    "transcription.text.delta": TranscriptionStreamTextDelta,
-    "transcription.done": TranscriptionStreamDone,
-    error: RealtimeTranscriptionError
-  },
-  ["transcription.language", "transcription.segment", "transcription.text.delta", "transcription.done"]
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion(
+    "type",
+    {
+      "session.created": RealtimeTranscriptionSessionCreated,
+      "session.updated": RealtimeTranscriptionSessionUpdated,
+      "transcription.language": TranscriptionStreamLanguage,
+      "transcription.segment": TranscriptionStreamSegmentDelta,
+      "transcription.text.delta": TranscriptionStreamTextDelta,
+      "transcription.done": TranscriptionStreamDone,
+      error: RealtimeTranscriptionError
+    },
+    ["transcription.language", "transcription.segment", "transcription.text.delta", "transcription.done"]
+  )
 )

@@ -11,13 +11,15 @@ export declare namespace CompletionTokensDetails {
   export type Encoded = CompletionTokensDetails
 }
 export const CompletionTokensDetails: Schema.Schema<CompletionTokensDetails, CompletionTokensDetails.Encoded> =
-  Schema.Struct({ reasoning_tokens: Schema.optional(Schema.Number) })
+  MistralSchema.lazy(() => Schema.Struct({ reasoning_tokens: Schema.optional(Schema.Number) }))
 
 export type Roles = MistralSchema.OpenEnum<"system" | "user" | "assistant" | "tool">
 export declare namespace Roles {
   export type Encoded = Roles
 }
-export const Roles: Schema.Schema<Roles, Roles.Encoded> = MistralSchema.openEnum("system", "user", "assistant", "tool")
+export const Roles: Schema.Schema<Roles, Roles.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("system", "user", "assistant", "tool")
+)
 
 export interface MessageTokens {
   readonly role: Roles
@@ -28,12 +30,14 @@ export interface MessageTokens {
 export declare namespace MessageTokens {
   export type Encoded = MessageTokens
 }
-export const MessageTokens: Schema.Schema<MessageTokens, MessageTokens.Encoded> = Schema.Struct({
-  role: Roles,
-  total_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  truncated: Schema.optional(Schema.Boolean),
-  usage_count: Schema.optional(Schema.Number)
-})
+export const MessageTokens: Schema.Schema<MessageTokens, MessageTokens.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Roles,
+    total_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+    truncated: Schema.optional(Schema.Boolean),
+    usage_count: Schema.optional(Schema.Number)
+  })
+)
 
 export interface PromptTokensDetails {
   readonly messages?: ReadonlyArray<MessageTokens> | undefined
@@ -43,22 +47,21 @@ export interface PromptTokensDetails {
 export declare namespace PromptTokensDetails {
   export type Encoded = PromptTokensDetails
 }
-export const PromptTokensDetails: Schema.Schema<PromptTokensDetails, PromptTokensDetails.Encoded> = Schema.Struct({
-  messages: Schema.optional(Schema.Array(MessageTokens)),
-  cached_tokens: Schema.optional(Schema.Number),
-  audio_tokens: Schema.optional(Schema.Number)
-})
+export const PromptTokensDetails: Schema.Schema<PromptTokensDetails, PromptTokensDetails.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      messages: Schema.optional(Schema.Array(MessageTokens)),
+      cached_tokens: Schema.optional(Schema.Number),
+      audio_tokens: Schema.optional(Schema.Number)
+    })
+)
 
 export type SpeechOutputFormat = MistralSchema.OpenEnum<"pcm" | "wav" | "mp3" | "flac" | "opus">
 export declare namespace SpeechOutputFormat {
   export type Encoded = SpeechOutputFormat
 }
-export const SpeechOutputFormat: Schema.Schema<SpeechOutputFormat, SpeechOutputFormat.Encoded> = MistralSchema.openEnum(
-  "pcm",
-  "wav",
-  "mp3",
-  "flac",
-  "opus"
+export const SpeechOutputFormat: Schema.Schema<SpeechOutputFormat, SpeechOutputFormat.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("pcm", "wav", "mp3", "flac", "opus")
 )
 
 export interface SpeechRequest {
@@ -75,18 +78,20 @@ export interface SpeechRequest {
 export declare namespace SpeechRequest {
   export type Encoded = SpeechRequest
 }
-export const SpeechRequest: Schema.Schema<SpeechRequest, SpeechRequest.Encoded> = Schema.Struct(
-  {
-    model: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-    stream: Schema.optional(Schema.Boolean),
-    prompt_cache_key: Schema.optional(Schema.NullOr(Schema.String)),
-    voice_id: Schema.optional(Schema.NullOr(Schema.String)),
-    ref_audio: Schema.optional(Schema.NullOr(Schema.String)),
-    input: Schema.String,
-    response_format: Schema.optional(SpeechOutputFormat)
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const SpeechRequest: Schema.Schema<SpeechRequest, SpeechRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      stream: Schema.optional(Schema.Boolean),
+      prompt_cache_key: Schema.optional(Schema.NullOr(Schema.String)),
+      voice_id: Schema.optional(Schema.NullOr(Schema.String)),
+      ref_audio: Schema.optional(Schema.NullOr(Schema.String)),
+      input: Schema.String,
+      response_format: Schema.optional(SpeechOutputFormat)
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface SpeechStreamAudioDelta {
@@ -97,7 +102,9 @@ export declare namespace SpeechStreamAudioDelta {
   export type Encoded = SpeechStreamAudioDelta
 }
 export const SpeechStreamAudioDelta: Schema.Schema<SpeechStreamAudioDelta, SpeechStreamAudioDelta.Encoded> =
-  Schema.Struct({ type: Schema.optional(Schema.Literal("speech.audio.delta")), audio_data: Schema.String })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ type: Schema.optional(Schema.Literal("speech.audio.delta")), audio_data: Schema.String })
+  )
 
 export interface SpeechV1AudioSpeechPostUsageInfo {
   readonly prompt_audio_seconds?: number | null | undefined
@@ -116,17 +123,19 @@ export declare namespace SpeechV1AudioSpeechPostUsageInfo {
 export const SpeechV1AudioSpeechPostUsageInfo: Schema.Schema<
   SpeechV1AudioSpeechPostUsageInfo,
   SpeechV1AudioSpeechPostUsageInfo.Encoded
-> = Schema.Struct({
-  prompt_audio_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
-  prompt_tokens: Schema.optional(Schema.Number),
-  total_tokens: Schema.optional(Schema.Number),
-  completion_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  request_count: Schema.optional(Schema.NullOr(Schema.Number)),
-  prompt_tokens_details: Schema.optional(Schema.NullOr(PromptTokensDetails)),
-  completion_tokens_details: Schema.optional(Schema.NullOr(CompletionTokensDetails)),
-  prompt_token_details: Schema.optional(Schema.NullOr(PromptTokensDetails)),
-  num_cached_tokens: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    prompt_audio_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
+    prompt_tokens: Schema.optional(Schema.Number),
+    total_tokens: Schema.optional(Schema.Number),
+    completion_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+    request_count: Schema.optional(Schema.NullOr(Schema.Number)),
+    prompt_tokens_details: Schema.optional(Schema.NullOr(PromptTokensDetails)),
+    completion_tokens_details: Schema.optional(Schema.NullOr(CompletionTokensDetails)),
+    prompt_token_details: Schema.optional(Schema.NullOr(PromptTokensDetails)),
+    num_cached_tokens: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface SpeechStreamDone {
   readonly type?: "speech.audio.done" | undefined
@@ -135,10 +144,9 @@ export interface SpeechStreamDone {
 export declare namespace SpeechStreamDone {
   export type Encoded = SpeechStreamDone
 }
-export const SpeechStreamDone: Schema.Schema<SpeechStreamDone, SpeechStreamDone.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("speech.audio.done")),
-  usage: SpeechV1AudioSpeechPostUsageInfo
-})
+export const SpeechStreamDone: Schema.Schema<SpeechStreamDone, SpeechStreamDone.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("speech.audio.done")), usage: SpeechV1AudioSpeechPostUsageInfo })
+)
 
 export type SpeechV1AudioSpeechPostEvent = SpeechStreamAudioDelta | SpeechStreamDone | MistralSchema.Unknown<"type">
 export declare namespace SpeechV1AudioSpeechPostEvent {
@@ -147,10 +155,12 @@ export declare namespace SpeechV1AudioSpeechPostEvent {
 export const SpeechV1AudioSpeechPostEvent: Schema.Schema<
   SpeechV1AudioSpeechPostEvent,
   SpeechV1AudioSpeechPostEvent.Encoded
-> = MistralSchema.taggedUnion(
-  "type",
-  { "speech.audio.delta": SpeechStreamAudioDelta, "speech.audio.done": SpeechStreamDone },
-  ["speech.audio.delta", "speech.audio.done"]
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion(
+    "type",
+    { "speech.audio.delta": SpeechStreamAudioDelta, "speech.audio.done": SpeechStreamDone },
+    ["speech.audio.delta", "speech.audio.done"]
+  )
 )
 
 export interface SpeechV1AudioSpeechPostResponse {
@@ -162,7 +172,7 @@ export declare namespace SpeechV1AudioSpeechPostResponse {
 export const SpeechV1AudioSpeechPostResponse: Schema.Schema<
   SpeechV1AudioSpeechPostResponse,
   SpeechV1AudioSpeechPostResponse.Encoded
-> = Schema.Struct({ audio_data: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ audio_data: Schema.String }))
 
 /** speech_v1_audio_speech_post — POST /v1/audio/speech */
 export const speech_v1_audio_speech_post = Operation.make({

@@ -9,7 +9,7 @@ export declare namespace TimestampGranularity {
   export type Encoded = TimestampGranularity
 }
 export const TimestampGranularity: Schema.Schema<TimestampGranularity, TimestampGranularity.Encoded> =
-  MistralSchema.openEnum("segment", "word")
+  MistralSchema.lazy(() => MistralSchema.openEnum("segment", "word"))
 
 export interface AudioTranscriptionRequest {
   readonly model: string
@@ -27,18 +27,20 @@ export declare namespace AudioTranscriptionRequest {
   export type Encoded = AudioTranscriptionRequest
 }
 export const AudioTranscriptionRequest: Schema.Schema<AudioTranscriptionRequest, AudioTranscriptionRequest.Encoded> =
-  Schema.Struct({
-    model: Schema.String,
-    file: Schema.optional(Schema.NullOr(File)),
-    file_url: Schema.optional(Schema.NullOr(Schema.String)),
-    file_id: Schema.optional(Schema.NullOr(Schema.String)),
-    language: Schema.optional(Schema.NullOr(Schema.String)),
-    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-    stream: Schema.optional(Schema.Literal(false)),
-    diarize: Schema.optional(Schema.Boolean),
-    context_bias: Schema.optional(Schema.Array(Schema.String)),
-    timestamp_granularities: Schema.optional(Schema.Array(TimestampGranularity))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model: Schema.String,
+      file: Schema.optional(Schema.NullOr(File)),
+      file_url: Schema.optional(Schema.NullOr(Schema.String)),
+      file_id: Schema.optional(Schema.NullOr(Schema.String)),
+      language: Schema.optional(Schema.NullOr(Schema.String)),
+      temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+      stream: Schema.optional(Schema.Literal(false)),
+      diarize: Schema.optional(Schema.Boolean),
+      context_bias: Schema.optional(Schema.Array(Schema.String)),
+      timestamp_granularities: Schema.optional(Schema.Array(TimestampGranularity))
+    })
+  )
 
 export interface AudioTranscriptionRequestStream {
   readonly model: string
@@ -58,18 +60,20 @@ export declare namespace AudioTranscriptionRequestStream {
 export const AudioTranscriptionRequestStream: Schema.Schema<
   AudioTranscriptionRequestStream,
   AudioTranscriptionRequestStream.Encoded
-> = Schema.Struct({
-  model: Schema.String,
-  file: Schema.optional(Schema.NullOr(File)),
-  file_url: Schema.optional(Schema.NullOr(Schema.String)),
-  file_id: Schema.optional(Schema.NullOr(Schema.String)),
-  language: Schema.optional(Schema.NullOr(Schema.String)),
-  temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  stream: Schema.optional(Schema.Literal(true)),
-  diarize: Schema.optional(Schema.Boolean),
-  context_bias: Schema.optional(Schema.Array(Schema.String)),
-  timestamp_granularities: Schema.optional(Schema.Array(TimestampGranularity))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    model: Schema.String,
+    file: Schema.optional(Schema.NullOr(File)),
+    file_url: Schema.optional(Schema.NullOr(Schema.String)),
+    file_id: Schema.optional(Schema.NullOr(Schema.String)),
+    language: Schema.optional(Schema.NullOr(Schema.String)),
+    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    stream: Schema.optional(Schema.Literal(true)),
+    diarize: Schema.optional(Schema.Boolean),
+    context_bias: Schema.optional(Schema.Array(Schema.String)),
+    timestamp_granularities: Schema.optional(Schema.Array(TimestampGranularity))
+  })
+)
 
 export interface TranscriptionResponse {
   readonly model: string
@@ -81,15 +85,16 @@ export interface TranscriptionResponse {
 export declare namespace TranscriptionResponse {
   export type Encoded = TranscriptionResponse
 }
-export const TranscriptionResponse: Schema.Schema<TranscriptionResponse, TranscriptionResponse.Encoded> = Schema.Struct(
-  {
-    model: Schema.String,
-    text: Schema.String,
-    language: Schema.NullOr(Schema.String),
-    segments: Schema.optional(Schema.Array(TranscriptionSegmentChunk)),
-    usage: UsageInfo
-  }
-)
+export const TranscriptionResponse: Schema.Schema<TranscriptionResponse, TranscriptionResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model: Schema.String,
+      text: Schema.String,
+      language: Schema.NullOr(Schema.String),
+      segments: Schema.optional(Schema.Array(TranscriptionSegmentChunk)),
+      usage: UsageInfo
+    })
+  )
 
 /** audio_api_v1_transcriptions_post — POST /v1/audio/transcriptions */
 export const audio_api_v1_transcriptions_post = Operation.make({

@@ -13,7 +13,7 @@ export declare namespace DeleteVoiceV1AudioVoicesVoiceIdDeletePathParameters {
 export const DeleteVoiceV1AudioVoicesVoiceIdDeletePathParameters: Schema.Schema<
   DeleteVoiceV1AudioVoicesVoiceIdDeletePathParameters,
   DeleteVoiceV1AudioVoicesVoiceIdDeletePathParameters.Encoded
-> = Schema.Struct({ voice_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ voice_id: Schema.String }))
 
 export interface GetVoiceSampleAudioV1AudioVoicesVoiceIdSampleGetPathParameters {
   readonly voice_id: string
@@ -24,7 +24,7 @@ export declare namespace GetVoiceSampleAudioV1AudioVoicesVoiceIdSampleGetPathPar
 export const GetVoiceSampleAudioV1AudioVoicesVoiceIdSampleGetPathParameters: Schema.Schema<
   GetVoiceSampleAudioV1AudioVoicesVoiceIdSampleGetPathParameters,
   GetVoiceSampleAudioV1AudioVoicesVoiceIdSampleGetPathParameters.Encoded
-> = Schema.Struct({ voice_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ voice_id: Schema.String }))
 
 export interface GetVoiceV1AudioVoicesVoiceIdGetPathParameters {
   readonly voice_id: string
@@ -35,7 +35,7 @@ export declare namespace GetVoiceV1AudioVoicesVoiceIdGetPathParameters {
 export const GetVoiceV1AudioVoicesVoiceIdGetPathParameters: Schema.Schema<
   GetVoiceV1AudioVoicesVoiceIdGetPathParameters,
   GetVoiceV1AudioVoicesVoiceIdGetPathParameters.Encoded
-> = Schema.Struct({ voice_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ voice_id: Schema.String }))
 
 export interface ListVoicesV1AudioVoicesGetQuery {
   readonly limit?: number | undefined
@@ -48,11 +48,13 @@ export declare namespace ListVoicesV1AudioVoicesGetQuery {
 export const ListVoicesV1AudioVoicesGetQuery: Schema.Schema<
   ListVoicesV1AudioVoicesGetQuery,
   ListVoicesV1AudioVoicesGetQuery.Encoded
-> = Schema.Struct({
-  limit: Schema.optional(Schema.Number),
-  offset: Schema.optional(Schema.Number),
-  type: Schema.optional(MistralSchema.openEnum("all", "custom", "preset"))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    limit: Schema.optional(Schema.Number),
+    offset: Schema.optional(Schema.Number),
+    type: Schema.optional(MistralSchema.openEnum("all", "custom", "preset"))
+  })
+)
 
 export interface UpdateVoiceV1AudioVoicesVoiceIdPatchPathParameters {
   readonly voice_id: string
@@ -63,7 +65,7 @@ export declare namespace UpdateVoiceV1AudioVoicesVoiceIdPatchPathParameters {
 export const UpdateVoiceV1AudioVoicesVoiceIdPatchPathParameters: Schema.Schema<
   UpdateVoiceV1AudioVoicesVoiceIdPatchPathParameters,
   UpdateVoiceV1AudioVoicesVoiceIdPatchPathParameters.Encoded
-> = Schema.Struct({ voice_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ voice_id: Schema.String }))
 
 export interface VoiceCreateRequest {
   readonly name: string
@@ -81,19 +83,22 @@ export interface VoiceCreateRequest {
 export declare namespace VoiceCreateRequest {
   export type Encoded = VoiceCreateRequest
 }
-export const VoiceCreateRequest: Schema.Schema<VoiceCreateRequest, VoiceCreateRequest.Encoded> = Schema.Struct({
-  name: Schema.String,
-  slug: Schema.optional(Schema.NullOr(Schema.String)),
-  languages: Schema.optional(Schema.Array(Schema.String)),
-  gender: Schema.optional(Schema.NullOr(Schema.String)),
-  age: Schema.optional(Schema.NullOr(Schema.Number)),
-  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  color: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  retention_notice: Schema.optional(Schema.Number),
-  sample_audio: Schema.String,
-  sample_filename: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const VoiceCreateRequest: Schema.Schema<VoiceCreateRequest, VoiceCreateRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      slug: Schema.optional(Schema.NullOr(Schema.String)),
+      languages: Schema.optional(Schema.Array(Schema.String)),
+      gender: Schema.optional(Schema.NullOr(Schema.String)),
+      age: Schema.optional(Schema.NullOr(Schema.Number)),
+      tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      color: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      retention_notice: Schema.optional(Schema.Number),
+      sample_audio: Schema.String,
+      sample_filename: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface VoiceResponse {
   readonly name: string
@@ -113,21 +118,23 @@ export interface VoiceResponse {
 export declare namespace VoiceResponse {
   export type Encoded = VoiceResponse
 }
-export const VoiceResponse: Schema.Schema<VoiceResponse, VoiceResponse.Encoded> = Schema.Struct({
-  name: Schema.String,
-  slug: Schema.optional(Schema.NullOr(Schema.String)),
-  languages: Schema.optional(Schema.Array(Schema.String)),
-  gender: Schema.optional(Schema.NullOr(Schema.String)),
-  age: Schema.optional(Schema.NullOr(Schema.Number)),
-  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  color: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  retention_notice: Schema.optional(Schema.Number),
-  id: Schema.String,
-  created_at: Schema.String,
-  user_id: Schema.NullOr(Schema.String),
-  trimmed_seconds: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const VoiceResponse: Schema.Schema<VoiceResponse, VoiceResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    slug: Schema.optional(Schema.NullOr(Schema.String)),
+    languages: Schema.optional(Schema.Array(Schema.String)),
+    gender: Schema.optional(Schema.NullOr(Schema.String)),
+    age: Schema.optional(Schema.NullOr(Schema.Number)),
+    tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    color: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    retention_notice: Schema.optional(Schema.Number),
+    id: Schema.String,
+    created_at: Schema.String,
+    user_id: Schema.NullOr(Schema.String),
+    trimmed_seconds: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface VoiceListResponse {
   readonly items: ReadonlyArray<VoiceResponse>
@@ -139,13 +146,15 @@ export interface VoiceListResponse {
 export declare namespace VoiceListResponse {
   export type Encoded = VoiceListResponse
 }
-export const VoiceListResponse: Schema.Schema<VoiceListResponse, VoiceListResponse.Encoded> = Schema.Struct({
-  items: Schema.Array(VoiceResponse),
-  total: Schema.Number,
-  page: Schema.Number,
-  page_size: Schema.Number,
-  total_pages: Schema.Number
-})
+export const VoiceListResponse: Schema.Schema<VoiceListResponse, VoiceListResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    items: Schema.Array(VoiceResponse),
+    total: Schema.Number,
+    page: Schema.Number,
+    page_size: Schema.Number,
+    total_pages: Schema.Number
+  })
+)
 
 export interface VoiceUpdateRequest {
   readonly name?: string | null | undefined
@@ -158,14 +167,17 @@ export interface VoiceUpdateRequest {
 export declare namespace VoiceUpdateRequest {
   export type Encoded = VoiceUpdateRequest
 }
-export const VoiceUpdateRequest: Schema.Schema<VoiceUpdateRequest, VoiceUpdateRequest.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  languages: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  gender: Schema.optional(Schema.NullOr(Schema.String)),
-  age: Schema.optional(Schema.NullOr(Schema.Number)),
-  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  description: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const VoiceUpdateRequest: Schema.Schema<VoiceUpdateRequest, VoiceUpdateRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      languages: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      gender: Schema.optional(Schema.NullOr(Schema.String)),
+      age: Schema.optional(Schema.NullOr(Schema.Number)),
+      tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      description: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 /** create_voice_v1_audio_voices_post — POST /v1/audio/voices */
 export const create_voice_v1_audio_voices_post = Operation.make({

@@ -18,17 +18,19 @@ export type ApiEndpoint = MistralSchema.OpenEnum<
 export declare namespace ApiEndpoint {
   export type Encoded = ApiEndpoint
 }
-export const ApiEndpoint: Schema.Schema<ApiEndpoint, ApiEndpoint.Encoded> = MistralSchema.openEnum(
-  "/v1/chat/completions",
-  "/v1/embeddings",
-  "/v1/fim/completions",
-  "/v1/moderations",
-  "/v1/chat/moderations",
-  "/v1/ocr",
-  "/v1/classifications",
-  "/v1/chat/classifications",
-  "/v1/conversations",
-  "/v1/audio/transcriptions"
+export const ApiEndpoint: Schema.Schema<ApiEndpoint, ApiEndpoint.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/fim/completions",
+    "/v1/moderations",
+    "/v1/chat/moderations",
+    "/v1/ocr",
+    "/v1/classifications",
+    "/v1/chat/classifications",
+    "/v1/conversations",
+    "/v1/audio/transcriptions"
+  )
 )
 
 export interface BatchError {
@@ -38,10 +40,9 @@ export interface BatchError {
 export declare namespace BatchError {
   export type Encoded = BatchError
 }
-export const BatchError: Schema.Schema<BatchError, BatchError.Encoded> = Schema.Struct({
-  message: Schema.String,
-  count: Schema.optional(Schema.Number)
-})
+export const BatchError: Schema.Schema<BatchError, BatchError.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ message: Schema.String, count: Schema.optional(Schema.Number) })
+)
 
 export type BatchJobStatus = MistralSchema.OpenEnum<
   "QUEUED" | "RUNNING" | "SUCCESS" | "FAILED" | "TIMEOUT_EXCEEDED" | "CANCELLATION_REQUESTED" | "CANCELLED"
@@ -49,14 +50,16 @@ export type BatchJobStatus = MistralSchema.OpenEnum<
 export declare namespace BatchJobStatus {
   export type Encoded = BatchJobStatus
 }
-export const BatchJobStatus: Schema.Schema<BatchJobStatus, BatchJobStatus.Encoded> = MistralSchema.openEnum(
-  "QUEUED",
-  "RUNNING",
-  "SUCCESS",
-  "FAILED",
-  "TIMEOUT_EXCEEDED",
-  "CANCELLATION_REQUESTED",
-  "CANCELLED"
+export const BatchJobStatus: Schema.Schema<BatchJobStatus, BatchJobStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "QUEUED",
+    "RUNNING",
+    "SUCCESS",
+    "FAILED",
+    "TIMEOUT_EXCEEDED",
+    "CANCELLATION_REQUESTED",
+    "CANCELLED"
+  )
 )
 
 export interface BatchJob {
@@ -83,27 +86,29 @@ export interface BatchJob {
 export declare namespace BatchJob {
   export type Encoded = BatchJob
 }
-export const BatchJob: Schema.Schema<BatchJob, BatchJob.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.Literal("batch")),
-  input_files: Schema.Array(Schema.String),
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  endpoint: Schema.String,
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  output_file: Schema.optional(Schema.NullOr(Schema.String)),
-  error_file: Schema.optional(Schema.NullOr(Schema.String)),
-  errors: Schema.Array(BatchError),
-  outputs: Schema.optional(Schema.NullOr(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })))),
-  status: BatchJobStatus,
-  created_at: Schema.Number,
-  total_requests: Schema.Number,
-  completed_requests: Schema.Number,
-  succeeded_requests: Schema.Number,
-  failed_requests: Schema.Number,
-  started_at: Schema.optional(Schema.NullOr(Schema.Number)),
-  completed_at: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const BatchJob: Schema.Schema<BatchJob, BatchJob.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.optional(Schema.Literal("batch")),
+    input_files: Schema.Array(Schema.String),
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    endpoint: Schema.String,
+    model: Schema.optional(Schema.NullOr(Schema.String)),
+    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+    output_file: Schema.optional(Schema.NullOr(Schema.String)),
+    error_file: Schema.optional(Schema.NullOr(Schema.String)),
+    errors: Schema.Array(BatchError),
+    outputs: Schema.optional(Schema.NullOr(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })))),
+    status: BatchJobStatus,
+    created_at: Schema.Number,
+    total_requests: Schema.Number,
+    completed_requests: Schema.Number,
+    succeeded_requests: Schema.Number,
+    failed_requests: Schema.Number,
+    started_at: Schema.optional(Schema.NullOr(Schema.Number)),
+    completed_at: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface BatchRequest {
   readonly custom_id?: string | null | undefined
@@ -112,10 +117,12 @@ export interface BatchRequest {
 export declare namespace BatchRequest {
   export type Encoded = BatchRequest
 }
-export const BatchRequest: Schema.Schema<BatchRequest, BatchRequest.Encoded> = Schema.Struct({
-  custom_id: Schema.optional(Schema.NullOr(Schema.String)),
-  body: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-})
+export const BatchRequest: Schema.Schema<BatchRequest, BatchRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    custom_id: Schema.optional(Schema.NullOr(Schema.String)),
+    body: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  })
+)
 
 export interface CreateBatchJobRequest {
   readonly input_files?: ReadonlyArray<string> | null | undefined
@@ -129,17 +136,18 @@ export interface CreateBatchJobRequest {
 export declare namespace CreateBatchJobRequest {
   export type Encoded = CreateBatchJobRequest
 }
-export const CreateBatchJobRequest: Schema.Schema<CreateBatchJobRequest, CreateBatchJobRequest.Encoded> = Schema.Struct(
-  {
-    input_files: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-    requests: Schema.optional(Schema.NullOr(Schema.Array(BatchRequest))),
-    endpoint: ApiEndpoint,
-    model: Schema.optional(Schema.NullOr(Schema.String)),
-    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-    timeout_hours: Schema.optional(Schema.Number)
-  }
-)
+export const CreateBatchJobRequest: Schema.Schema<CreateBatchJobRequest, CreateBatchJobRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      input_files: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      requests: Schema.optional(Schema.NullOr(Schema.Array(BatchRequest))),
+      endpoint: ApiEndpoint,
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+      timeout_hours: Schema.optional(Schema.Number)
+    })
+  )
 
 export interface DeleteBatchJobResponse {
   readonly id: string
@@ -150,11 +158,13 @@ export declare namespace DeleteBatchJobResponse {
   export type Encoded = DeleteBatchJobResponse
 }
 export const DeleteBatchJobResponse: Schema.Schema<DeleteBatchJobResponse, DeleteBatchJobResponse.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.optional(Schema.Literal("batch")),
-    deleted: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.Literal("batch")),
+      deleted: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface JobsApiRoutesBatchCancelBatchJobPathParameters {
   readonly job_id: string
@@ -165,7 +175,7 @@ export declare namespace JobsApiRoutesBatchCancelBatchJobPathParameters {
 export const JobsApiRoutesBatchCancelBatchJobPathParameters: Schema.Schema<
   JobsApiRoutesBatchCancelBatchJobPathParameters,
   JobsApiRoutesBatchCancelBatchJobPathParameters.Encoded
-> = Schema.Struct({ job_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ job_id: Schema.String }))
 
 export interface JobsApiRoutesBatchDeleteBatchJobPathParameters {
   readonly job_id: string
@@ -176,7 +186,7 @@ export declare namespace JobsApiRoutesBatchDeleteBatchJobPathParameters {
 export const JobsApiRoutesBatchDeleteBatchJobPathParameters: Schema.Schema<
   JobsApiRoutesBatchDeleteBatchJobPathParameters,
   JobsApiRoutesBatchDeleteBatchJobPathParameters.Encoded
-> = Schema.Struct({ job_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ job_id: Schema.String }))
 
 export interface JobsApiRoutesBatchGetBatchJobPathParameters {
   readonly job_id: string
@@ -187,7 +197,7 @@ export declare namespace JobsApiRoutesBatchGetBatchJobPathParameters {
 export const JobsApiRoutesBatchGetBatchJobPathParameters: Schema.Schema<
   JobsApiRoutesBatchGetBatchJobPathParameters,
   JobsApiRoutesBatchGetBatchJobPathParameters.Encoded
-> = Schema.Struct({ job_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ job_id: Schema.String }))
 
 export interface JobsApiRoutesBatchGetBatchJobQuery {
   readonly inline?: boolean | null | undefined
@@ -198,7 +208,7 @@ export declare namespace JobsApiRoutesBatchGetBatchJobQuery {
 export const JobsApiRoutesBatchGetBatchJobQuery: Schema.Schema<
   JobsApiRoutesBatchGetBatchJobQuery,
   JobsApiRoutesBatchGetBatchJobQuery.Encoded
-> = Schema.Struct({ inline: Schema.optional(Schema.NullOr(Schema.Boolean)) })
+> = MistralSchema.lazy(() => Schema.Struct({ inline: Schema.optional(Schema.NullOr(Schema.Boolean)) }))
 
 export interface JobsApiRoutesBatchGetBatchJobsQuery {
   readonly page?: number | undefined
@@ -217,17 +227,19 @@ export declare namespace JobsApiRoutesBatchGetBatchJobsQuery {
 export const JobsApiRoutesBatchGetBatchJobsQuery: Schema.Schema<
   JobsApiRoutesBatchGetBatchJobsQuery,
   JobsApiRoutesBatchGetBatchJobsQuery.Encoded
-> = Schema.Struct({
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  created_after: Schema.optional(Schema.NullOr(Schema.String)),
-  created_by_me: Schema.optional(Schema.Boolean),
-  status: Schema.optional(Schema.NullOr(Schema.Array(BatchJobStatus))),
-  order_by: Schema.optional(MistralSchema.openEnum("created", "-created"))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    model: Schema.optional(Schema.NullOr(Schema.String)),
+    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    created_after: Schema.optional(Schema.NullOr(Schema.String)),
+    created_by_me: Schema.optional(Schema.Boolean),
+    status: Schema.optional(Schema.NullOr(Schema.Array(BatchJobStatus))),
+    order_by: Schema.optional(MistralSchema.openEnum("created", "-created"))
+  })
+)
 
 export interface ListBatchJobsResponse {
   readonly data?: ReadonlyArray<BatchJob> | undefined
@@ -237,13 +249,14 @@ export interface ListBatchJobsResponse {
 export declare namespace ListBatchJobsResponse {
   export type Encoded = ListBatchJobsResponse
 }
-export const ListBatchJobsResponse: Schema.Schema<ListBatchJobsResponse, ListBatchJobsResponse.Encoded> = Schema.Struct(
-  {
-    data: Schema.optional(Schema.Array(BatchJob)),
-    object: Schema.optional(Schema.Literal("list")),
-    total: Schema.Number
-  }
-)
+export const ListBatchJobsResponse: Schema.Schema<ListBatchJobsResponse, ListBatchJobsResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      data: Schema.optional(Schema.Array(BatchJob)),
+      object: Schema.optional(Schema.Literal("list")),
+      total: Schema.Number
+    })
+  )
 
 /** jobs_api_routes_batch_cancel_batch_job — POST /v1/batch/jobs/{job_id}/cancel */
 export const jobs_api_routes_batch_cancel_batch_job = Operation.make({

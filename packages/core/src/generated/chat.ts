@@ -69,65 +69,66 @@ export interface ChatCompletionRequest {
 export declare namespace ChatCompletionRequest {
   export type Encoded = ChatCompletionRequest
 }
-export const ChatCompletionRequest: Schema.Schema<ChatCompletionRequest, ChatCompletionRequest.Encoded> = Schema.Struct(
-  {
-    model: Schema.String,
-    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-    top_p: Schema.optional(Schema.NullOr(Schema.Number)),
-    max_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-    stream: Schema.optional(Schema.Boolean),
-    stop: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(Schema.String)))),
-    random_seed: Schema.optional(Schema.NullOr(Schema.Number)),
-    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    messages: Schema.Array(
-      MistralSchema.taggedUnion(
-        "role",
-        { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
-        ["system", "user", "assistant", "tool"]
-      )
-    ),
-    response_format: Schema.optional(ResponseFormat),
-    tools: Schema.optional(
-      Schema.NullOr(
-        Schema.Array(
-          MistralSchema.taggedUnion(
-            "type",
-            {
-              function: Tool,
-              web_search: WebSearchTool,
-              web_search_premium: WebSearchPremiumTool,
-              code_interpreter: CodeInterpreterTool,
-              image_generation: ImageGenerationTool,
-              document_library: DocumentLibraryTool,
-              connector: CustomConnector
-            },
-            [
-              "function",
-              "web_search",
-              "web_search_premium",
-              "code_interpreter",
-              "image_generation",
-              "document_library",
-              "connector"
-            ]
+export const ChatCompletionRequest: Schema.Schema<ChatCompletionRequest, ChatCompletionRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model: Schema.String,
+      temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+      top_p: Schema.optional(Schema.NullOr(Schema.Number)),
+      max_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+      stream: Schema.optional(Schema.Boolean),
+      stop: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(Schema.String)))),
+      random_seed: Schema.optional(Schema.NullOr(Schema.Number)),
+      metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      messages: Schema.Array(
+        MistralSchema.taggedUnion(
+          "role",
+          { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
+          ["system", "user", "assistant", "tool"]
+        )
+      ),
+      response_format: Schema.optional(ResponseFormat),
+      tools: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.taggedUnion(
+              "type",
+              {
+                function: Tool,
+                web_search: WebSearchTool,
+                web_search_premium: WebSearchPremiumTool,
+                code_interpreter: CodeInterpreterTool,
+                image_generation: ImageGenerationTool,
+                document_library: DocumentLibraryTool,
+                connector: CustomConnector
+              },
+              [
+                "function",
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector"
+              ]
+            )
           )
         )
-      )
-    ),
-    tool_choice: Schema.optional(Schema.Union(ToolChoice, ToolChoiceEnum)),
-    presence_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
-    frequency_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
-    n: Schema.optional(Schema.NullOr(Schema.Number)),
-    prediction: Schema.optional(Prediction),
-    parallel_tool_calls: Schema.optional(Schema.Boolean),
-    reasoning_effort: Schema.optional(Schema.NullOr(ReasoningEffort)),
-    prompt_mode: Schema.optional(Schema.NullOr(MistralPromptMode)),
-    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-    prompt_cache_key: Schema.optional(Schema.NullOr(Schema.String)),
-    service_tier: Schema.optional(Schema.NullOr(RequestedServiceTier)),
-    safe_prompt: Schema.optional(Schema.Boolean)
-  }
-)
+      ),
+      tool_choice: Schema.optional(Schema.Union(ToolChoice, ToolChoiceEnum)),
+      presence_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
+      frequency_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
+      n: Schema.optional(Schema.NullOr(Schema.Number)),
+      prediction: Schema.optional(Prediction),
+      parallel_tool_calls: Schema.optional(Schema.Boolean),
+      reasoning_effort: Schema.optional(Schema.NullOr(ReasoningEffort)),
+      prompt_mode: Schema.optional(Schema.NullOr(MistralPromptMode)),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      prompt_cache_key: Schema.optional(Schema.NullOr(Schema.String)),
+      service_tier: Schema.optional(Schema.NullOr(RequestedServiceTier)),
+      safe_prompt: Schema.optional(Schema.Boolean)
+    })
+  )
 
 /** chat_completion_v1_chat_completions_post — POST /v1/chat/completions */
 export const chat_completion_v1_chat_completions_post = Operation.make({

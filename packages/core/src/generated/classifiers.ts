@@ -12,15 +12,17 @@ export interface InstructRequest {
 export declare namespace InstructRequest {
   export type Encoded = InstructRequest
 }
-export const InstructRequest: Schema.Schema<InstructRequest, InstructRequest.Encoded> = Schema.Struct({
-  messages: Schema.Array(
-    MistralSchema.taggedUnion(
-      "role",
-      { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
-      ["system", "user", "assistant", "tool"]
+export const InstructRequest: Schema.Schema<InstructRequest, InstructRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    messages: Schema.Array(
+      MistralSchema.taggedUnion(
+        "role",
+        { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
+        ["system", "user", "assistant", "tool"]
+      )
     )
-  )
-})
+  })
+)
 
 export type ChatClassificationRequestInputs = InstructRequest | ReadonlyArray<InstructRequest>
 export declare namespace ChatClassificationRequestInputs {
@@ -29,7 +31,7 @@ export declare namespace ChatClassificationRequestInputs {
 export const ChatClassificationRequestInputs: Schema.Schema<
   ChatClassificationRequestInputs,
   ChatClassificationRequestInputs.Encoded
-> = Schema.Union(InstructRequest, Schema.Array(InstructRequest))
+> = MistralSchema.lazy(() => Schema.Union(InstructRequest, Schema.Array(InstructRequest)))
 
 export interface ChatClassificationRequest {
   readonly model: string
@@ -39,7 +41,7 @@ export declare namespace ChatClassificationRequest {
   export type Encoded = ChatClassificationRequest
 }
 export const ChatClassificationRequest: Schema.Schema<ChatClassificationRequest, ChatClassificationRequest.Encoded> =
-  Schema.Struct({ model: Schema.String, input: ChatClassificationRequestInputs })
+  MistralSchema.lazy(() => Schema.Struct({ model: Schema.String, input: ChatClassificationRequestInputs }))
 
 export interface ChatModerationRequest {
   readonly input:
@@ -52,29 +54,30 @@ export interface ChatModerationRequest {
 export declare namespace ChatModerationRequest {
   export type Encoded = ChatModerationRequest
 }
-export const ChatModerationRequest: Schema.Schema<ChatModerationRequest, ChatModerationRequest.Encoded> = Schema.Struct(
-  {
-    input: Schema.Union(
-      Schema.Array(
-        MistralSchema.taggedUnion(
-          "role",
-          { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
-          ["system", "user", "assistant", "tool"]
-        )
-      ),
-      Schema.Array(
+export const ChatModerationRequest: Schema.Schema<ChatModerationRequest, ChatModerationRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      input: Schema.Union(
         Schema.Array(
           MistralSchema.taggedUnion(
             "role",
             { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
             ["system", "user", "assistant", "tool"]
           )
+        ),
+        Schema.Array(
+          Schema.Array(
+            MistralSchema.taggedUnion(
+              "role",
+              { system: SystemMessage, user: UserMessage, assistant: AssistantMessage, tool: ToolMessage },
+              ["system", "user", "assistant", "tool"]
+            )
+          )
         )
-      )
-    ),
-    model: Schema.String
-  }
-)
+      ),
+      model: Schema.String
+    })
+  )
 
 export interface ClassificationRequest {
   readonly model: string
@@ -84,13 +87,14 @@ export interface ClassificationRequest {
 export declare namespace ClassificationRequest {
   export type Encoded = ClassificationRequest
 }
-export const ClassificationRequest: Schema.Schema<ClassificationRequest, ClassificationRequest.Encoded> = Schema.Struct(
-  {
-    model: Schema.String,
-    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    input: Schema.Union(Schema.String, Schema.Array(Schema.String))
-  }
-)
+export const ClassificationRequest: Schema.Schema<ClassificationRequest, ClassificationRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model: Schema.String,
+      metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      input: Schema.Union(Schema.String, Schema.Array(Schema.String))
+    })
+  )
 
 export interface ClassificationTargetResult {
   readonly scores: { readonly [key: string]: number }
@@ -99,7 +103,7 @@ export declare namespace ClassificationTargetResult {
   export type Encoded = ClassificationTargetResult
 }
 export const ClassificationTargetResult: Schema.Schema<ClassificationTargetResult, ClassificationTargetResult.Encoded> =
-  Schema.Struct({ scores: Schema.Record({ key: Schema.String, value: Schema.Number }) })
+  MistralSchema.lazy(() => Schema.Struct({ scores: Schema.Record({ key: Schema.String, value: Schema.Number }) }))
 
 export interface ClassificationResponse {
   readonly id: string
@@ -110,11 +114,13 @@ export declare namespace ClassificationResponse {
   export type Encoded = ClassificationResponse
 }
 export const ClassificationResponse: Schema.Schema<ClassificationResponse, ClassificationResponse.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    model: Schema.String,
-    results: Schema.Array(Schema.Record({ key: Schema.String, value: ClassificationTargetResult }))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      model: Schema.String,
+      results: Schema.Array(Schema.Record({ key: Schema.String, value: ClassificationTargetResult }))
+    })
+  )
 
 export interface ModerationObject {
   readonly categories?: { readonly [key: string]: boolean } | undefined
@@ -123,10 +129,12 @@ export interface ModerationObject {
 export declare namespace ModerationObject {
   export type Encoded = ModerationObject
 }
-export const ModerationObject: Schema.Schema<ModerationObject, ModerationObject.Encoded> = Schema.Struct({
-  categories: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Boolean })),
-  category_scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
-})
+export const ModerationObject: Schema.Schema<ModerationObject, ModerationObject.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    categories: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Boolean })),
+    category_scores: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
+  })
+)
 
 export interface ModerationResponse {
   readonly id: string
@@ -136,11 +144,9 @@ export interface ModerationResponse {
 export declare namespace ModerationResponse {
   export type Encoded = ModerationResponse
 }
-export const ModerationResponse: Schema.Schema<ModerationResponse, ModerationResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  model: Schema.String,
-  results: Schema.Array(ModerationObject)
-})
+export const ModerationResponse: Schema.Schema<ModerationResponse, ModerationResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ id: Schema.String, model: Schema.String, results: Schema.Array(ModerationObject) })
+)
 
 /** chat_classifications_v1_chat_classifications_post — POST /v1/chat/classifications */
 export const chat_classifications_v1_chat_classifications_post = Operation.make({

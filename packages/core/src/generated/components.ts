@@ -9,10 +9,9 @@ export interface APIKeyAuth {
 export declare namespace APIKeyAuth {
   export type Encoded = APIKeyAuth
 }
-export const APIKeyAuth: Schema.Schema<APIKeyAuth, APIKeyAuth.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("api-key")),
-  value: Schema.String
-})
+export const APIKeyAuth: Schema.Schema<APIKeyAuth, APIKeyAuth.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("api-key")), value: Schema.String })
+)
 
 export type EncodedPayloadOptions = MistralSchema.OpenEnum<
   "offloaded" | "encrypted" | "encrypted-partial" | "compressed"
@@ -21,7 +20,7 @@ export declare namespace EncodedPayloadOptions {
   export type Encoded = EncodedPayloadOptions
 }
 export const EncodedPayloadOptions: Schema.Schema<EncodedPayloadOptions, EncodedPayloadOptions.Encoded> =
-  MistralSchema.openEnum("offloaded", "encrypted", "encrypted-partial", "compressed")
+  MistralSchema.lazy(() => MistralSchema.openEnum("offloaded", "encrypted", "encrypted-partial", "compressed"))
 
 export interface JSONPayloadResponse {
   readonly type: "json"
@@ -31,11 +30,14 @@ export interface JSONPayloadResponse {
 export declare namespace JSONPayloadResponse {
   export type Encoded = JSONPayloadResponse
 }
-export const JSONPayloadResponse: Schema.Schema<JSONPayloadResponse, JSONPayloadResponse.Encoded> = Schema.Struct({
-  type: Schema.Literal("json"),
-  value: Schema.Unknown,
-  encoding_options: Schema.optional(Schema.NullOr(Schema.Array(EncodedPayloadOptions)))
-})
+export const JSONPayloadResponse: Schema.Schema<JSONPayloadResponse, JSONPayloadResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      type: Schema.Literal("json"),
+      value: Schema.Unknown,
+      encoding_options: Schema.optional(Schema.NullOr(Schema.Array(EncodedPayloadOptions)))
+    })
+)
 
 export interface ActivityTaskCompletedAttributesResponse {
   readonly task_id: string
@@ -48,7 +50,9 @@ export declare namespace ActivityTaskCompletedAttributesResponse {
 export const ActivityTaskCompletedAttributesResponse: Schema.Schema<
   ActivityTaskCompletedAttributesResponse,
   ActivityTaskCompletedAttributesResponse.Encoded
-> = Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, result: JSONPayloadResponse })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, result: JSONPayloadResponse })
+)
 
 export interface ActivityTaskCompletedResponse {
   readonly event_id: string
@@ -70,20 +74,22 @@ export declare namespace ActivityTaskCompletedResponse {
 export const ActivityTaskCompletedResponse: Schema.Schema<
   ActivityTaskCompletedResponse,
   ActivityTaskCompletedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("ACTIVITY_TASK_COMPLETED"),
-  attributes: ActivityTaskCompletedAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("ACTIVITY_TASK_COMPLETED"),
+    attributes: ActivityTaskCompletedAttributesResponse
+  })
+)
 
 export interface Failure {
   readonly message: string
@@ -91,7 +97,9 @@ export interface Failure {
 export declare namespace Failure {
   export type Encoded = Failure
 }
-export const Failure: Schema.Schema<Failure, Failure.Encoded> = Schema.Struct({ message: Schema.String })
+export const Failure: Schema.Schema<Failure, Failure.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ message: Schema.String })
+)
 
 export interface ActivityTaskFailedAttributes {
   readonly task_id: string
@@ -105,7 +113,9 @@ export declare namespace ActivityTaskFailedAttributes {
 export const ActivityTaskFailedAttributes: Schema.Schema<
   ActivityTaskFailedAttributes,
   ActivityTaskFailedAttributes.Encoded
-> = Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, attempt: Schema.Number, failure: Failure })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, attempt: Schema.Number, failure: Failure })
+)
 
 export interface ActivityTaskFailedResponse {
   readonly event_id: string
@@ -125,20 +135,22 @@ export declare namespace ActivityTaskFailedResponse {
   export type Encoded = ActivityTaskFailedResponse
 }
 export const ActivityTaskFailedResponse: Schema.Schema<ActivityTaskFailedResponse, ActivityTaskFailedResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("ACTIVITY_TASK_FAILED"),
-    attributes: ActivityTaskFailedAttributes
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("ACTIVITY_TASK_FAILED"),
+      attributes: ActivityTaskFailedAttributes
+    })
+  )
 
 export interface ActivityTaskRetryingAttributes {
   readonly task_id: string
@@ -152,7 +164,9 @@ export declare namespace ActivityTaskRetryingAttributes {
 export const ActivityTaskRetryingAttributes: Schema.Schema<
   ActivityTaskRetryingAttributes,
   ActivityTaskRetryingAttributes.Encoded
-> = Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, attempt: Schema.Number, failure: Failure })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, attempt: Schema.Number, failure: Failure })
+)
 
 export interface ActivityTaskRetryingResponse {
   readonly event_id: string
@@ -174,20 +188,22 @@ export declare namespace ActivityTaskRetryingResponse {
 export const ActivityTaskRetryingResponse: Schema.Schema<
   ActivityTaskRetryingResponse,
   ActivityTaskRetryingResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("ACTIVITY_TASK_RETRYING"),
-  attributes: ActivityTaskRetryingAttributes
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("ACTIVITY_TASK_RETRYING"),
+    attributes: ActivityTaskRetryingAttributes
+  })
+)
 
 export interface ActivityTaskStartedAttributesResponse {
   readonly task_id: string
@@ -200,7 +216,9 @@ export declare namespace ActivityTaskStartedAttributesResponse {
 export const ActivityTaskStartedAttributesResponse: Schema.Schema<
   ActivityTaskStartedAttributesResponse,
   ActivityTaskStartedAttributesResponse.Encoded
-> = Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, input: JSONPayloadResponse })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, activity_name: Schema.String, input: JSONPayloadResponse })
+)
 
 export interface ActivityTaskStartedResponse {
   readonly event_id: string
@@ -222,20 +240,22 @@ export declare namespace ActivityTaskStartedResponse {
 export const ActivityTaskStartedResponse: Schema.Schema<
   ActivityTaskStartedResponse,
   ActivityTaskStartedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("ACTIVITY_TASK_STARTED"),
-  attributes: ActivityTaskStartedAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("ACTIVITY_TASK_STARTED"),
+    attributes: ActivityTaskStartedAttributesResponse
+  })
+)
 
 export interface AgentHandoffDoneEvent {
   readonly type?: "agent.handoff.done" | undefined
@@ -248,16 +268,17 @@ export interface AgentHandoffDoneEvent {
 export declare namespace AgentHandoffDoneEvent {
   export type Encoded = AgentHandoffDoneEvent
 }
-export const AgentHandoffDoneEvent: Schema.Schema<AgentHandoffDoneEvent, AgentHandoffDoneEvent.Encoded> = Schema.Struct(
-  {
-    type: Schema.optional(Schema.Literal("agent.handoff.done")),
-    created_at: Schema.optional(Schema.String),
-    output_index: Schema.optional(Schema.Number),
-    id: Schema.String,
-    next_agent_id: Schema.String,
-    next_agent_name: Schema.String
-  }
-)
+export const AgentHandoffDoneEvent: Schema.Schema<AgentHandoffDoneEvent, AgentHandoffDoneEvent.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("agent.handoff.done")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      next_agent_id: Schema.String,
+      next_agent_name: Schema.String
+    })
+  )
 
 export interface AgentHandoffEntry {
   readonly object?: "entry" | undefined
@@ -273,17 +294,19 @@ export interface AgentHandoffEntry {
 export declare namespace AgentHandoffEntry {
   export type Encoded = AgentHandoffEntry
 }
-export const AgentHandoffEntry: Schema.Schema<AgentHandoffEntry, AgentHandoffEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("agent.handoff")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  previous_agent_id: Schema.String,
-  previous_agent_name: Schema.String,
-  next_agent_id: Schema.String,
-  next_agent_name: Schema.String
-})
+export const AgentHandoffEntry: Schema.Schema<AgentHandoffEntry, AgentHandoffEntry.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    object: Schema.optional(Schema.Literal("entry")),
+    type: Schema.optional(Schema.Literal("agent.handoff")),
+    created_at: Schema.optional(Schema.String),
+    completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+    id: Schema.optional(Schema.String),
+    previous_agent_id: Schema.String,
+    previous_agent_name: Schema.String,
+    next_agent_id: Schema.String,
+    next_agent_name: Schema.String
+  })
+)
 
 export interface AgentHandoffStartedEvent {
   readonly type?: "agent.handoff.started" | undefined
@@ -297,14 +320,16 @@ export declare namespace AgentHandoffStartedEvent {
   export type Encoded = AgentHandoffStartedEvent
 }
 export const AgentHandoffStartedEvent: Schema.Schema<AgentHandoffStartedEvent, AgentHandoffStartedEvent.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("agent.handoff.started")),
-    created_at: Schema.optional(Schema.String),
-    output_index: Schema.optional(Schema.Number),
-    id: Schema.String,
-    previous_agent_id: Schema.String,
-    previous_agent_name: Schema.String
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("agent.handoff.started")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      previous_agent_id: Schema.String,
+      previous_agent_name: Schema.String
+    })
+  )
 
 export interface AggregationRow {
   readonly time_bucket?: string | null | undefined
@@ -315,12 +340,14 @@ export interface AggregationRow {
 export declare namespace AggregationRow {
   export type Encoded = AggregationRow
 }
-export const AggregationRow: Schema.Schema<AggregationRow, AggregationRow.Encoded> = Schema.Struct({
-  time_bucket: Schema.optional(Schema.NullOr(Schema.String)),
-  dimensions: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  metric_name: Schema.String,
-  metric_value: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const AggregationRow: Schema.Schema<AggregationRow, AggregationRow.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    time_bucket: Schema.optional(Schema.NullOr(Schema.String)),
+    dimensions: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    metric_name: Schema.String,
+    metric_value: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface AggregationMeta {
   readonly from_timestamp: string
@@ -330,11 +357,13 @@ export interface AggregationMeta {
 export declare namespace AggregationMeta {
   export type Encoded = AggregationMeta
 }
-export const AggregationMeta: Schema.Schema<AggregationMeta, AggregationMeta.Encoded> = Schema.Struct({
-  from_timestamp: Schema.String,
-  to_timestamp: Schema.String,
-  granularity_seconds: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const AggregationMeta: Schema.Schema<AggregationMeta, AggregationMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from_timestamp: Schema.String,
+    to_timestamp: Schema.String,
+    granularity_seconds: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface Aggregation {
   readonly data: ReadonlyArray<AggregationRow>
@@ -343,10 +372,9 @@ export interface Aggregation {
 export declare namespace Aggregation {
   export type Encoded = Aggregation
 }
-export const Aggregation: Schema.Schema<Aggregation, Aggregation.Encoded> = Schema.Struct({
-  data: Schema.Array(AggregationRow),
-  meta: AggregationMeta
-})
+export const Aggregation: Schema.Schema<Aggregation, Aggregation.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ data: Schema.Array(AggregationRow), meta: AggregationMeta })
+)
 
 export type MetricAggregation = MistralSchema.OpenEnum<
   "count" | "count_distinct" | "sum" | "avg" | "min" | "max" | "p50" | "p90" | "p95" | "p99"
@@ -354,17 +382,8 @@ export type MetricAggregation = MistralSchema.OpenEnum<
 export declare namespace MetricAggregation {
   export type Encoded = MetricAggregation
 }
-export const MetricAggregation: Schema.Schema<MetricAggregation, MetricAggregation.Encoded> = MistralSchema.openEnum(
-  "count",
-  "count_distinct",
-  "sum",
-  "avg",
-  "min",
-  "max",
-  "p50",
-  "p90",
-  "p95",
-  "p99"
+export const MetricAggregation: Schema.Schema<MetricAggregation, MetricAggregation.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("count", "count_distinct", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99")
 )
 
 export interface MetricDefinition {
@@ -374,23 +393,16 @@ export interface MetricDefinition {
 export declare namespace MetricDefinition {
   export type Encoded = MetricDefinition
 }
-export const MetricDefinition: Schema.Schema<MetricDefinition, MetricDefinition.Encoded> = Schema.Struct({
-  measure: Schema.String,
-  aggregation: MetricAggregation
-})
+export const MetricDefinition: Schema.Schema<MetricDefinition, MetricDefinition.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ measure: Schema.String, aggregation: MetricAggregation })
+)
 
 export type Granularity = MistralSchema.OpenEnum<"auto" | "second" | "minute" | "hour" | "day" | "week" | "month">
 export declare namespace Granularity {
   export type Encoded = Granularity
 }
-export const Granularity: Schema.Schema<Granularity, Granularity.Encoded> = MistralSchema.openEnum(
-  "auto",
-  "second",
-  "minute",
-  "hour",
-  "day",
-  "week",
-  "month"
+export const Granularity: Schema.Schema<Granularity, Granularity.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("auto", "second", "minute", "hour", "day", "week", "month")
 )
 
 export interface TimeDimension {
@@ -399,9 +411,9 @@ export interface TimeDimension {
 export declare namespace TimeDimension {
   export type Encoded = TimeDimension
 }
-export const TimeDimension: Schema.Schema<TimeDimension, TimeDimension.Encoded> = Schema.Struct({
-  granularity: Schema.optional(Granularity)
-})
+export const TimeDimension: Schema.Schema<TimeDimension, TimeDimension.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ granularity: Schema.optional(Granularity) })
+)
 
 export interface OrderByClause {
   readonly field: string
@@ -410,10 +422,9 @@ export interface OrderByClause {
 export declare namespace OrderByClause {
   export type Encoded = OrderByClause
 }
-export const OrderByClause: Schema.Schema<OrderByClause, OrderByClause.Encoded> = Schema.Struct({
-  field: Schema.String,
-  direction: Schema.optional(MistralSchema.openEnum("asc", "desc"))
-})
+export const OrderByClause: Schema.Schema<OrderByClause, OrderByClause.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ field: Schema.String, direction: Schema.optional(MistralSchema.openEnum("asc", "desc")) })
+)
 
 export interface AggregationRequest {
   readonly metric: MetricDefinition
@@ -426,14 +437,17 @@ export interface AggregationRequest {
 export declare namespace AggregationRequest {
   export type Encoded = AggregationRequest
 }
-export const AggregationRequest: Schema.Schema<AggregationRequest, AggregationRequest.Encoded> = Schema.Struct({
-  metric: MetricDefinition,
-  dimensions: Schema.optional(Schema.Array(Schema.String)),
-  time_dimension: Schema.optional(Schema.NullOr(TimeDimension)),
-  search_expression: Schema.optional(Schema.NullOr(Schema.String)),
-  order_by: Schema.optional(Schema.NullOr(Schema.Array(OrderByClause))),
-  limit: Schema.optional(Schema.Number)
-})
+export const AggregationRequest: Schema.Schema<AggregationRequest, AggregationRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      metric: MetricDefinition,
+      dimensions: Schema.optional(Schema.Array(Schema.String)),
+      time_dimension: Schema.optional(Schema.NullOr(TimeDimension)),
+      search_expression: Schema.optional(Schema.NullOr(Schema.String)),
+      order_by: Schema.optional(Schema.NullOr(Schema.Array(OrderByClause))),
+      limit: Schema.optional(Schema.Number)
+    })
+)
 
 export interface AliasList {
   readonly values?: ReadonlyArray<string> | undefined
@@ -441,9 +455,9 @@ export interface AliasList {
 export declare namespace AliasList {
   export type Encoded = AliasList
 }
-export const AliasList: Schema.Schema<AliasList, AliasList.Encoded> = Schema.Struct({
-  values: Schema.optional(Schema.Array(Schema.String))
-})
+export const AliasList: Schema.Schema<AliasList, AliasList.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ values: Schema.optional(Schema.Array(Schema.String)) })
+)
 
 export interface TextChunk {
   readonly type?: "text" | undefined
@@ -452,19 +466,16 @@ export interface TextChunk {
 export declare namespace TextChunk {
   export type Encoded = TextChunk
 }
-export const TextChunk: Schema.Schema<TextChunk, TextChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("text")),
-  text: Schema.String
-})
+export const TextChunk: Schema.Schema<TextChunk, TextChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("text")), text: Schema.String })
+)
 
 export type ImageDetail = MistralSchema.OpenEnum<"low" | "auto" | "high">
 export declare namespace ImageDetail {
   export type Encoded = ImageDetail
 }
-export const ImageDetail: Schema.Schema<ImageDetail, ImageDetail.Encoded> = MistralSchema.openEnum(
-  "low",
-  "auto",
-  "high"
+export const ImageDetail: Schema.Schema<ImageDetail, ImageDetail.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("low", "auto", "high")
 )
 
 export interface ImageURL {
@@ -474,10 +485,9 @@ export interface ImageURL {
 export declare namespace ImageURL {
   export type Encoded = ImageURL
 }
-export const ImageURL: Schema.Schema<ImageURL, ImageURL.Encoded> = Schema.Struct({
-  url: Schema.String,
-  detail: Schema.optional(Schema.NullOr(ImageDetail))
-})
+export const ImageURL: Schema.Schema<ImageURL, ImageURL.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ url: Schema.String, detail: Schema.optional(Schema.NullOr(ImageDetail)) })
+)
 
 export interface ImageURLChunk {
   readonly type?: "image_url" | undefined
@@ -486,10 +496,12 @@ export interface ImageURLChunk {
 export declare namespace ImageURLChunk {
   export type Encoded = ImageURLChunk
 }
-export const ImageURLChunk: Schema.Schema<ImageURLChunk, ImageURLChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("image_url")),
-  image_url: Schema.Union(ImageURL, Schema.String)
-})
+export const ImageURLChunk: Schema.Schema<ImageURLChunk, ImageURLChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("image_url")),
+    image_url: Schema.Union(ImageURL, Schema.String)
+  })
+)
 
 export type BuiltInConnectors = MistralSchema.OpenEnum<
   "web_search" | "web_search_premium" | "code_interpreter" | "image_generation" | "document_library"
@@ -497,12 +509,8 @@ export type BuiltInConnectors = MistralSchema.OpenEnum<
 export declare namespace BuiltInConnectors {
   export type Encoded = BuiltInConnectors
 }
-export const BuiltInConnectors: Schema.Schema<BuiltInConnectors, BuiltInConnectors.Encoded> = MistralSchema.openEnum(
-  "web_search",
-  "web_search_premium",
-  "code_interpreter",
-  "image_generation",
-  "document_library"
+export const BuiltInConnectors: Schema.Schema<BuiltInConnectors, BuiltInConnectors.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("web_search", "web_search_premium", "code_interpreter", "image_generation", "document_library")
 )
 
 export interface ToolFileChunk {
@@ -515,13 +523,15 @@ export interface ToolFileChunk {
 export declare namespace ToolFileChunk {
   export type Encoded = ToolFileChunk
 }
-export const ToolFileChunk: Schema.Schema<ToolFileChunk, ToolFileChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("tool_file")),
-  tool: Schema.Union(BuiltInConnectors, Schema.String),
-  file_id: Schema.String,
-  file_name: Schema.optional(Schema.NullOr(Schema.String)),
-  file_type: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ToolFileChunk: Schema.Schema<ToolFileChunk, ToolFileChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("tool_file")),
+    tool: Schema.Union(BuiltInConnectors, Schema.String),
+    file_id: Schema.String,
+    file_name: Schema.optional(Schema.NullOr(Schema.String)),
+    file_type: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface DocumentURLChunk {
   readonly type?: "document_url" | undefined
@@ -531,11 +541,13 @@ export interface DocumentURLChunk {
 export declare namespace DocumentURLChunk {
   export type Encoded = DocumentURLChunk
 }
-export const DocumentURLChunk: Schema.Schema<DocumentURLChunk, DocumentURLChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("document_url")),
-  document_url: Schema.String,
-  document_name: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const DocumentURLChunk: Schema.Schema<DocumentURLChunk, DocumentURLChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("document_url")),
+    document_url: Schema.String,
+    document_name: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ToolReferenceChunk {
   readonly type?: "tool_reference" | undefined
@@ -548,14 +560,17 @@ export interface ToolReferenceChunk {
 export declare namespace ToolReferenceChunk {
   export type Encoded = ToolReferenceChunk
 }
-export const ToolReferenceChunk: Schema.Schema<ToolReferenceChunk, ToolReferenceChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("tool_reference")),
-  tool: Schema.Union(BuiltInConnectors, Schema.String),
-  title: Schema.String,
-  url: Schema.optional(Schema.NullOr(Schema.String)),
-  favicon: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ToolReferenceChunk: Schema.Schema<ToolReferenceChunk, ToolReferenceChunk.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("tool_reference")),
+      tool: Schema.Union(BuiltInConnectors, Schema.String),
+      title: Schema.String,
+      url: Schema.optional(Schema.NullOr(Schema.String)),
+      favicon: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface ReferenceChunk {
   readonly type?: "reference" | undefined
@@ -564,10 +579,12 @@ export interface ReferenceChunk {
 export declare namespace ReferenceChunk {
   export type Encoded = ReferenceChunk
 }
-export const ReferenceChunk: Schema.Schema<ReferenceChunk, ReferenceChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("reference")),
-  reference_ids: Schema.Array(Schema.Union(Schema.Number, Schema.String))
-})
+export const ReferenceChunk: Schema.Schema<ReferenceChunk, ReferenceChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("reference")),
+    reference_ids: Schema.Array(Schema.Union(Schema.Number, Schema.String))
+  })
+)
 
 export interface ThinkChunk {
   readonly type?: "thinking" | undefined
@@ -578,18 +595,20 @@ export interface ThinkChunk {
 export declare namespace ThinkChunk {
   export type Encoded = ThinkChunk
 }
-export const ThinkChunk: Schema.Schema<ThinkChunk, ThinkChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("thinking")),
-  thinking: Schema.Array(
-    MistralSchema.taggedUnion(
-      "type",
-      { text: TextChunk, tool_reference: ToolReferenceChunk, reference: ReferenceChunk },
-      ["text", "tool_reference", "reference"]
-    )
-  ),
-  signature: Schema.optional(Schema.NullOr(Schema.String)),
-  closed: Schema.optional(Schema.Boolean)
-})
+export const ThinkChunk: Schema.Schema<ThinkChunk, ThinkChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("thinking")),
+    thinking: Schema.Array(
+      MistralSchema.taggedUnion(
+        "type",
+        { text: TextChunk, tool_reference: ToolReferenceChunk, reference: ReferenceChunk },
+        ["text", "tool_reference", "reference"]
+      )
+    ),
+    signature: Schema.optional(Schema.NullOr(Schema.String)),
+    closed: Schema.optional(Schema.Boolean)
+  })
+)
 
 export type MessageInputContentChunks = ReadonlyArray<
   TextChunk | ImageURLChunk | ToolFileChunk | DocumentURLChunk | ThinkChunk | MistralSchema.Unknown<"type">
@@ -598,17 +617,19 @@ export declare namespace MessageInputContentChunks {
   export type Encoded = MessageInputContentChunks
 }
 export const MessageInputContentChunks: Schema.Schema<MessageInputContentChunks, MessageInputContentChunks.Encoded> =
-  Schema.Array(
-    MistralSchema.taggedUnion(
-      "type",
-      {
-        text: TextChunk,
-        image_url: ImageURLChunk,
-        tool_file: ToolFileChunk,
-        document_url: DocumentURLChunk,
-        thinking: ThinkChunk
-      },
-      ["text", "image_url", "tool_file", "document_url", "thinking"]
+  MistralSchema.lazy(() =>
+    Schema.Array(
+      MistralSchema.taggedUnion(
+        "type",
+        {
+          text: TextChunk,
+          image_url: ImageURLChunk,
+          tool_file: ToolFileChunk,
+          document_url: DocumentURLChunk,
+          thinking: ThinkChunk
+        },
+        ["text", "image_url", "tool_file", "document_url", "thinking"]
+      )
     )
   )
 
@@ -625,16 +646,18 @@ export interface MessageInputEntry {
 export declare namespace MessageInputEntry {
   export type Encoded = MessageInputEntry
 }
-export const MessageInputEntry: Schema.Schema<MessageInputEntry, MessageInputEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("message.input")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  role: MistralSchema.openEnum("assistant", "user"),
-  content: Schema.Union(Schema.String, MessageInputContentChunks),
-  prefix: Schema.optional(Schema.Boolean)
-})
+export const MessageInputEntry: Schema.Schema<MessageInputEntry, MessageInputEntry.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    object: Schema.optional(Schema.Literal("entry")),
+    type: Schema.optional(Schema.Literal("message.input")),
+    created_at: Schema.optional(Schema.String),
+    completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+    id: Schema.optional(Schema.String),
+    role: MistralSchema.openEnum("assistant", "user"),
+    content: Schema.Union(Schema.String, MessageInputContentChunks),
+    prefix: Schema.optional(Schema.Boolean)
+  })
+)
 
 export type MessageOutputContentChunks = ReadonlyArray<
   | TextChunk
@@ -649,18 +672,20 @@ export declare namespace MessageOutputContentChunks {
   export type Encoded = MessageOutputContentChunks
 }
 export const MessageOutputContentChunks: Schema.Schema<MessageOutputContentChunks, MessageOutputContentChunks.Encoded> =
-  Schema.Array(
-    MistralSchema.taggedUnion(
-      "type",
-      {
-        text: TextChunk,
-        image_url: ImageURLChunk,
-        tool_file: ToolFileChunk,
-        document_url: DocumentURLChunk,
-        thinking: ThinkChunk,
-        tool_reference: ToolReferenceChunk
-      },
-      ["text", "image_url", "tool_file", "document_url", "thinking", "tool_reference"]
+  MistralSchema.lazy(() =>
+    Schema.Array(
+      MistralSchema.taggedUnion(
+        "type",
+        {
+          text: TextChunk,
+          image_url: ImageURLChunk,
+          tool_file: ToolFileChunk,
+          document_url: DocumentURLChunk,
+          thinking: ThinkChunk,
+          tool_reference: ToolReferenceChunk
+        },
+        ["text", "image_url", "tool_file", "document_url", "thinking", "tool_reference"]
+      )
     )
   )
 
@@ -678,17 +703,20 @@ export interface MessageOutputEntry {
 export declare namespace MessageOutputEntry {
   export type Encoded = MessageOutputEntry
 }
-export const MessageOutputEntry: Schema.Schema<MessageOutputEntry, MessageOutputEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("message.output")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  role: Schema.optional(Schema.Literal("assistant")),
-  content: Schema.Union(Schema.String, MessageOutputContentChunks)
-})
+export const MessageOutputEntry: Schema.Schema<MessageOutputEntry, MessageOutputEntry.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("entry")),
+      type: Schema.optional(Schema.Literal("message.output")),
+      created_at: Schema.optional(Schema.String),
+      completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      id: Schema.optional(Schema.String),
+      role: Schema.optional(Schema.Literal("assistant")),
+      content: Schema.Union(Schema.String, MessageOutputContentChunks)
+    })
+)
 
 export interface FunctionResultEntry {
   readonly object?: "entry" | undefined
@@ -702,22 +730,25 @@ export interface FunctionResultEntry {
 export declare namespace FunctionResultEntry {
   export type Encoded = FunctionResultEntry
 }
-export const FunctionResultEntry: Schema.Schema<FunctionResultEntry, FunctionResultEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("function.result")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  tool_call_id: Schema.String,
-  result: Schema.String
-})
+export const FunctionResultEntry: Schema.Schema<FunctionResultEntry, FunctionResultEntry.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("entry")),
+      type: Schema.optional(Schema.Literal("function.result")),
+      created_at: Schema.optional(Schema.String),
+      completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+      id: Schema.optional(Schema.String),
+      tool_call_id: Schema.String,
+      result: Schema.String
+    })
+)
 
 export type FunctionCallEntryArguments = { readonly [key: string]: unknown } | string
 export declare namespace FunctionCallEntryArguments {
   export type Encoded = FunctionCallEntryArguments
 }
 export const FunctionCallEntryArguments: Schema.Schema<FunctionCallEntryArguments, FunctionCallEntryArguments.Encoded> =
-  Schema.Union(Schema.Record({ key: Schema.String, value: Schema.Unknown }), Schema.String)
+  MistralSchema.lazy(() => Schema.Union(Schema.Record({ key: Schema.String, value: Schema.Unknown }), Schema.String))
 
 export interface FunctionCallEntry {
   readonly object?: "entry" | undefined
@@ -735,28 +766,29 @@ export interface FunctionCallEntry {
 export declare namespace FunctionCallEntry {
   export type Encoded = FunctionCallEntry
 }
-export const FunctionCallEntry: Schema.Schema<FunctionCallEntry, FunctionCallEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("function.call")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  tool_call_id: Schema.String,
-  name: Schema.String,
-  arguments: FunctionCallEntryArguments,
-  confirmation_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("pending", "allowed", "denied")))
-})
+export const FunctionCallEntry: Schema.Schema<FunctionCallEntry, FunctionCallEntry.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    object: Schema.optional(Schema.Literal("entry")),
+    type: Schema.optional(Schema.Literal("function.call")),
+    created_at: Schema.optional(Schema.String),
+    completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+    model: Schema.optional(Schema.NullOr(Schema.String)),
+    id: Schema.optional(Schema.String),
+    tool_call_id: Schema.String,
+    name: Schema.String,
+    arguments: FunctionCallEntryArguments,
+    confirmation_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("pending", "allowed", "denied")))
+  })
+)
 
 export type ToolExecutionInfo = { readonly [key: string]: unknown }
 export declare namespace ToolExecutionInfo {
   export type Encoded = ToolExecutionInfo
 }
-export const ToolExecutionInfo: Schema.Schema<ToolExecutionInfo, ToolExecutionInfo.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const ToolExecutionInfo: Schema.Schema<ToolExecutionInfo, ToolExecutionInfo.Encoded> = MistralSchema.lazy(() =>
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
 
 export interface ToolExecutionEntry {
   readonly object?: "entry" | undefined
@@ -773,18 +805,21 @@ export interface ToolExecutionEntry {
 export declare namespace ToolExecutionEntry {
   export type Encoded = ToolExecutionEntry
 }
-export const ToolExecutionEntry: Schema.Schema<ToolExecutionEntry, ToolExecutionEntry.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("entry")),
-  type: Schema.optional(Schema.Literal("tool.execution")),
-  created_at: Schema.optional(Schema.String),
-  completed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.String),
-  name: Schema.Union(BuiltInConnectors, Schema.String),
-  arguments: Schema.String,
-  info: Schema.optional(ToolExecutionInfo)
-})
+export const ToolExecutionEntry: Schema.Schema<ToolExecutionEntry, ToolExecutionEntry.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("entry")),
+      type: Schema.optional(Schema.Literal("tool.execution")),
+      created_at: Schema.optional(Schema.String),
+      completed_at: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      id: Schema.optional(Schema.String),
+      name: Schema.Union(BuiltInConnectors, Schema.String),
+      arguments: Schema.String,
+      info: Schema.optional(ToolExecutionInfo)
+    })
+)
 
 export type InputEntries = ReadonlyArray<
   | MessageInputEntry
@@ -798,18 +833,20 @@ export type InputEntries = ReadonlyArray<
 export declare namespace InputEntries {
   export type Encoded = InputEntries
 }
-export const InputEntries: Schema.Schema<InputEntries, InputEntries.Encoded> = Schema.Array(
-  MistralSchema.taggedUnion(
-    "type",
-    {
-      "message.input": MessageInputEntry,
-      "message.output": MessageOutputEntry,
-      "function.result": FunctionResultEntry,
-      "function.call": FunctionCallEntry,
-      "tool.execution": ToolExecutionEntry,
-      "agent.handoff": AgentHandoffEntry
-    },
-    ["message.input", "message.output", "function.result", "function.call", "tool.execution", "agent.handoff"]
+export const InputEntries: Schema.Schema<InputEntries, InputEntries.Encoded> = MistralSchema.lazy(() =>
+  Schema.Array(
+    MistralSchema.taggedUnion(
+      "type",
+      {
+        "message.input": MessageInputEntry,
+        "message.output": MessageOutputEntry,
+        "function.result": FunctionResultEntry,
+        "function.call": FunctionCallEntry,
+        "tool.execution": ToolExecutionEntry,
+        "agent.handoff": AgentHandoffEntry
+      },
+      ["message.input", "message.output", "function.result", "function.call", "tool.execution", "agent.handoff"]
+    )
   )
 )
 
@@ -817,17 +854,16 @@ export type ConversationInputs = string | InputEntries
 export declare namespace ConversationInputs {
   export type Encoded = ConversationInputs
 }
-export const ConversationInputs: Schema.Schema<ConversationInputs, ConversationInputs.Encoded> = Schema.Union(
-  Schema.String,
-  InputEntries
+export const ConversationInputs: Schema.Schema<ConversationInputs, ConversationInputs.Encoded> = MistralSchema.lazy(
+  () => Schema.Union(Schema.String, InputEntries)
 )
 
 export type CompletionArgsStop = string | ReadonlyArray<string> | null
 export declare namespace CompletionArgsStop {
   export type Encoded = CompletionArgsStop
 }
-export const CompletionArgsStop: Schema.Schema<CompletionArgsStop, CompletionArgsStop.Encoded> = Schema.NullOr(
-  Schema.Union(Schema.String, Schema.Array(Schema.String))
+export const CompletionArgsStop: Schema.Schema<CompletionArgsStop, CompletionArgsStop.Encoded> = MistralSchema.lazy(
+  () => Schema.NullOr(Schema.Union(Schema.String, Schema.Array(Schema.String)))
 )
 
 export interface Prediction {
@@ -837,19 +873,16 @@ export interface Prediction {
 export declare namespace Prediction {
   export type Encoded = Prediction
 }
-export const Prediction: Schema.Schema<Prediction, Prediction.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("content")),
-  content: Schema.optional(Schema.String)
-})
+export const Prediction: Schema.Schema<Prediction, Prediction.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("content")), content: Schema.optional(Schema.String) })
+)
 
 export type ResponseFormats = MistralSchema.OpenEnum<"text" | "json_object" | "json_schema">
 export declare namespace ResponseFormats {
   export type Encoded = ResponseFormats
 }
-export const ResponseFormats: Schema.Schema<ResponseFormats, ResponseFormats.Encoded> = MistralSchema.openEnum(
-  "text",
-  "json_object",
-  "json_schema"
+export const ResponseFormats: Schema.Schema<ResponseFormats, ResponseFormats.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("text", "json_object", "json_schema")
 )
 
 export interface JsonSchema {
@@ -861,12 +894,14 @@ export interface JsonSchema {
 export declare namespace JsonSchema {
   export type Encoded = JsonSchema
 }
-export const JsonSchema: Schema.Schema<JsonSchema, JsonSchema.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  strict: Schema.optional(Schema.Boolean)
-})
+export const JsonSchema: Schema.Schema<JsonSchema, JsonSchema.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    strict: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface ResponseFormat {
   readonly type?: ResponseFormats | undefined
@@ -875,33 +910,24 @@ export interface ResponseFormat {
 export declare namespace ResponseFormat {
   export type Encoded = ResponseFormat
 }
-export const ResponseFormat: Schema.Schema<ResponseFormat, ResponseFormat.Encoded> = Schema.Struct({
-  type: Schema.optional(ResponseFormats),
-  json_schema: Schema.optional(Schema.NullOr(JsonSchema))
-})
+export const ResponseFormat: Schema.Schema<ResponseFormat, ResponseFormat.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(ResponseFormats), json_schema: Schema.optional(Schema.NullOr(JsonSchema)) })
+)
 
 export type ToolChoiceEnum = MistralSchema.OpenEnum<"auto" | "none" | "any" | "required">
 export declare namespace ToolChoiceEnum {
   export type Encoded = ToolChoiceEnum
 }
-export const ToolChoiceEnum: Schema.Schema<ToolChoiceEnum, ToolChoiceEnum.Encoded> = MistralSchema.openEnum(
-  "auto",
-  "none",
-  "any",
-  "required"
+export const ToolChoiceEnum: Schema.Schema<ToolChoiceEnum, ToolChoiceEnum.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("auto", "none", "any", "required")
 )
 
 export type ReasoningEffort = MistralSchema.OpenEnum<"none" | "minimal" | "low" | "medium" | "high" | "xhigh">
 export declare namespace ReasoningEffort {
   export type Encoded = ReasoningEffort
 }
-export const ReasoningEffort: Schema.Schema<ReasoningEffort, ReasoningEffort.Encoded> = MistralSchema.openEnum(
-  "none",
-  "minimal",
-  "low",
-  "medium",
-  "high",
-  "xhigh"
+export const ReasoningEffort: Schema.Schema<ReasoningEffort, ReasoningEffort.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("none", "minimal", "low", "medium", "high", "xhigh")
 )
 
 export interface CompletionArgs {
@@ -920,19 +946,21 @@ export interface CompletionArgs {
 export declare namespace CompletionArgs {
   export type Encoded = CompletionArgs
 }
-export const CompletionArgs: Schema.Schema<CompletionArgs, CompletionArgs.Encoded> = Schema.Struct({
-  stop: Schema.optional(CompletionArgsStop),
-  presence_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
-  frequency_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
-  temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  top_p: Schema.optional(Schema.NullOr(Schema.Number)),
-  max_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  random_seed: Schema.optional(Schema.NullOr(Schema.Number)),
-  prediction: Schema.optional(Schema.NullOr(Prediction)),
-  response_format: Schema.optional(Schema.NullOr(ResponseFormat)),
-  tool_choice: Schema.optional(ToolChoiceEnum),
-  reasoning_effort: Schema.optional(Schema.NullOr(ReasoningEffort))
-})
+export const CompletionArgs: Schema.Schema<CompletionArgs, CompletionArgs.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    stop: Schema.optional(CompletionArgsStop),
+    presence_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
+    frequency_penalty: Schema.optional(Schema.NullOr(Schema.Number)),
+    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    top_p: Schema.optional(Schema.NullOr(Schema.Number)),
+    max_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+    random_seed: Schema.optional(Schema.NullOr(Schema.Number)),
+    prediction: Schema.optional(Schema.NullOr(Prediction)),
+    response_format: Schema.optional(Schema.NullOr(ResponseFormat)),
+    tool_choice: Schema.optional(ToolChoiceEnum),
+    reasoning_effort: Schema.optional(Schema.NullOr(ReasoningEffort))
+  })
+)
 
 export interface ToolCallConfirmation {
   readonly tool_call_id: string
@@ -941,10 +969,10 @@ export interface ToolCallConfirmation {
 export declare namespace ToolCallConfirmation {
   export type Encoded = ToolCallConfirmation
 }
-export const ToolCallConfirmation: Schema.Schema<ToolCallConfirmation, ToolCallConfirmation.Encoded> = Schema.Struct({
-  tool_call_id: Schema.String,
-  confirmation: MistralSchema.openEnum("allow", "deny")
-})
+export const ToolCallConfirmation: Schema.Schema<ToolCallConfirmation, ToolCallConfirmation.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({ tool_call_id: Schema.String, confirmation: MistralSchema.openEnum("allow", "deny") })
+  )
 
 export interface AppendConversationRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -958,14 +986,16 @@ export declare namespace AppendConversationRequest {
   export type Encoded = AppendConversationRequest
 }
 export const AppendConversationRequest: Schema.Schema<AppendConversationRequest, AppendConversationRequest.Encoded> =
-  Schema.Struct({
-    inputs: Schema.optional(ConversationInputs),
-    stream: Schema.optional(Schema.Boolean),
-    store: Schema.optional(Schema.Boolean),
-    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-    completion_args: Schema.optional(CompletionArgs),
-    tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: Schema.optional(ConversationInputs),
+      stream: Schema.optional(Schema.Boolean),
+      store: Schema.optional(Schema.Boolean),
+      handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+      completion_args: Schema.optional(CompletionArgs),
+      tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
+    })
+  )
 
 export interface FileChunk {
   readonly type?: "file" | undefined
@@ -974,10 +1004,9 @@ export interface FileChunk {
 export declare namespace FileChunk {
   export type Encoded = FileChunk
 }
-export const FileChunk: Schema.Schema<FileChunk, FileChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("file")),
-  file_id: Schema.String
-})
+export const FileChunk: Schema.Schema<FileChunk, FileChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("file")), file_id: Schema.String })
+)
 
 export interface AudioChunk {
   readonly type?: "input_audio" | undefined
@@ -986,10 +1015,12 @@ export interface AudioChunk {
 export declare namespace AudioChunk {
   export type Encoded = AudioChunk
 }
-export const AudioChunk: Schema.Schema<AudioChunk, AudioChunk.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("input_audio")),
-  input_audio: Schema.Union(Schema.String, MistralSchema.Binary)
-})
+export const AudioChunk: Schema.Schema<AudioChunk, AudioChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("input_audio")),
+    input_audio: Schema.Union(Schema.String, MistralSchema.Binary)
+  })
+)
 
 export type ContentChunk =
   | TextChunk
@@ -1003,25 +1034,29 @@ export type ContentChunk =
 export declare namespace ContentChunk {
   export type Encoded = ContentChunk
 }
-export const ContentChunk: Schema.Schema<ContentChunk, ContentChunk.Encoded> = MistralSchema.taggedUnion(
-  "type",
-  {
-    text: TextChunk,
-    image_url: ImageURLChunk,
-    document_url: DocumentURLChunk,
-    reference: ReferenceChunk,
-    file: FileChunk,
-    thinking: ThinkChunk,
-    input_audio: AudioChunk
-  },
-  ["text", "image_url", "document_url", "reference", "file", "thinking", "input_audio"]
+export const ContentChunk: Schema.Schema<ContentChunk, ContentChunk.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion(
+    "type",
+    {
+      text: TextChunk,
+      image_url: ImageURLChunk,
+      document_url: DocumentURLChunk,
+      reference: ReferenceChunk,
+      file: FileChunk,
+      thinking: ThinkChunk,
+      input_audio: AudioChunk
+    },
+    ["text", "image_url", "document_url", "reference", "file", "thinking", "input_audio"]
+  )
 )
 
 export type ToolTypes = MistralSchema.OpenEnum<"function">
 export declare namespace ToolTypes {
   export type Encoded = ToolTypes
 }
-export const ToolTypes: Schema.Schema<ToolTypes, ToolTypes.Encoded> = MistralSchema.openEnum("function")
+export const ToolTypes: Schema.Schema<ToolTypes, ToolTypes.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("function")
+)
 
 export interface FunctionCall {
   readonly name: string
@@ -1030,10 +1065,12 @@ export interface FunctionCall {
 export declare namespace FunctionCall {
   export type Encoded = FunctionCall
 }
-export const FunctionCall: Schema.Schema<FunctionCall, FunctionCall.Encoded> = Schema.Struct({
-  name: Schema.String,
-  arguments: Schema.Union(Schema.Record({ key: Schema.String, value: Schema.Unknown }), Schema.String)
-})
+export const FunctionCall: Schema.Schema<FunctionCall, FunctionCall.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    arguments: Schema.Union(Schema.Record({ key: Schema.String, value: Schema.Unknown }), Schema.String)
+  })
+)
 
 export interface ToolCall {
   readonly id?: string | undefined
@@ -1044,12 +1081,14 @@ export interface ToolCall {
 export declare namespace ToolCall {
   export type Encoded = ToolCall
 }
-export const ToolCall: Schema.Schema<ToolCall, ToolCall.Encoded> = Schema.Struct({
-  id: Schema.optional(Schema.String),
-  type: Schema.optional(ToolTypes),
-  function: FunctionCall,
-  index: Schema.optional(Schema.Number)
-})
+export const ToolCall: Schema.Schema<ToolCall, ToolCall.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.optional(Schema.String),
+    type: Schema.optional(ToolTypes),
+    function: FunctionCall,
+    index: Schema.optional(Schema.Number)
+  })
+)
 
 export interface AssistantMessage {
   readonly role?: "assistant" | undefined
@@ -1060,12 +1099,14 @@ export interface AssistantMessage {
 export declare namespace AssistantMessage {
   export type Encoded = AssistantMessage
 }
-export const AssistantMessage: Schema.Schema<AssistantMessage, AssistantMessage.Encoded> = Schema.Struct({
-  role: Schema.optional(Schema.Literal("assistant")),
-  content: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))),
-  tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCall))),
-  prefix: Schema.optional(Schema.Boolean)
-})
+export const AssistantMessage: Schema.Schema<AssistantMessage, AssistantMessage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Schema.optional(Schema.Literal("assistant")),
+    content: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))),
+    tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCall))),
+    prefix: Schema.optional(Schema.Boolean)
+  })
+)
 
 export type BaseTaskStatus = MistralSchema.OpenEnum<
   "RUNNING" | "COMPLETED" | "FAILED" | "CANCELED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT" | "UNKNOWN"
@@ -1073,15 +1114,17 @@ export type BaseTaskStatus = MistralSchema.OpenEnum<
 export declare namespace BaseTaskStatus {
   export type Encoded = BaseTaskStatus
 }
-export const BaseTaskStatus: Schema.Schema<BaseTaskStatus, BaseTaskStatus.Encoded> = MistralSchema.openEnum(
-  "RUNNING",
-  "COMPLETED",
-  "FAILED",
-  "CANCELED",
-  "TERMINATED",
-  "CONTINUED_AS_NEW",
-  "TIMED_OUT",
-  "UNKNOWN"
+export const BaseTaskStatus: Schema.Schema<BaseTaskStatus, BaseTaskStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "RUNNING",
+    "COMPLETED",
+    "FAILED",
+    "CANCELED",
+    "TERMINATED",
+    "CONTINUED_AS_NEW",
+    "TIMED_OUT",
+    "UNKNOWN"
+  )
 )
 
 export interface DeltaMessage {
@@ -1095,14 +1138,16 @@ export interface DeltaMessage {
 export declare namespace DeltaMessage {
   export type Encoded = DeltaMessage
 }
-export const DeltaMessage: Schema.Schema<DeltaMessage, DeltaMessage.Encoded> = Schema.Struct({
-  role: Schema.optional(Schema.NullOr(Schema.String)),
-  content: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))),
-  tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCall))),
-  tool_call_id: Schema.optional(Schema.NullOr(Schema.String)),
-  index: Schema.optional(Schema.NullOr(Schema.Number)),
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-})
+export const DeltaMessage: Schema.Schema<DeltaMessage, DeltaMessage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Schema.optional(Schema.NullOr(Schema.String)),
+    content: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))),
+    tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCall))),
+    tool_call_id: Schema.optional(Schema.NullOr(Schema.String)),
+    index: Schema.optional(Schema.NullOr(Schema.Number)),
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+)
 
 export interface ChatCompletionChoice {
   readonly index: number
@@ -1113,12 +1158,15 @@ export interface ChatCompletionChoice {
 export declare namespace ChatCompletionChoice {
   export type Encoded = ChatCompletionChoice
 }
-export const ChatCompletionChoice: Schema.Schema<ChatCompletionChoice, ChatCompletionChoice.Encoded> = Schema.Struct({
-  index: Schema.Number,
-  message: Schema.optional(AssistantMessage),
-  messages: Schema.optional(Schema.Array(DeltaMessage)),
-  finish_reason: MistralSchema.openEnum("stop", "length", "model_length", "error", "tool_calls")
-})
+export const ChatCompletionChoice: Schema.Schema<ChatCompletionChoice, ChatCompletionChoice.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      index: Schema.Number,
+      message: Schema.optional(AssistantMessage),
+      messages: Schema.optional(Schema.Array(DeltaMessage)),
+      finish_reason: MistralSchema.openEnum("stop", "length", "model_length", "error", "tool_calls")
+    })
+  )
 
 export interface ChatCompletionEventPreview {
   readonly event_id: string
@@ -1140,25 +1188,27 @@ export declare namespace ChatCompletionEventPreview {
   export type Encoded = ChatCompletionEventPreview
 }
 export const ChatCompletionEventPreview: Schema.Schema<ChatCompletionEventPreview, ChatCompletionEventPreview.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    correlation_id: Schema.String,
-    created_at: Schema.String,
-    extra_fields: Schema.Record({
-      key: Schema.String,
-      value: Schema.NullOr(
-        Schema.Union(
-          Schema.Boolean,
-          Schema.Number,
-          Schema.String,
-          Schema.Array(Schema.String),
-          Schema.Record({ key: Schema.String, value: Schema.String })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      correlation_id: Schema.String,
+      created_at: Schema.String,
+      extra_fields: Schema.Record({
+        key: Schema.String,
+        value: Schema.NullOr(
+          Schema.Union(
+            Schema.Boolean,
+            Schema.Number,
+            Schema.String,
+            Schema.Array(Schema.String),
+            Schema.Record({ key: Schema.String, value: Schema.String })
+          )
         )
-      )
-    }),
-    nb_input_tokens: Schema.Number,
-    nb_output_tokens: Schema.Number
-  })
+      }),
+      nb_input_tokens: Schema.Number,
+      nb_output_tokens: Schema.Number
+    })
+  )
 
 export interface UsageInfo {
   readonly prompt_tokens: number
@@ -1170,13 +1220,15 @@ export interface UsageInfo {
 export declare namespace UsageInfo {
   export type Encoded = UsageInfo
 }
-export const UsageInfo: Schema.Schema<UsageInfo, UsageInfo.Encoded> = Schema.Struct({
-  prompt_tokens: Schema.Number,
-  completion_tokens: Schema.Number,
-  total_tokens: Schema.Number,
-  prompt_audio_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
-  service_tier: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const UsageInfo: Schema.Schema<UsageInfo, UsageInfo.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    prompt_tokens: Schema.Number,
+    completion_tokens: Schema.Number,
+    total_tokens: Schema.Number,
+    prompt_audio_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
+    service_tier: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ChatCompletionResponse {
   readonly id: string
@@ -1190,14 +1242,16 @@ export declare namespace ChatCompletionResponse {
   export type Encoded = ChatCompletionResponse
 }
 export const ChatCompletionResponse: Schema.Schema<ChatCompletionResponse, ChatCompletionResponse.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.String,
-    model: Schema.String,
-    usage: UsageInfo,
-    created: Schema.Number,
-    choices: Schema.Array(ChatCompletionChoice)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.String,
+      model: Schema.String,
+      usage: UsageInfo,
+      created: Schema.Number,
+      choices: Schema.Array(ChatCompletionChoice)
+    })
+  )
 
 export interface ChatCompletionResponseBase {
   readonly id?: string | undefined
@@ -1210,13 +1264,15 @@ export declare namespace ChatCompletionResponseBase {
   export type Encoded = ChatCompletionResponseBase
 }
 export const ChatCompletionResponseBase: Schema.Schema<ChatCompletionResponseBase, ChatCompletionResponseBase.Encoded> =
-  Schema.Struct({
-    id: Schema.optional(Schema.String),
-    object: Schema.optional(Schema.String),
-    model: Schema.optional(Schema.String),
-    usage: Schema.optional(UsageInfo),
-    created: Schema.optional(Schema.Number)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.optional(Schema.String),
+      object: Schema.optional(Schema.String),
+      model: Schema.optional(Schema.String),
+      usage: Schema.optional(UsageInfo),
+      created: Schema.optional(Schema.Number)
+    })
+  )
 
 export interface ToolConfiguration {
   readonly exclude?: ReadonlyArray<string> | null | undefined
@@ -1226,11 +1282,13 @@ export interface ToolConfiguration {
 export declare namespace ToolConfiguration {
   export type Encoded = ToolConfiguration
 }
-export const ToolConfiguration: Schema.Schema<ToolConfiguration, ToolConfiguration.Encoded> = Schema.Struct({
-  exclude: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  include: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  requires_confirmation: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-})
+export const ToolConfiguration: Schema.Schema<ToolConfiguration, ToolConfiguration.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    exclude: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    include: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    requires_confirmation: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+  })
+)
 
 export interface CodeInterpreterTool {
   readonly tool_configuration?: ToolConfiguration | null | undefined
@@ -1239,10 +1297,13 @@ export interface CodeInterpreterTool {
 export declare namespace CodeInterpreterTool {
   export type Encoded = CodeInterpreterTool
 }
-export const CodeInterpreterTool: Schema.Schema<CodeInterpreterTool, CodeInterpreterTool.Encoded> = Schema.Struct({
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
-  type: Schema.optional(Schema.Literal("code_interpreter"))
-})
+export const CodeInterpreterTool: Schema.Schema<CodeInterpreterTool, CodeInterpreterTool.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
+      type: Schema.optional(Schema.Literal("code_interpreter"))
+    })
+)
 
 export interface CompletionResponseStreamChoice {
   readonly index: number
@@ -1255,11 +1316,13 @@ export declare namespace CompletionResponseStreamChoice {
 export const CompletionResponseStreamChoice: Schema.Schema<
   CompletionResponseStreamChoice,
   CompletionResponseStreamChoice.Encoded
-> = Schema.Struct({
-  index: Schema.Number,
-  delta: DeltaMessage,
-  finish_reason: Schema.NullOr(MistralSchema.openEnum("stop", "length", "error", "tool_calls"))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    index: Schema.Number,
+    delta: DeltaMessage,
+    finish_reason: Schema.NullOr(MistralSchema.openEnum("stop", "length", "error", "tool_calls"))
+  })
+)
 
 export interface CompletionChunk {
   readonly id: string
@@ -1272,14 +1335,16 @@ export interface CompletionChunk {
 export declare namespace CompletionChunk {
   export type Encoded = CompletionChunk
 }
-export const CompletionChunk: Schema.Schema<CompletionChunk, CompletionChunk.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.String),
-  created: Schema.optional(Schema.Number),
-  model: Schema.String,
-  usage: Schema.optional(UsageInfo),
-  choices: Schema.Array(CompletionResponseStreamChoice)
-})
+export const CompletionChunk: Schema.Schema<CompletionChunk, CompletionChunk.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.optional(Schema.String),
+    created: Schema.optional(Schema.Number),
+    model: Schema.String,
+    usage: Schema.optional(UsageInfo),
+    choices: Schema.Array(CompletionResponseStreamChoice)
+  })
+)
 
 export interface CompletionEvent {
   readonly data: CompletionChunk
@@ -1287,9 +1352,9 @@ export interface CompletionEvent {
 export declare namespace CompletionEvent {
   export type Encoded = CompletionEvent
 }
-export const CompletionEvent: Schema.Schema<CompletionEvent, CompletionEvent.Encoded> = Schema.Struct({
-  data: CompletionChunk
-})
+export const CompletionEvent: Schema.Schema<CompletionEvent, CompletionEvent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ data: CompletionChunk })
+)
 
 export type ConnectorSupportedLanguage = MistralSchema.OpenEnum<
   "en" | "fr" | "ar" | "es" | "de" | "pl" | "pt-BR" | "it" | "nl"
@@ -1298,7 +1363,7 @@ export declare namespace ConnectorSupportedLanguage {
   export type Encoded = ConnectorSupportedLanguage
 }
 export const ConnectorSupportedLanguage: Schema.Schema<ConnectorSupportedLanguage, ConnectorSupportedLanguage.Encoded> =
-  MistralSchema.openEnum("en", "fr", "ar", "es", "de", "pl", "pt-BR", "it", "nl")
+  MistralSchema.lazy(() => MistralSchema.openEnum("en", "fr", "ar", "es", "de", "pl", "pt-BR", "it", "nl"))
 
 export type SSETypes = MistralSchema.OpenEnum<
   | "conversation.response.started"
@@ -1315,17 +1380,19 @@ export type SSETypes = MistralSchema.OpenEnum<
 export declare namespace SSETypes {
   export type Encoded = SSETypes
 }
-export const SSETypes: Schema.Schema<SSETypes, SSETypes.Encoded> = MistralSchema.openEnum(
-  "conversation.response.started",
-  "conversation.response.done",
-  "conversation.response.error",
-  "message.output.delta",
-  "tool.execution.started",
-  "tool.execution.delta",
-  "tool.execution.done",
-  "agent.handoff.started",
-  "agent.handoff.done",
-  "function.call.delta"
+export const SSETypes: Schema.Schema<SSETypes, SSETypes.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "conversation.response.started",
+    "conversation.response.done",
+    "conversation.response.error",
+    "message.output.delta",
+    "tool.execution.started",
+    "tool.execution.delta",
+    "tool.execution.done",
+    "agent.handoff.started",
+    "agent.handoff.done",
+    "function.call.delta"
+  )
 )
 
 export interface ResponseStartedEvent {
@@ -1336,11 +1403,14 @@ export interface ResponseStartedEvent {
 export declare namespace ResponseStartedEvent {
   export type Encoded = ResponseStartedEvent
 }
-export const ResponseStartedEvent: Schema.Schema<ResponseStartedEvent, ResponseStartedEvent.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("conversation.response.started")),
-  created_at: Schema.optional(Schema.String),
-  conversation_id: Schema.String
-})
+export const ResponseStartedEvent: Schema.Schema<ResponseStartedEvent, ResponseStartedEvent.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("conversation.response.started")),
+      created_at: Schema.optional(Schema.String),
+      conversation_id: Schema.String
+    })
+  )
 
 export interface ConversationUsageInfo {
   readonly prompt_tokens?: number | undefined
@@ -1352,15 +1422,16 @@ export interface ConversationUsageInfo {
 export declare namespace ConversationUsageInfo {
   export type Encoded = ConversationUsageInfo
 }
-export const ConversationUsageInfo: Schema.Schema<ConversationUsageInfo, ConversationUsageInfo.Encoded> = Schema.Struct(
-  {
-    prompt_tokens: Schema.optional(Schema.Number),
-    completion_tokens: Schema.optional(Schema.Number),
-    total_tokens: Schema.optional(Schema.Number),
-    connector_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-    connectors: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Number })))
-  }
-)
+export const ConversationUsageInfo: Schema.Schema<ConversationUsageInfo, ConversationUsageInfo.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      prompt_tokens: Schema.optional(Schema.Number),
+      completion_tokens: Schema.optional(Schema.Number),
+      total_tokens: Schema.optional(Schema.Number),
+      connector_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+      connectors: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Number })))
+    })
+  )
 
 export interface ResponseDoneEvent {
   readonly type?: "conversation.response.done" | undefined
@@ -1370,11 +1441,13 @@ export interface ResponseDoneEvent {
 export declare namespace ResponseDoneEvent {
   export type Encoded = ResponseDoneEvent
 }
-export const ResponseDoneEvent: Schema.Schema<ResponseDoneEvent, ResponseDoneEvent.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("conversation.response.done")),
-  created_at: Schema.optional(Schema.String),
-  usage: ConversationUsageInfo
-})
+export const ResponseDoneEvent: Schema.Schema<ResponseDoneEvent, ResponseDoneEvent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("conversation.response.done")),
+    created_at: Schema.optional(Schema.String),
+    usage: ConversationUsageInfo
+  })
+)
 
 export interface ResponseErrorEvent {
   readonly type?: "conversation.response.error" | undefined
@@ -1385,12 +1458,15 @@ export interface ResponseErrorEvent {
 export declare namespace ResponseErrorEvent {
   export type Encoded = ResponseErrorEvent
 }
-export const ResponseErrorEvent: Schema.Schema<ResponseErrorEvent, ResponseErrorEvent.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("conversation.response.error")),
-  created_at: Schema.optional(Schema.String),
-  message: Schema.String,
-  code: Schema.Number
-})
+export const ResponseErrorEvent: Schema.Schema<ResponseErrorEvent, ResponseErrorEvent.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("conversation.response.error")),
+      created_at: Schema.optional(Schema.String),
+      message: Schema.String,
+      code: Schema.Number
+    })
+)
 
 export interface ToolExecutionStartedEvent {
   readonly type?: "tool.execution.started" | undefined
@@ -1406,16 +1482,18 @@ export declare namespace ToolExecutionStartedEvent {
   export type Encoded = ToolExecutionStartedEvent
 }
 export const ToolExecutionStartedEvent: Schema.Schema<ToolExecutionStartedEvent, ToolExecutionStartedEvent.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("tool.execution.started")),
-    created_at: Schema.optional(Schema.String),
-    output_index: Schema.optional(Schema.Number),
-    id: Schema.String,
-    model: Schema.optional(Schema.NullOr(Schema.String)),
-    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-    name: Schema.Union(BuiltInConnectors, Schema.String),
-    arguments: Schema.String
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("tool.execution.started")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      name: Schema.Union(BuiltInConnectors, Schema.String),
+      arguments: Schema.String
+    })
+  )
 
 export interface ToolExecutionDeltaEvent {
   readonly type?: "tool.execution.delta" | undefined
@@ -1429,14 +1507,16 @@ export declare namespace ToolExecutionDeltaEvent {
   export type Encoded = ToolExecutionDeltaEvent
 }
 export const ToolExecutionDeltaEvent: Schema.Schema<ToolExecutionDeltaEvent, ToolExecutionDeltaEvent.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("tool.execution.delta")),
-    created_at: Schema.optional(Schema.String),
-    output_index: Schema.optional(Schema.Number),
-    id: Schema.String,
-    name: Schema.Union(BuiltInConnectors, Schema.String),
-    arguments: Schema.String
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("tool.execution.delta")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      name: Schema.Union(BuiltInConnectors, Schema.String),
+      arguments: Schema.String
+    })
+  )
 
 export interface ToolExecutionDoneEvent {
   readonly type?: "tool.execution.done" | undefined
@@ -1450,14 +1530,16 @@ export declare namespace ToolExecutionDoneEvent {
   export type Encoded = ToolExecutionDoneEvent
 }
 export const ToolExecutionDoneEvent: Schema.Schema<ToolExecutionDoneEvent, ToolExecutionDoneEvent.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("tool.execution.done")),
-    created_at: Schema.optional(Schema.String),
-    output_index: Schema.optional(Schema.Number),
-    id: Schema.String,
-    name: Schema.Union(BuiltInConnectors, Schema.String),
-    info: Schema.optional(ToolExecutionInfo)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("tool.execution.done")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      name: Schema.Union(BuiltInConnectors, Schema.String),
+      info: Schema.optional(ToolExecutionInfo)
+    })
+  )
 
 export type OutputContentChunks =
   | TextChunk
@@ -1470,19 +1552,21 @@ export type OutputContentChunks =
 export declare namespace OutputContentChunks {
   export type Encoded = OutputContentChunks
 }
-export const OutputContentChunks: Schema.Schema<OutputContentChunks, OutputContentChunks.Encoded> =
-  MistralSchema.taggedUnion(
-    "type",
-    {
-      text: TextChunk,
-      image_url: ImageURLChunk,
-      tool_file: ToolFileChunk,
-      document_url: DocumentURLChunk,
-      thinking: ThinkChunk,
-      tool_reference: ToolReferenceChunk
-    },
-    ["text", "image_url", "tool_file", "document_url", "thinking", "tool_reference"]
-  )
+export const OutputContentChunks: Schema.Schema<OutputContentChunks, OutputContentChunks.Encoded> = MistralSchema.lazy(
+  () =>
+    MistralSchema.taggedUnion(
+      "type",
+      {
+        text: TextChunk,
+        image_url: ImageURLChunk,
+        tool_file: ToolFileChunk,
+        document_url: DocumentURLChunk,
+        thinking: ThinkChunk,
+        tool_reference: ToolReferenceChunk
+      },
+      ["text", "image_url", "tool_file", "document_url", "thinking", "tool_reference"]
+    )
+)
 
 export interface MessageOutputEvent {
   readonly type?: "message.output.delta" | undefined
@@ -1498,17 +1582,20 @@ export interface MessageOutputEvent {
 export declare namespace MessageOutputEvent {
   export type Encoded = MessageOutputEvent
 }
-export const MessageOutputEvent: Schema.Schema<MessageOutputEvent, MessageOutputEvent.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("message.output.delta")),
-  created_at: Schema.optional(Schema.String),
-  output_index: Schema.optional(Schema.Number),
-  id: Schema.String,
-  content_index: Schema.optional(Schema.Number),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  role: Schema.optional(Schema.Literal("assistant")),
-  content: Schema.Union(Schema.String, OutputContentChunks)
-})
+export const MessageOutputEvent: Schema.Schema<MessageOutputEvent, MessageOutputEvent.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("message.output.delta")),
+      created_at: Schema.optional(Schema.String),
+      output_index: Schema.optional(Schema.Number),
+      id: Schema.String,
+      content_index: Schema.optional(Schema.Number),
+      model: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      role: Schema.optional(Schema.Literal("assistant")),
+      content: Schema.Union(Schema.String, OutputContentChunks)
+    })
+)
 
 export interface FunctionCallEvent {
   readonly type?: "function.call.delta" | undefined
@@ -1525,18 +1612,20 @@ export interface FunctionCallEvent {
 export declare namespace FunctionCallEvent {
   export type Encoded = FunctionCallEvent
 }
-export const FunctionCallEvent: Schema.Schema<FunctionCallEvent, FunctionCallEvent.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("function.call.delta")),
-  created_at: Schema.optional(Schema.String),
-  output_index: Schema.optional(Schema.Number),
-  id: Schema.String,
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  name: Schema.String,
-  tool_call_id: Schema.String,
-  arguments: Schema.String,
-  confirmation_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("pending", "allowed", "denied")))
-})
+export const FunctionCallEvent: Schema.Schema<FunctionCallEvent, FunctionCallEvent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("function.call.delta")),
+    created_at: Schema.optional(Schema.String),
+    output_index: Schema.optional(Schema.Number),
+    id: Schema.String,
+    model: Schema.optional(Schema.NullOr(Schema.String)),
+    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+    name: Schema.String,
+    tool_call_id: Schema.String,
+    arguments: Schema.String,
+    confirmation_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("pending", "allowed", "denied")))
+  })
+)
 
 export type ConversationEventsData =
   | ResponseStartedEvent
@@ -1554,32 +1643,34 @@ export declare namespace ConversationEventsData {
   export type Encoded = ConversationEventsData
 }
 export const ConversationEventsData: Schema.Schema<ConversationEventsData, ConversationEventsData.Encoded> =
-  MistralSchema.taggedUnion(
-    "type",
-    {
-      "conversation.response.started": ResponseStartedEvent,
-      "conversation.response.done": ResponseDoneEvent,
-      "conversation.response.error": ResponseErrorEvent,
-      "tool.execution.started": ToolExecutionStartedEvent,
-      "tool.execution.delta": ToolExecutionDeltaEvent,
-      "tool.execution.done": ToolExecutionDoneEvent,
-      "message.output.delta": MessageOutputEvent,
-      "function.call.delta": FunctionCallEvent,
-      "agent.handoff.started": AgentHandoffStartedEvent,
-      "agent.handoff.done": AgentHandoffDoneEvent
-    },
-    [
-      "conversation.response.started",
-      "conversation.response.done",
-      "conversation.response.error",
-      "tool.execution.started",
-      "tool.execution.delta",
-      "tool.execution.done",
-      "message.output.delta",
-      "function.call.delta",
-      "agent.handoff.started",
-      "agent.handoff.done"
-    ]
+  MistralSchema.lazy(() =>
+    MistralSchema.taggedUnion(
+      "type",
+      {
+        "conversation.response.started": ResponseStartedEvent,
+        "conversation.response.done": ResponseDoneEvent,
+        "conversation.response.error": ResponseErrorEvent,
+        "tool.execution.started": ToolExecutionStartedEvent,
+        "tool.execution.delta": ToolExecutionDeltaEvent,
+        "tool.execution.done": ToolExecutionDoneEvent,
+        "message.output.delta": MessageOutputEvent,
+        "function.call.delta": FunctionCallEvent,
+        "agent.handoff.started": AgentHandoffStartedEvent,
+        "agent.handoff.done": AgentHandoffDoneEvent
+      },
+      [
+        "conversation.response.started",
+        "conversation.response.done",
+        "conversation.response.error",
+        "tool.execution.started",
+        "tool.execution.delta",
+        "tool.execution.done",
+        "message.output.delta",
+        "function.call.delta",
+        "agent.handoff.started",
+        "agent.handoff.done"
+      ]
+    )
   )
 
 export interface ConversationEvents {
@@ -1589,10 +1680,9 @@ export interface ConversationEvents {
 export declare namespace ConversationEvents {
   export type Encoded = ConversationEvents
 }
-export const ConversationEvents: Schema.Schema<ConversationEvents, ConversationEvents.Encoded> = Schema.Struct({
-  event: SSETypes,
-  data: ConversationEventsData
-})
+export const ConversationEvents: Schema.Schema<ConversationEvents, ConversationEvents.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ event: SSETypes, data: ConversationEventsData })
+)
 
 export interface Function {
   readonly name: string
@@ -1603,12 +1693,14 @@ export interface Function {
 export declare namespace Function {
   export type Encoded = Function
 }
-export const Function: Schema.Schema<Function, Function.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.String),
-  strict: Schema.optional(Schema.Boolean),
-  parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-})
+export const Function: Schema.Schema<Function, Function.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.String),
+    strict: Schema.optional(Schema.Boolean),
+    parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  })
+)
 
 export interface FunctionTool {
   readonly type?: "function" | undefined
@@ -1617,10 +1709,9 @@ export interface FunctionTool {
 export declare namespace FunctionTool {
   export type Encoded = FunctionTool
 }
-export const FunctionTool: Schema.Schema<FunctionTool, FunctionTool.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("function")),
-  function: Function
-})
+export const FunctionTool: Schema.Schema<FunctionTool, FunctionTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("function")), function: Function })
+)
 
 export interface WebSearchTool {
   readonly tool_configuration?: ToolConfiguration | null | undefined
@@ -1629,10 +1720,12 @@ export interface WebSearchTool {
 export declare namespace WebSearchTool {
   export type Encoded = WebSearchTool
 }
-export const WebSearchTool: Schema.Schema<WebSearchTool, WebSearchTool.Encoded> = Schema.Struct({
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
-  type: Schema.optional(Schema.Literal("web_search"))
-})
+export const WebSearchTool: Schema.Schema<WebSearchTool, WebSearchTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
+    type: Schema.optional(Schema.Literal("web_search"))
+  })
+)
 
 export interface WebSearchPremiumTool {
   readonly tool_configuration?: ToolConfiguration | null | undefined
@@ -1641,10 +1734,13 @@ export interface WebSearchPremiumTool {
 export declare namespace WebSearchPremiumTool {
   export type Encoded = WebSearchPremiumTool
 }
-export const WebSearchPremiumTool: Schema.Schema<WebSearchPremiumTool, WebSearchPremiumTool.Encoded> = Schema.Struct({
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
-  type: Schema.optional(Schema.Literal("web_search_premium"))
-})
+export const WebSearchPremiumTool: Schema.Schema<WebSearchPremiumTool, WebSearchPremiumTool.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
+      type: Schema.optional(Schema.Literal("web_search_premium"))
+    })
+  )
 
 export interface ImageGenerationTool {
   readonly tool_configuration?: ToolConfiguration | null | undefined
@@ -1653,10 +1749,13 @@ export interface ImageGenerationTool {
 export declare namespace ImageGenerationTool {
   export type Encoded = ImageGenerationTool
 }
-export const ImageGenerationTool: Schema.Schema<ImageGenerationTool, ImageGenerationTool.Encoded> = Schema.Struct({
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
-  type: Schema.optional(Schema.Literal("image_generation"))
-})
+export const ImageGenerationTool: Schema.Schema<ImageGenerationTool, ImageGenerationTool.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
+      type: Schema.optional(Schema.Literal("image_generation"))
+    })
+)
 
 export interface DocumentLibraryTool {
   readonly tool_configuration?: ToolConfiguration | null | undefined
@@ -1666,11 +1765,14 @@ export interface DocumentLibraryTool {
 export declare namespace DocumentLibraryTool {
   export type Encoded = DocumentLibraryTool
 }
-export const DocumentLibraryTool: Schema.Schema<DocumentLibraryTool, DocumentLibraryTool.Encoded> = Schema.Struct({
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
-  type: Schema.optional(Schema.Literal("document_library")),
-  library_ids: Schema.Array(Schema.String)
-})
+export const DocumentLibraryTool: Schema.Schema<DocumentLibraryTool, DocumentLibraryTool.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration)),
+      type: Schema.optional(Schema.Literal("document_library")),
+      library_ids: Schema.Array(Schema.String)
+    })
+)
 
 export interface OAuth2TokenAuth {
   readonly type?: "oauth2-token" | undefined
@@ -1679,10 +1781,9 @@ export interface OAuth2TokenAuth {
 export declare namespace OAuth2TokenAuth {
   export type Encoded = OAuth2TokenAuth
 }
-export const OAuth2TokenAuth: Schema.Schema<OAuth2TokenAuth, OAuth2TokenAuth.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("oauth2-token")),
-  value: Schema.String
-})
+export const OAuth2TokenAuth: Schema.Schema<OAuth2TokenAuth, OAuth2TokenAuth.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("oauth2-token")), value: Schema.String })
+)
 
 export interface CustomConnector {
   readonly type?: "connector" | undefined
@@ -1693,19 +1794,21 @@ export interface CustomConnector {
 export declare namespace CustomConnector {
   export type Encoded = CustomConnector
 }
-export const CustomConnector: Schema.Schema<CustomConnector, CustomConnector.Encoded> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("connector")),
-  connector_id: Schema.String,
-  authorization: Schema.optional(
-    Schema.NullOr(
-      MistralSchema.taggedUnion("type", { "oauth2-token": OAuth2TokenAuth, "api-key": APIKeyAuth }, [
-        "oauth2-token",
-        "api-key"
-      ])
-    )
-  ),
-  tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration))
-})
+export const CustomConnector: Schema.Schema<CustomConnector, CustomConnector.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("connector")),
+    connector_id: Schema.String,
+    authorization: Schema.optional(
+      Schema.NullOr(
+        MistralSchema.taggedUnion("type", { "oauth2-token": OAuth2TokenAuth, "api-key": APIKeyAuth }, [
+          "oauth2-token",
+          "api-key"
+        ])
+      )
+    ),
+    tool_configuration: Schema.optional(Schema.NullOr(ToolConfiguration))
+  })
+)
 
 export interface ModerationLLMV1CategoryThresholds {
   readonly sexual?: number | null | undefined
@@ -1724,24 +1827,27 @@ export declare namespace ModerationLLMV1CategoryThresholds {
 export const ModerationLLMV1CategoryThresholds: Schema.Schema<
   ModerationLLMV1CategoryThresholds,
   ModerationLLMV1CategoryThresholds.Encoded
-> = Schema.Struct({
-  sexual: Schema.optional(Schema.NullOr(Schema.Number)),
-  hate_and_discrimination: Schema.optional(Schema.NullOr(Schema.Number)),
-  violence_and_threats: Schema.optional(Schema.NullOr(Schema.Number)),
-  dangerous_and_criminal_content: Schema.optional(Schema.NullOr(Schema.Number)),
-  selfharm: Schema.optional(Schema.NullOr(Schema.Number)),
-  health: Schema.optional(Schema.NullOr(Schema.Number)),
-  financial: Schema.optional(Schema.NullOr(Schema.Number)),
-  law: Schema.optional(Schema.NullOr(Schema.Number)),
-  pii: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    sexual: Schema.optional(Schema.NullOr(Schema.Number)),
+    hate_and_discrimination: Schema.optional(Schema.NullOr(Schema.Number)),
+    violence_and_threats: Schema.optional(Schema.NullOr(Schema.Number)),
+    dangerous_and_criminal_content: Schema.optional(Schema.NullOr(Schema.Number)),
+    selfharm: Schema.optional(Schema.NullOr(Schema.Number)),
+    health: Schema.optional(Schema.NullOr(Schema.Number)),
+    financial: Schema.optional(Schema.NullOr(Schema.Number)),
+    law: Schema.optional(Schema.NullOr(Schema.Number)),
+    pii: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export type ModerationLLMAction = MistralSchema.OpenEnum<"none" | "block">
 export declare namespace ModerationLLMAction {
   export type Encoded = ModerationLLMAction
 }
-export const ModerationLLMAction: Schema.Schema<ModerationLLMAction, ModerationLLMAction.Encoded> =
-  MistralSchema.openEnum("none", "block")
+export const ModerationLLMAction: Schema.Schema<ModerationLLMAction, ModerationLLMAction.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("none", "block")
+)
 
 export interface ModerationLLMV1Config {
   readonly model_name?: string | undefined
@@ -1752,14 +1858,15 @@ export interface ModerationLLMV1Config {
 export declare namespace ModerationLLMV1Config {
   export type Encoded = ModerationLLMV1Config
 }
-export const ModerationLLMV1Config: Schema.Schema<ModerationLLMV1Config, ModerationLLMV1Config.Encoded> = Schema.Struct(
-  {
-    model_name: Schema.optional(Schema.String),
-    custom_category_thresholds: Schema.optional(Schema.NullOr(ModerationLLMV1CategoryThresholds)),
-    ignore_other_categories: Schema.optional(Schema.Boolean),
-    action: Schema.optional(ModerationLLMAction)
-  }
-)
+export const ModerationLLMV1Config: Schema.Schema<ModerationLLMV1Config, ModerationLLMV1Config.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model_name: Schema.optional(Schema.String),
+      custom_category_thresholds: Schema.optional(Schema.NullOr(ModerationLLMV1CategoryThresholds)),
+      ignore_other_categories: Schema.optional(Schema.Boolean),
+      action: Schema.optional(ModerationLLMAction)
+    })
+  )
 
 export interface ModerationLLMV2CategoryThresholds {
   readonly sexual?: number | null | undefined
@@ -1780,19 +1887,21 @@ export declare namespace ModerationLLMV2CategoryThresholds {
 export const ModerationLLMV2CategoryThresholds: Schema.Schema<
   ModerationLLMV2CategoryThresholds,
   ModerationLLMV2CategoryThresholds.Encoded
-> = Schema.Struct({
-  sexual: Schema.optional(Schema.NullOr(Schema.Number)),
-  hate_and_discrimination: Schema.optional(Schema.NullOr(Schema.Number)),
-  violence_and_threats: Schema.optional(Schema.NullOr(Schema.Number)),
-  dangerous: Schema.optional(Schema.NullOr(Schema.Number)),
-  criminal: Schema.optional(Schema.NullOr(Schema.Number)),
-  selfharm: Schema.optional(Schema.NullOr(Schema.Number)),
-  health: Schema.optional(Schema.NullOr(Schema.Number)),
-  financial: Schema.optional(Schema.NullOr(Schema.Number)),
-  law: Schema.optional(Schema.NullOr(Schema.Number)),
-  pii: Schema.optional(Schema.NullOr(Schema.Number)),
-  jailbreaking: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    sexual: Schema.optional(Schema.NullOr(Schema.Number)),
+    hate_and_discrimination: Schema.optional(Schema.NullOr(Schema.Number)),
+    violence_and_threats: Schema.optional(Schema.NullOr(Schema.Number)),
+    dangerous: Schema.optional(Schema.NullOr(Schema.Number)),
+    criminal: Schema.optional(Schema.NullOr(Schema.Number)),
+    selfharm: Schema.optional(Schema.NullOr(Schema.Number)),
+    health: Schema.optional(Schema.NullOr(Schema.Number)),
+    financial: Schema.optional(Schema.NullOr(Schema.Number)),
+    law: Schema.optional(Schema.NullOr(Schema.Number)),
+    pii: Schema.optional(Schema.NullOr(Schema.Number)),
+    jailbreaking: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface ModerationLLMV2Config {
   readonly model_name?: string | undefined
@@ -1803,14 +1912,15 @@ export interface ModerationLLMV2Config {
 export declare namespace ModerationLLMV2Config {
   export type Encoded = ModerationLLMV2Config
 }
-export const ModerationLLMV2Config: Schema.Schema<ModerationLLMV2Config, ModerationLLMV2Config.Encoded> = Schema.Struct(
-  {
-    model_name: Schema.optional(Schema.String),
-    custom_category_thresholds: Schema.optional(Schema.NullOr(ModerationLLMV2CategoryThresholds)),
-    ignore_other_categories: Schema.optional(Schema.Boolean),
-    action: Schema.optional(ModerationLLMAction)
-  }
-)
+export const ModerationLLMV2Config: Schema.Schema<ModerationLLMV2Config, ModerationLLMV2Config.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model_name: Schema.optional(Schema.String),
+      custom_category_thresholds: Schema.optional(Schema.NullOr(ModerationLLMV2CategoryThresholds)),
+      ignore_other_categories: Schema.optional(Schema.Boolean),
+      action: Schema.optional(ModerationLLMAction)
+    })
+  )
 
 export interface GuardrailConfig {
   readonly block_on_error?: boolean | undefined
@@ -1820,20 +1930,21 @@ export interface GuardrailConfig {
 export declare namespace GuardrailConfig {
   export type Encoded = GuardrailConfig
 }
-export const GuardrailConfig: Schema.Schema<GuardrailConfig, GuardrailConfig.Encoded> = Schema.Struct({
-  block_on_error: Schema.optional(Schema.Boolean),
-  moderation_llm_v1: Schema.optional(Schema.NullOr(ModerationLLMV1Config)),
-  moderation_llm_v2: Schema.optional(Schema.NullOr(ModerationLLMV2Config))
-})
+export const GuardrailConfig: Schema.Schema<GuardrailConfig, GuardrailConfig.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    block_on_error: Schema.optional(Schema.Boolean),
+    moderation_llm_v1: Schema.optional(Schema.NullOr(ModerationLLMV1Config)),
+    moderation_llm_v2: Schema.optional(Schema.NullOr(ModerationLLMV2Config))
+  })
+)
 
 export type MetadataDict = { readonly [key: string]: unknown }
 export declare namespace MetadataDict {
   export type Encoded = MetadataDict
 }
-export const MetadataDict: Schema.Schema<MetadataDict, MetadataDict.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const MetadataDict: Schema.Schema<MetadataDict, MetadataDict.Encoded> = MistralSchema.lazy(() =>
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
 
 export interface ConversationRequestBase {
   readonly inputs: ConversationInputs
@@ -1867,48 +1978,50 @@ export declare namespace ConversationRequestBase {
   export type Encoded = ConversationRequestBase
 }
 export const ConversationRequestBase: Schema.Schema<ConversationRequestBase, ConversationRequestBase.Encoded> =
-  Schema.Struct({
-    inputs: ConversationInputs,
-    stream: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    store: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
-    instructions: Schema.optional(Schema.NullOr(Schema.String)),
-    tools: Schema.optional(
-      Schema.NullOr(
-        Schema.Array(
-          MistralSchema.taggedUnion(
-            "type",
-            {
-              function: FunctionTool,
-              web_search: WebSearchTool,
-              web_search_premium: WebSearchPremiumTool,
-              code_interpreter: CodeInterpreterTool,
-              image_generation: ImageGenerationTool,
-              document_library: DocumentLibraryTool,
-              connector: CustomConnector
-            },
-            [
-              "function",
-              "web_search",
-              "web_search_premium",
-              "code_interpreter",
-              "image_generation",
-              "document_library",
-              "connector"
-            ]
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: ConversationInputs,
+      stream: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      store: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
+      instructions: Schema.optional(Schema.NullOr(Schema.String)),
+      tools: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.taggedUnion(
+              "type",
+              {
+                function: FunctionTool,
+                web_search: WebSearchTool,
+                web_search_premium: WebSearchPremiumTool,
+                code_interpreter: CodeInterpreterTool,
+                image_generation: ImageGenerationTool,
+                document_library: DocumentLibraryTool,
+                connector: CustomConnector
+              },
+              [
+                "function",
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector"
+              ]
+            )
           )
         )
-      )
-    ),
-    completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
-    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
-    model: Schema.optional(Schema.NullOr(Schema.String))
-  })
+      ),
+      completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
+      model: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface JudgeClassificationOutputOption {
   readonly value: string
@@ -1920,7 +2033,7 @@ export declare namespace JudgeClassificationOutputOption {
 export const JudgeClassificationOutputOption: Schema.Schema<
   JudgeClassificationOutputOption,
   JudgeClassificationOutputOption.Encoded
-> = Schema.Struct({ value: Schema.String, description: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ value: Schema.String, description: Schema.String }))
 
 export interface JudgeClassificationOutput {
   readonly type?: "CLASSIFICATION" | undefined
@@ -1930,10 +2043,12 @@ export declare namespace JudgeClassificationOutput {
   export type Encoded = JudgeClassificationOutput
 }
 export const JudgeClassificationOutput: Schema.Schema<JudgeClassificationOutput, JudgeClassificationOutput.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("CLASSIFICATION")),
-    options: Schema.Array(JudgeClassificationOutputOption)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("CLASSIFICATION")),
+      options: Schema.Array(JudgeClassificationOutputOption)
+    })
+  )
 
 export interface JudgeRegressionOutput {
   readonly type?: "REGRESSION" | undefined
@@ -1945,15 +2060,16 @@ export interface JudgeRegressionOutput {
 export declare namespace JudgeRegressionOutput {
   export type Encoded = JudgeRegressionOutput
 }
-export const JudgeRegressionOutput: Schema.Schema<JudgeRegressionOutput, JudgeRegressionOutput.Encoded> = Schema.Struct(
-  {
-    type: Schema.optional(Schema.Literal("REGRESSION")),
-    min: Schema.optional(Schema.Number),
-    min_description: Schema.String,
-    max: Schema.optional(Schema.Number),
-    max_description: Schema.String
-  }
-)
+export const JudgeRegressionOutput: Schema.Schema<JudgeRegressionOutput, JudgeRegressionOutput.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("REGRESSION")),
+      min: Schema.optional(Schema.Number),
+      min_description: Schema.String,
+      max: Schema.optional(Schema.Number),
+      max_description: Schema.String
+    })
+  )
 
 export interface CreateJudgeRequest {
   readonly name: string
@@ -1966,18 +2082,21 @@ export interface CreateJudgeRequest {
 export declare namespace CreateJudgeRequest {
   export type Encoded = CreateJudgeRequest
 }
-export const CreateJudgeRequest: Schema.Schema<CreateJudgeRequest, CreateJudgeRequest.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.String,
-  model_name: Schema.String,
-  output: MistralSchema.taggedUnion(
-    "type",
-    { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
-    ["CLASSIFICATION", "REGRESSION"]
-  ),
-  instructions: Schema.String,
-  tools: Schema.Array(Schema.String)
-})
+export const CreateJudgeRequest: Schema.Schema<CreateJudgeRequest, CreateJudgeRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      description: Schema.String,
+      model_name: Schema.String,
+      output: MistralSchema.taggedUnion(
+        "type",
+        { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
+        ["CLASSIFICATION", "REGRESSION"]
+      ),
+      instructions: Schema.String,
+      tools: Schema.Array(Schema.String)
+    })
+)
 
 export interface CustomTaskCanceledAttributes {
   readonly custom_task_id: string
@@ -1990,11 +2109,13 @@ export declare namespace CustomTaskCanceledAttributes {
 export const CustomTaskCanceledAttributes: Schema.Schema<
   CustomTaskCanceledAttributes,
   CustomTaskCanceledAttributes.Encoded
-> = Schema.Struct({
-  custom_task_id: Schema.String,
-  custom_task_type: Schema.String,
-  reason: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    custom_task_id: Schema.String,
+    custom_task_type: Schema.String,
+    reason: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface CustomTaskCanceledResponse {
   readonly event_id: string
@@ -2014,20 +2135,22 @@ export declare namespace CustomTaskCanceledResponse {
   export type Encoded = CustomTaskCanceledResponse
 }
 export const CustomTaskCanceledResponse: Schema.Schema<CustomTaskCanceledResponse, CustomTaskCanceledResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("CUSTOM_TASK_CANCELED"),
-    attributes: CustomTaskCanceledAttributes
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("CUSTOM_TASK_CANCELED"),
+      attributes: CustomTaskCanceledAttributes
+    })
+  )
 
 export interface CustomTaskCompletedAttributesResponse {
   readonly custom_task_id: string
@@ -2040,7 +2163,9 @@ export declare namespace CustomTaskCompletedAttributesResponse {
 export const CustomTaskCompletedAttributesResponse: Schema.Schema<
   CustomTaskCompletedAttributesResponse,
   CustomTaskCompletedAttributesResponse.Encoded
-> = Schema.Struct({ custom_task_id: Schema.String, custom_task_type: Schema.String, payload: JSONPayloadResponse })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ custom_task_id: Schema.String, custom_task_type: Schema.String, payload: JSONPayloadResponse })
+)
 
 export interface CustomTaskCompletedResponse {
   readonly event_id: string
@@ -2062,20 +2187,22 @@ export declare namespace CustomTaskCompletedResponse {
 export const CustomTaskCompletedResponse: Schema.Schema<
   CustomTaskCompletedResponse,
   CustomTaskCompletedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("CUSTOM_TASK_COMPLETED"),
-  attributes: CustomTaskCompletedAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("CUSTOM_TASK_COMPLETED"),
+    attributes: CustomTaskCompletedAttributesResponse
+  })
+)
 
 export interface CustomTaskFailedAttributes {
   readonly custom_task_id: string
@@ -2086,7 +2213,9 @@ export declare namespace CustomTaskFailedAttributes {
   export type Encoded = CustomTaskFailedAttributes
 }
 export const CustomTaskFailedAttributes: Schema.Schema<CustomTaskFailedAttributes, CustomTaskFailedAttributes.Encoded> =
-  Schema.Struct({ custom_task_id: Schema.String, custom_task_type: Schema.String, failure: Failure })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ custom_task_id: Schema.String, custom_task_type: Schema.String, failure: Failure })
+  )
 
 export interface CustomTaskFailedResponse {
   readonly event_id: string
@@ -2106,20 +2235,22 @@ export declare namespace CustomTaskFailedResponse {
   export type Encoded = CustomTaskFailedResponse
 }
 export const CustomTaskFailedResponse: Schema.Schema<CustomTaskFailedResponse, CustomTaskFailedResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("CUSTOM_TASK_FAILED"),
-    attributes: CustomTaskFailedAttributes
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("CUSTOM_TASK_FAILED"),
+      attributes: CustomTaskFailedAttributes
+    })
+  )
 
 export interface EncryptedPatchValue {
   readonly type: "__encrypted__"
@@ -2128,10 +2259,9 @@ export interface EncryptedPatchValue {
 export declare namespace EncryptedPatchValue {
   export type Encoded = EncryptedPatchValue
 }
-export const EncryptedPatchValue: Schema.Schema<EncryptedPatchValue, EncryptedPatchValue.Encoded> = Schema.Struct({
-  type: Schema.Literal("__encrypted__"),
-  value: Schema.String
-})
+export const EncryptedPatchValue: Schema.Schema<EncryptedPatchValue, EncryptedPatchValue.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ type: Schema.Literal("__encrypted__"), value: Schema.String })
+)
 
 export interface JSONPatchAppend {
   readonly path: string
@@ -2141,11 +2271,13 @@ export interface JSONPatchAppend {
 export declare namespace JSONPatchAppend {
   export type Encoded = JSONPatchAppend
 }
-export const JSONPatchAppend: Schema.Schema<JSONPatchAppend, JSONPatchAppend.Encoded> = Schema.Struct({
-  path: Schema.String,
-  value: Schema.Union(Schema.String, EncryptedPatchValue),
-  op: Schema.Literal("append")
-})
+export const JSONPatchAppend: Schema.Schema<JSONPatchAppend, JSONPatchAppend.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    path: Schema.String,
+    value: Schema.Union(Schema.String, EncryptedPatchValue),
+    op: Schema.Literal("append")
+  })
+)
 
 export interface JSONPatchAdd {
   readonly path: string
@@ -2155,11 +2287,9 @@ export interface JSONPatchAdd {
 export declare namespace JSONPatchAdd {
   export type Encoded = JSONPatchAdd
 }
-export const JSONPatchAdd: Schema.Schema<JSONPatchAdd, JSONPatchAdd.Encoded> = Schema.Struct({
-  path: Schema.String,
-  value: Schema.Unknown,
-  op: Schema.Literal("add")
-})
+export const JSONPatchAdd: Schema.Schema<JSONPatchAdd, JSONPatchAdd.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ path: Schema.String, value: Schema.Unknown, op: Schema.Literal("add") })
+)
 
 export interface JSONPatchReplace {
   readonly path: string
@@ -2169,11 +2299,9 @@ export interface JSONPatchReplace {
 export declare namespace JSONPatchReplace {
   export type Encoded = JSONPatchReplace
 }
-export const JSONPatchReplace: Schema.Schema<JSONPatchReplace, JSONPatchReplace.Encoded> = Schema.Struct({
-  path: Schema.String,
-  value: Schema.Unknown,
-  op: Schema.Literal("replace")
-})
+export const JSONPatchReplace: Schema.Schema<JSONPatchReplace, JSONPatchReplace.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ path: Schema.String, value: Schema.Unknown, op: Schema.Literal("replace") })
+)
 
 export interface JSONPatchRemove {
   readonly path: string
@@ -2183,11 +2311,9 @@ export interface JSONPatchRemove {
 export declare namespace JSONPatchRemove {
   export type Encoded = JSONPatchRemove
 }
-export const JSONPatchRemove: Schema.Schema<JSONPatchRemove, JSONPatchRemove.Encoded> = Schema.Struct({
-  path: Schema.String,
-  value: Schema.Unknown,
-  op: Schema.Literal("remove")
-})
+export const JSONPatchRemove: Schema.Schema<JSONPatchRemove, JSONPatchRemove.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ path: Schema.String, value: Schema.Unknown, op: Schema.Literal("remove") })
+)
 
 export type JSONPatch =
   | JSONPatchAppend
@@ -2198,12 +2324,14 @@ export type JSONPatch =
 export declare namespace JSONPatch {
   export type Encoded = JSONPatch
 }
-export const JSONPatch: Schema.Schema<JSONPatch, JSONPatch.Encoded> = MistralSchema.taggedUnion("op", {
-  append: JSONPatchAppend,
-  add: JSONPatchAdd,
-  replace: JSONPatchReplace,
-  remove: JSONPatchRemove
-})
+export const JSONPatch: Schema.Schema<JSONPatch, JSONPatch.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion("op", {
+    append: JSONPatchAppend,
+    add: JSONPatchAdd,
+    replace: JSONPatchReplace,
+    remove: JSONPatchRemove
+  })
+)
 
 export type JSONPatchPayloadValueResponse = ReadonlyArray<JSONPatch> | string
 export declare namespace JSONPatchPayloadValueResponse {
@@ -2212,7 +2340,7 @@ export declare namespace JSONPatchPayloadValueResponse {
 export const JSONPatchPayloadValueResponse: Schema.Schema<
   JSONPatchPayloadValueResponse,
   JSONPatchPayloadValueResponse.Encoded
-> = Schema.Union(Schema.Array(JSONPatch), Schema.String)
+> = MistralSchema.lazy(() => Schema.Union(Schema.Array(JSONPatch), Schema.String))
 
 export interface JSONPatchPayloadResponse {
   readonly type: "json_patch"
@@ -2223,11 +2351,13 @@ export declare namespace JSONPatchPayloadResponse {
   export type Encoded = JSONPatchPayloadResponse
 }
 export const JSONPatchPayloadResponse: Schema.Schema<JSONPatchPayloadResponse, JSONPatchPayloadResponse.Encoded> =
-  Schema.Struct({
-    type: Schema.Literal("json_patch"),
-    value: JSONPatchPayloadValueResponse,
-    encoding_options: Schema.optional(Schema.NullOr(Schema.Array(EncodedPayloadOptions)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.Literal("json_patch"),
+      value: JSONPatchPayloadValueResponse,
+      encoding_options: Schema.optional(Schema.NullOr(Schema.Array(EncodedPayloadOptions)))
+    })
+  )
 
 export interface CustomTaskInProgressAttributesResponse {
   readonly custom_task_id: string
@@ -2240,11 +2370,13 @@ export declare namespace CustomTaskInProgressAttributesResponse {
 export const CustomTaskInProgressAttributesResponse: Schema.Schema<
   CustomTaskInProgressAttributesResponse,
   CustomTaskInProgressAttributesResponse.Encoded
-> = Schema.Struct({
-  custom_task_id: Schema.String,
-  custom_task_type: Schema.String,
-  payload: MistralSchema.taggedUnion("type", { json: JSONPayloadResponse, json_patch: JSONPatchPayloadResponse })
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    custom_task_id: Schema.String,
+    custom_task_type: Schema.String,
+    payload: MistralSchema.taggedUnion("type", { json: JSONPayloadResponse, json_patch: JSONPatchPayloadResponse })
+  })
+)
 
 export interface CustomTaskInProgressResponse {
   readonly event_id: string
@@ -2266,20 +2398,22 @@ export declare namespace CustomTaskInProgressResponse {
 export const CustomTaskInProgressResponse: Schema.Schema<
   CustomTaskInProgressResponse,
   CustomTaskInProgressResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("CUSTOM_TASK_IN_PROGRESS"),
-  attributes: CustomTaskInProgressAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("CUSTOM_TASK_IN_PROGRESS"),
+    attributes: CustomTaskInProgressAttributesResponse
+  })
+)
 
 export interface CustomTaskStartedAttributesResponse {
   readonly custom_task_id: string
@@ -2292,11 +2426,13 @@ export declare namespace CustomTaskStartedAttributesResponse {
 export const CustomTaskStartedAttributesResponse: Schema.Schema<
   CustomTaskStartedAttributesResponse,
   CustomTaskStartedAttributesResponse.Encoded
-> = Schema.Struct({
-  custom_task_id: Schema.String,
-  custom_task_type: Schema.String,
-  payload: Schema.optional(JSONPayloadResponse)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    custom_task_id: Schema.String,
+    custom_task_type: Schema.String,
+    payload: Schema.optional(JSONPayloadResponse)
+  })
+)
 
 export interface CustomTaskStartedResponse {
   readonly event_id: string
@@ -2316,20 +2452,22 @@ export declare namespace CustomTaskStartedResponse {
   export type Encoded = CustomTaskStartedResponse
 }
 export const CustomTaskStartedResponse: Schema.Schema<CustomTaskStartedResponse, CustomTaskStartedResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("CUSTOM_TASK_STARTED"),
-    attributes: CustomTaskStartedAttributesResponse
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("CUSTOM_TASK_STARTED"),
+      attributes: CustomTaskStartedAttributesResponse
+    })
+  )
 
 export interface CustomTaskTimedOutAttributes {
   readonly custom_task_id: string
@@ -2342,11 +2480,13 @@ export declare namespace CustomTaskTimedOutAttributes {
 export const CustomTaskTimedOutAttributes: Schema.Schema<
   CustomTaskTimedOutAttributes,
   CustomTaskTimedOutAttributes.Encoded
-> = Schema.Struct({
-  custom_task_id: Schema.String,
-  custom_task_type: Schema.String,
-  timeout_type: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    custom_task_id: Schema.String,
+    custom_task_type: Schema.String,
+    timeout_type: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface CustomTaskTimedOutResponse {
   readonly event_id: string
@@ -2366,36 +2506,37 @@ export declare namespace CustomTaskTimedOutResponse {
   export type Encoded = CustomTaskTimedOutResponse
 }
 export const CustomTaskTimedOutResponse: Schema.Schema<CustomTaskTimedOutResponse, CustomTaskTimedOutResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("CUSTOM_TASK_TIMED_OUT"),
-    attributes: CustomTaskTimedOutAttributes
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("CUSTOM_TASK_TIMED_OUT"),
+      attributes: CustomTaskTimedOutAttributes
+    })
+  )
 
 export type DatasetRecordPayload = { readonly [key: string]: unknown }
 export declare namespace DatasetRecordPayload {
   export type Encoded = DatasetRecordPayload
 }
-export const DatasetRecordPayload: Schema.Schema<DatasetRecordPayload, DatasetRecordPayload.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const DatasetRecordPayload: Schema.Schema<DatasetRecordPayload, DatasetRecordPayload.Encoded> =
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export type DatasetRecordSource = MistralSchema.OpenEnum<"EXPLORER" | "UPLOADED_FILE" | "DIRECT_INPUT" | "PLAYGROUND">
 export declare namespace DatasetRecordSource {
   export type Encoded = DatasetRecordSource
 }
-export const DatasetRecordSource: Schema.Schema<DatasetRecordSource, DatasetRecordSource.Encoded> =
-  MistralSchema.openEnum("EXPLORER", "UPLOADED_FILE", "DIRECT_INPUT", "PLAYGROUND")
+export const DatasetRecordSource: Schema.Schema<DatasetRecordSource, DatasetRecordSource.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("EXPLORER", "UPLOADED_FILE", "DIRECT_INPUT", "PLAYGROUND")
+)
 
 export interface DatasetRecord {
   readonly id: string
@@ -2410,16 +2551,18 @@ export interface DatasetRecord {
 export declare namespace DatasetRecord {
   export type Encoded = DatasetRecord
 }
-export const DatasetRecord: Schema.Schema<DatasetRecord, DatasetRecord.Encoded> = Schema.Struct({
-  id: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  deleted_at: Schema.NullOr(Schema.String),
-  dataset_id: Schema.String,
-  payload: DatasetRecordPayload,
-  properties: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  source: DatasetRecordSource
-})
+export const DatasetRecord: Schema.Schema<DatasetRecord, DatasetRecord.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    deleted_at: Schema.NullOr(Schema.String),
+    dataset_id: Schema.String,
+    payload: DatasetRecordPayload,
+    properties: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    source: DatasetRecordSource
+  })
+)
 
 export interface GetSpan {
   readonly customer_id: string
@@ -2485,67 +2628,69 @@ export interface GetSpan {
 export declare namespace GetSpan {
   export type Encoded = GetSpan
 }
-export const GetSpan: Schema.Schema<GetSpan, GetSpan.Encoded> = Schema.Struct({
-  customer_id: Schema.String,
-  organization_id: Schema.String,
-  workspace_id: Schema.String,
-  user_id: Schema.String,
-  trace_id: Schema.String,
-  span_id: Schema.String,
-  parent_span_id: Schema.String,
-  trace_state: Schema.String,
-  start_time: Schema.String,
-  end_time: Schema.String,
-  duration_ns: Schema.Number,
-  span_name: Schema.String,
-  span_kind: Schema.String,
-  service_name: Schema.String,
-  status_code: MistralSchema.openEnum("Error", "Ok", "Unset"),
-  status_message: Schema.String,
-  error_type: Schema.String,
-  operation_name: Schema.String,
-  provider_name: Schema.String,
-  request_model: Schema.String,
-  response_model: Schema.String,
-  response_id: Schema.String,
-  output_type: Schema.String,
-  conversation_id: Schema.String,
-  data_source_id: Schema.String,
-  agent_id: Schema.String,
-  agent_name: Schema.String,
-  agent_version: Schema.String,
-  agent_description: Schema.String,
-  workflow_name: Schema.String,
-  prompt_name: Schema.String,
-  tool_name: Schema.String,
-  tool_type: Schema.String,
-  tool_call_id: Schema.String,
-  input_messages: Schema.String,
-  output_messages: Schema.String,
-  system_instructions: Schema.String,
-  tool_definitions: Schema.String,
-  tool_call_arguments: Schema.String,
-  tool_call_result: Schema.String,
-  request_choice_count: Schema.Number,
-  request_max_tokens: Schema.Number,
-  request_temperature: Schema.NullOr(Schema.Number),
-  request_top_p: Schema.NullOr(Schema.Number),
-  request_top_k: Schema.NullOr(Schema.Number),
-  request_presence_penalty: Schema.NullOr(Schema.Number),
-  request_frequency_penalty: Schema.NullOr(Schema.Number),
-  request_seed: Schema.Number,
-  request_stop_sequences: Schema.Array(Schema.String),
-  request_encoding_formats: Schema.Array(Schema.String),
-  response_finish_reasons: Schema.Array(Schema.String),
-  usage_input_tokens: Schema.Number,
-  usage_output_tokens: Schema.Number,
-  usage_cache_read_input_tokens: Schema.Number,
-  usage_cache_creation_input_tokens: Schema.Number,
-  resource_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
-  span_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
-  scope_name: Schema.String,
-  scope_version: Schema.String
-})
+export const GetSpan: Schema.Schema<GetSpan, GetSpan.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    customer_id: Schema.String,
+    organization_id: Schema.String,
+    workspace_id: Schema.String,
+    user_id: Schema.String,
+    trace_id: Schema.String,
+    span_id: Schema.String,
+    parent_span_id: Schema.String,
+    trace_state: Schema.String,
+    start_time: Schema.String,
+    end_time: Schema.String,
+    duration_ns: Schema.Number,
+    span_name: Schema.String,
+    span_kind: Schema.String,
+    service_name: Schema.String,
+    status_code: MistralSchema.openEnum("Error", "Ok", "Unset"),
+    status_message: Schema.String,
+    error_type: Schema.String,
+    operation_name: Schema.String,
+    provider_name: Schema.String,
+    request_model: Schema.String,
+    response_model: Schema.String,
+    response_id: Schema.String,
+    output_type: Schema.String,
+    conversation_id: Schema.String,
+    data_source_id: Schema.String,
+    agent_id: Schema.String,
+    agent_name: Schema.String,
+    agent_version: Schema.String,
+    agent_description: Schema.String,
+    workflow_name: Schema.String,
+    prompt_name: Schema.String,
+    tool_name: Schema.String,
+    tool_type: Schema.String,
+    tool_call_id: Schema.String,
+    input_messages: Schema.String,
+    output_messages: Schema.String,
+    system_instructions: Schema.String,
+    tool_definitions: Schema.String,
+    tool_call_arguments: Schema.String,
+    tool_call_result: Schema.String,
+    request_choice_count: Schema.Number,
+    request_max_tokens: Schema.Number,
+    request_temperature: Schema.NullOr(Schema.Number),
+    request_top_p: Schema.NullOr(Schema.Number),
+    request_top_k: Schema.NullOr(Schema.Number),
+    request_presence_penalty: Schema.NullOr(Schema.Number),
+    request_frequency_penalty: Schema.NullOr(Schema.Number),
+    request_seed: Schema.Number,
+    request_stop_sequences: Schema.Array(Schema.String),
+    request_encoding_formats: Schema.Array(Schema.String),
+    response_finish_reasons: Schema.Array(Schema.String),
+    usage_input_tokens: Schema.Number,
+    usage_output_tokens: Schema.Number,
+    usage_cache_read_input_tokens: Schema.Number,
+    usage_cache_creation_input_tokens: Schema.Number,
+    resource_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
+    span_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
+    scope_name: Schema.String,
+    scope_version: Schema.String
+  })
+)
 
 export interface FeedResultGetSpan {
   readonly results?: ReadonlyArray<GetSpan> | undefined
@@ -2555,11 +2700,13 @@ export interface FeedResultGetSpan {
 export declare namespace FeedResultGetSpan {
   export type Encoded = FeedResultGetSpan
 }
-export const FeedResultGetSpan: Schema.Schema<FeedResultGetSpan, FeedResultGetSpan.Encoded> = Schema.Struct({
-  results: Schema.optional(Schema.Array(GetSpan)),
-  next: Schema.optional(Schema.NullOr(Schema.String)),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const FeedResultGetSpan: Schema.Schema<FeedResultGetSpan, FeedResultGetSpan.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    results: Schema.optional(Schema.Array(GetSpan)),
+    next: Schema.optional(Schema.NullOr(Schema.String)),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export type File = MistralSchema.BinaryInput
 export declare namespace File {
@@ -2595,31 +2742,33 @@ export interface FilterCondition {
 export declare namespace FilterCondition {
   export type Encoded = FilterCondition
 }
-export const FilterCondition: Schema.Schema<FilterCondition, FilterCondition.Encoded> = Schema.Struct({
-  field: Schema.String,
-  op: MistralSchema.openEnum(
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "contains",
-    "icontains",
-    "matches",
-    "notcontains",
-    "inotcontains",
-    "eq",
-    "neq",
-    "isnull",
-    "includes",
-    "excludes",
-    "len_eq"
-  ),
-  value: Schema.Unknown
-})
+export const FilterCondition: Schema.Schema<FilterCondition, FilterCondition.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    field: Schema.String,
+    op: MistralSchema.openEnum(
+      "lt",
+      "lte",
+      "gt",
+      "gte",
+      "startswith",
+      "istartswith",
+      "endswith",
+      "iendswith",
+      "contains",
+      "icontains",
+      "matches",
+      "notcontains",
+      "inotcontains",
+      "eq",
+      "neq",
+      "isnull",
+      "includes",
+      "excludes",
+      "len_eq"
+    ),
+    value: Schema.Unknown
+  })
+)
 
 export interface FilterGroup {
   readonly AND?: ReadonlyArray<FilterGroup | FilterCondition> | null | undefined
@@ -2628,28 +2777,30 @@ export interface FilterGroup {
 export declare namespace FilterGroup {
   export type Encoded = FilterGroup
 }
-export const FilterGroup: Schema.Schema<FilterGroup, FilterGroup.Encoded> = Schema.Struct({
-  AND: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        Schema.Union(
-          Schema.suspend((): Schema.Schema<FilterGroup, FilterGroup.Encoded> => FilterGroup),
-          FilterCondition
+export const FilterGroup: Schema.Schema<FilterGroup, FilterGroup.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    AND: Schema.optional(
+      Schema.NullOr(
+        Schema.Array(
+          Schema.Union(
+            Schema.suspend((): Schema.Schema<FilterGroup, FilterGroup.Encoded> => FilterGroup),
+            FilterCondition
+          )
+        )
+      )
+    ),
+    OR: Schema.optional(
+      Schema.NullOr(
+        Schema.Array(
+          Schema.Union(
+            Schema.suspend((): Schema.Schema<FilterGroup, FilterGroup.Encoded> => FilterGroup),
+            FilterCondition
+          )
         )
       )
     )
-  ),
-  OR: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        Schema.Union(
-          Schema.suspend((): Schema.Schema<FilterGroup, FilterGroup.Encoded> => FilterGroup),
-          FilterCondition
-        )
-      )
-    )
-  )
-})
+  })
+)
 
 export interface FilterPayload {
   readonly filters: FilterGroup | FilterCondition | null
@@ -2657,9 +2808,9 @@ export interface FilterPayload {
 export declare namespace FilterPayload {
   export type Encoded = FilterPayload
 }
-export const FilterPayload: Schema.Schema<FilterPayload, FilterPayload.Encoded> = Schema.Struct({
-  filters: Schema.NullOr(Schema.Union(FilterGroup, FilterCondition))
-})
+export const FilterPayload: Schema.Schema<FilterPayload, FilterPayload.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ filters: Schema.NullOr(Schema.Union(FilterGroup, FilterCondition)) })
+)
 
 export interface FunctionName {
   readonly name: string
@@ -2667,7 +2818,9 @@ export interface FunctionName {
 export declare namespace FunctionName {
   export type Encoded = FunctionName
 }
-export const FunctionName: Schema.Schema<FunctionName, FunctionName.Encoded> = Schema.Struct({ name: Schema.String })
+export const FunctionName: Schema.Schema<FunctionName, FunctionName.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ name: Schema.String })
+)
 
 export interface GetSpans {
   readonly spans: FeedResultGetSpan
@@ -2675,7 +2828,9 @@ export interface GetSpans {
 export declare namespace GetSpans {
   export type Encoded = GetSpans
 }
-export const GetSpans: Schema.Schema<GetSpans, GetSpans.Encoded> = Schema.Struct({ spans: FeedResultGetSpan })
+export const GetSpans: Schema.Schema<GetSpans, GetSpans.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ spans: FeedResultGetSpan })
+)
 
 export interface ValidationError {
   readonly loc: ReadonlyArray<string | number>
@@ -2687,13 +2842,15 @@ export interface ValidationError {
 export declare namespace ValidationError {
   export type Encoded = ValidationError
 }
-export const ValidationError: Schema.Schema<ValidationError, ValidationError.Encoded> = Schema.Struct({
-  loc: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
-  msg: Schema.String,
-  type: Schema.String,
-  input: Schema.optional(Schema.Unknown),
-  ctx: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-})
+export const ValidationError: Schema.Schema<ValidationError, ValidationError.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    loc: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+    msg: Schema.String,
+    type: Schema.String,
+    input: Schema.optional(Schema.Unknown),
+    ctx: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  })
+)
 
 export interface HTTPValidationError {
   readonly detail?: ReadonlyArray<ValidationError> | undefined
@@ -2701,9 +2858,9 @@ export interface HTTPValidationError {
 export declare namespace HTTPValidationError {
   export type Encoded = HTTPValidationError
 }
-export const HTTPValidationError: Schema.Schema<HTTPValidationError, HTTPValidationError.Encoded> = Schema.Struct({
-  detail: Schema.optional(Schema.Array(ValidationError))
-})
+export const HTTPValidationError: Schema.Schema<HTTPValidationError, HTTPValidationError.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ detail: Schema.optional(Schema.Array(ValidationError)) })
+)
 
 export interface Judge {
   readonly id: string
@@ -2725,27 +2882,29 @@ export interface Judge {
 export declare namespace Judge {
   export type Encoded = Judge
 }
-export const Judge: Schema.Schema<Judge, Judge.Encoded> = Schema.Struct({
-  id: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  deleted_at: Schema.NullOr(Schema.String),
-  owner_id: Schema.String,
-  workspace_id: Schema.String,
-  name: Schema.String,
-  description: Schema.String,
-  model_name: Schema.String,
-  output: MistralSchema.taggedUnion(
-    "type",
-    { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
-    ["CLASSIFICATION", "REGRESSION"]
-  ),
-  instructions: Schema.String,
-  tools: Schema.Array(Schema.String),
-  up_revision: Schema.optional(Schema.NullOr(Schema.String)),
-  down_revision: Schema.optional(Schema.NullOr(Schema.String)),
-  base_revision: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const Judge: Schema.Schema<Judge, Judge.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    deleted_at: Schema.NullOr(Schema.String),
+    owner_id: Schema.String,
+    workspace_id: Schema.String,
+    name: Schema.String,
+    description: Schema.String,
+    model_name: Schema.String,
+    output: MistralSchema.taggedUnion(
+      "type",
+      { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
+      ["CLASSIFICATION", "REGRESSION"]
+    ),
+    instructions: Schema.String,
+    tools: Schema.Array(Schema.String),
+    up_revision: Schema.optional(Schema.NullOr(Schema.String)),
+    down_revision: Schema.optional(Schema.NullOr(Schema.String)),
+    base_revision: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface JudgeOutput {
   readonly analysis: string
@@ -2754,10 +2913,9 @@ export interface JudgeOutput {
 export declare namespace JudgeOutput {
   export type Encoded = JudgeOutput
 }
-export const JudgeOutput: Schema.Schema<JudgeOutput, JudgeOutput.Encoded> = Schema.Struct({
-  analysis: Schema.String,
-  answer: Schema.Union(Schema.String, Schema.Number)
-})
+export const JudgeOutput: Schema.Schema<JudgeOutput, JudgeOutput.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ analysis: Schema.String, answer: Schema.Union(Schema.String, Schema.Number) })
+)
 
 export type ListSortDirection = MistralSchema.OpenEnum<
   "list_sort_direction_unspecified" | "list_sort_direction_asc" | "list_sort_direction_desc"
@@ -2765,10 +2923,8 @@ export type ListSortDirection = MistralSchema.OpenEnum<
 export declare namespace ListSortDirection {
   export type Encoded = ListSortDirection
 }
-export const ListSortDirection: Schema.Schema<ListSortDirection, ListSortDirection.Encoded> = MistralSchema.openEnum(
-  "list_sort_direction_unspecified",
-  "list_sort_direction_asc",
-  "list_sort_direction_desc"
+export const ListSortDirection: Schema.Schema<ListSortDirection, ListSortDirection.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("list_sort_direction_unspecified", "list_sort_direction_asc", "list_sort_direction_desc")
 )
 
 export type ListSortField = MistralSchema.OpenEnum<
@@ -2781,12 +2937,14 @@ export type ListSortField = MistralSchema.OpenEnum<
 export declare namespace ListSortField {
   export type Encoded = ListSortField
 }
-export const ListSortField: Schema.Schema<ListSortField, ListSortField.Encoded> = MistralSchema.openEnum(
-  "list_sort_field_unspecified",
-  "list_sort_field_created_at",
-  "list_sort_field_last_modified_at",
-  "list_sort_field_name",
-  "list_sort_field_title"
+export const ListSortField: Schema.Schema<ListSortField, ListSortField.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "list_sort_field_unspecified",
+    "list_sort_field_created_at",
+    "list_sort_field_last_modified_at",
+    "list_sort_field_name",
+    "list_sort_field_title"
+  )
 )
 
 export type MCPSupportedLanguage = MistralSchema.OpenEnum<
@@ -2796,14 +2954,15 @@ export declare namespace MCPSupportedLanguage {
   export type Encoded = MCPSupportedLanguage
 }
 export const MCPSupportedLanguage: Schema.Schema<MCPSupportedLanguage, MCPSupportedLanguage.Encoded> =
-  MistralSchema.openEnum("en", "fr", "de", "es", "pl", "it", "ar", "pt-BR", "nl")
+  MistralSchema.lazy(() => MistralSchema.openEnum("en", "fr", "de", "es", "pl", "it", "ar", "pt-BR", "nl"))
 
 export type MistralPromptMode = MistralSchema.OpenEnum<"reasoning">
 export declare namespace MistralPromptMode {
   export type Encoded = MistralPromptMode
 }
-export const MistralPromptMode: Schema.Schema<MistralPromptMode, MistralPromptMode.Encoded> =
+export const MistralPromptMode: Schema.Schema<MistralPromptMode, MistralPromptMode.Encoded> = MistralSchema.lazy(() =>
   MistralSchema.openEnum("reasoning")
+)
 
 export type ObservabilityErrorCode = MistralSchema.OpenEnum<
   | "UNKNOWN_ERROR"
@@ -2860,56 +3019,58 @@ export declare namespace ObservabilityErrorCode {
   export type Encoded = ObservabilityErrorCode
 }
 export const ObservabilityErrorCode: Schema.Schema<ObservabilityErrorCode, ObservabilityErrorCode.Encoded> =
-  MistralSchema.openEnum(
-    "UNKNOWN_ERROR",
-    "VALIDATION_ERROR",
-    "AUTH_FORBIDDEN",
-    "AUTH_FORBIDDEN_NOT_WORKSPACE_ADMIN",
-    "AUTH_FORBIDDEN_WORKSPACE_NOT_FOUND",
-    "AUTH_FORBIDDEN_ROLE_NOT_FOUND",
-    "AUTH_UNAUTHORIZED",
-    "FEATURE_NOT_SUPPORTED",
-    "FIELDS_BAD_REQUEST",
-    "FIELDS_NOT_FOUND",
-    "SEARCH_NOT_FOUND",
-    "SEARCH_BAD_REQUEST",
-    "SEARCH_SERVICE_UNAVAILABLE",
-    "DATABASE_ERROR",
-    "DATABASE_TIMEOUT",
-    "DATABASE_UNAVAILABLE",
-    "DATABASE_QUERY_ERROR",
-    "SEARCH_FILTER_TO_SQL_CONVERSION_ERROR",
-    "JUDGE_CONVERSATION_FORMAT_ERROR",
-    "JUDGE_MISTRAL_API_ERROR",
-    "JUDGE_MISTRAL_API_TIMEOUT",
-    "JUDGE_NAME_ALREADY_EXISTS",
-    "JUDGE_NOT_FOUND",
-    "JUDGE_ALREADY_HAS_NEW_VERSION",
-    "JUDGE_USED_IN_CAMPAIGN_CANNOT_BE_UPDATED",
-    "JUDGE_DID_NOT_CHANGE",
-    "CAMPAIGN_NOT_FOUND",
-    "CAMPAIGN_NO_MATCHING_EVENTS",
-    "DATASET_NOT_FOUND",
-    "DATASET_TASK_NOT_FOUND",
-    "DATASET_RECORD_NOT_FOUND",
-    "DATASET_RECORD_FORMAT_ERROR",
-    "AGENT_NOT_FOUND",
-    "AGENT_MISTRAL_API_ERROR",
-    "EVALUATION_NOT_FOUND",
-    "EVALUATION_CURRENTLY_RUNNING",
-    "EVALUATION_RECORD_NOT_FOUND",
-    "EVALUATION_RUN_NOT_FOUND",
-    "EVALUATION_RUN_TRANSITION_IS_INVALID",
-    "EVALUATION_RUN_TRANSITION_IS_RUNNING_ALREADY",
-    "EVALUATION_RUN_TRANSITION_ERROR",
-    "TEMPLATE_ERROR",
-    "TEMPLATE_SYNTAX_ERROR",
-    "PROJECT_NAME_ALREADY_EXISTS",
-    "EVALUATION_NAME_ALREADY_EXISTS",
-    "OPTIMIZATION_TRIAL_KEY_ALREADY_EXISTS",
-    "TRACES_FILTER_QUERY_PARSE_ERROR",
-    "TRACE_NOT_FOUND",
-    "SPAN_NOT_FOUND"
+  MistralSchema.lazy(() =>
+    MistralSchema.openEnum(
+      "UNKNOWN_ERROR",
+      "VALIDATION_ERROR",
+      "AUTH_FORBIDDEN",
+      "AUTH_FORBIDDEN_NOT_WORKSPACE_ADMIN",
+      "AUTH_FORBIDDEN_WORKSPACE_NOT_FOUND",
+      "AUTH_FORBIDDEN_ROLE_NOT_FOUND",
+      "AUTH_UNAUTHORIZED",
+      "FEATURE_NOT_SUPPORTED",
+      "FIELDS_BAD_REQUEST",
+      "FIELDS_NOT_FOUND",
+      "SEARCH_NOT_FOUND",
+      "SEARCH_BAD_REQUEST",
+      "SEARCH_SERVICE_UNAVAILABLE",
+      "DATABASE_ERROR",
+      "DATABASE_TIMEOUT",
+      "DATABASE_UNAVAILABLE",
+      "DATABASE_QUERY_ERROR",
+      "SEARCH_FILTER_TO_SQL_CONVERSION_ERROR",
+      "JUDGE_CONVERSATION_FORMAT_ERROR",
+      "JUDGE_MISTRAL_API_ERROR",
+      "JUDGE_MISTRAL_API_TIMEOUT",
+      "JUDGE_NAME_ALREADY_EXISTS",
+      "JUDGE_NOT_FOUND",
+      "JUDGE_ALREADY_HAS_NEW_VERSION",
+      "JUDGE_USED_IN_CAMPAIGN_CANNOT_BE_UPDATED",
+      "JUDGE_DID_NOT_CHANGE",
+      "CAMPAIGN_NOT_FOUND",
+      "CAMPAIGN_NO_MATCHING_EVENTS",
+      "DATASET_NOT_FOUND",
+      "DATASET_TASK_NOT_FOUND",
+      "DATASET_RECORD_NOT_FOUND",
+      "DATASET_RECORD_FORMAT_ERROR",
+      "AGENT_NOT_FOUND",
+      "AGENT_MISTRAL_API_ERROR",
+      "EVALUATION_NOT_FOUND",
+      "EVALUATION_CURRENTLY_RUNNING",
+      "EVALUATION_RECORD_NOT_FOUND",
+      "EVALUATION_RUN_NOT_FOUND",
+      "EVALUATION_RUN_TRANSITION_IS_INVALID",
+      "EVALUATION_RUN_TRANSITION_IS_RUNNING_ALREADY",
+      "EVALUATION_RUN_TRANSITION_ERROR",
+      "TEMPLATE_ERROR",
+      "TEMPLATE_SYNTAX_ERROR",
+      "PROJECT_NAME_ALREADY_EXISTS",
+      "EVALUATION_NAME_ALREADY_EXISTS",
+      "OPTIMIZATION_TRIAL_KEY_ALREADY_EXISTS",
+      "TRACES_FILTER_QUERY_PARSE_ERROR",
+      "TRACE_NOT_FOUND",
+      "SPAN_NOT_FOUND"
+    )
   )
 
 export interface ObservabilityErrorDetail {
@@ -2920,7 +3081,7 @@ export declare namespace ObservabilityErrorDetail {
   export type Encoded = ObservabilityErrorDetail
 }
 export const ObservabilityErrorDetail: Schema.Schema<ObservabilityErrorDetail, ObservabilityErrorDetail.Encoded> =
-  Schema.Struct({ message: Schema.String, error_code: Schema.NullOr(ObservabilityErrorCode) })
+  MistralSchema.lazy(() => Schema.Struct({ message: Schema.String, error_code: Schema.NullOr(ObservabilityErrorCode) }))
 
 export interface ObservabilityError {
   readonly detail: ObservabilityErrorDetail
@@ -2928,9 +3089,9 @@ export interface ObservabilityError {
 export declare namespace ObservabilityError {
   export type Encoded = ObservabilityError
 }
-export const ObservabilityError: Schema.Schema<ObservabilityError, ObservabilityError.Encoded> = Schema.Struct({
-  detail: ObservabilityErrorDetail
-})
+export const ObservabilityError: Schema.Schema<ObservabilityError, ObservabilityError.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ detail: ObservabilityErrorDetail })
+)
 
 export interface OtelFieldDefinition {
   readonly name: string
@@ -2970,41 +3131,44 @@ export interface OtelFieldDefinition {
 export declare namespace OtelFieldDefinition {
   export type Encoded = OtelFieldDefinition
 }
-export const OtelFieldDefinition: Schema.Schema<OtelFieldDefinition, OtelFieldDefinition.Encoded> = Schema.Struct({
-  name: Schema.String,
-  label: Schema.String,
-  type: MistralSchema.openEnum("ENUM", "TEXT", "INT", "FLOAT", "BOOL", "TIMESTAMP", "ARRAY", "MAP"),
-  group: Schema.optional(Schema.NullOr(Schema.String)),
-  supported_operators: Schema.Array(
-    MistralSchema.openEnum(
-      "eq",
-      "neq",
-      "lt",
-      "lte",
-      "gt",
-      "gte",
-      "like",
-      "ilike",
-      "not_like",
-      "not_ilike",
-      "between",
-      "not_between",
-      "in",
-      "not_in",
-      "exists",
-      "not_exists",
-      "regexp",
-      "not_regexp",
-      "contains",
-      "not_contains",
-      "has",
-      "hasAny",
-      "hasAll",
-      "hasToken"
-    )
-  ),
-  supported_aggregations: Schema.Array(MetricAggregation)
-})
+export const OtelFieldDefinition: Schema.Schema<OtelFieldDefinition, OtelFieldDefinition.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      label: Schema.String,
+      type: MistralSchema.openEnum("ENUM", "TEXT", "INT", "FLOAT", "BOOL", "TIMESTAMP", "ARRAY", "MAP"),
+      group: Schema.optional(Schema.NullOr(Schema.String)),
+      supported_operators: Schema.Array(
+        MistralSchema.openEnum(
+          "eq",
+          "neq",
+          "lt",
+          "lte",
+          "gt",
+          "gte",
+          "like",
+          "ilike",
+          "not_like",
+          "not_ilike",
+          "between",
+          "not_between",
+          "in",
+          "not_in",
+          "exists",
+          "not_exists",
+          "regexp",
+          "not_regexp",
+          "contains",
+          "not_contains",
+          "has",
+          "hasAny",
+          "hasAll",
+          "hasToken"
+        )
+      ),
+      supported_aggregations: Schema.Array(MetricAggregation)
+    })
+)
 
 export interface PaginationInfo {
   readonly total_items: number
@@ -3016,27 +3180,29 @@ export interface PaginationInfo {
 export declare namespace PaginationInfo {
   export type Encoded = PaginationInfo
 }
-export const PaginationInfo: Schema.Schema<PaginationInfo, PaginationInfo.Encoded> = Schema.Struct({
-  total_items: Schema.Number,
-  total_pages: Schema.Number,
-  current_page: Schema.Number,
-  page_size: Schema.Number,
-  has_more: Schema.Boolean
-})
+export const PaginationInfo: Schema.Schema<PaginationInfo, PaginationInfo.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    total_items: Schema.Number,
+    total_pages: Schema.Number,
+    current_page: Schema.Number,
+    page_size: Schema.Number,
+    has_more: Schema.Boolean
+  })
+)
 
 export type RegistrySharingScope = MistralSchema.OpenEnum<"sharing_scope_unspecified" | "private" | "workspace">
 export declare namespace RegistrySharingScope {
   export type Encoded = RegistrySharingScope
 }
 export const RegistrySharingScope: Schema.Schema<RegistrySharingScope, RegistrySharingScope.Encoded> =
-  MistralSchema.openEnum("sharing_scope_unspecified", "private", "workspace")
+  MistralSchema.lazy(() => MistralSchema.openEnum("sharing_scope_unspecified", "private", "workspace"))
 
 export type RequestedServiceTier = MistralSchema.OpenEnum<"auto" | "standard_only">
 export declare namespace RequestedServiceTier {
   export type Encoded = RequestedServiceTier
 }
 export const RequestedServiceTier: Schema.Schema<RequestedServiceTier, RequestedServiceTier.Encoded> =
-  MistralSchema.openEnum("auto", "standard_only")
+  MistralSchema.lazy(() => MistralSchema.openEnum("auto", "standard_only"))
 
 export interface ResponseBase {
   readonly id?: string | undefined
@@ -3047,12 +3213,14 @@ export interface ResponseBase {
 export declare namespace ResponseBase {
   export type Encoded = ResponseBase
 }
-export const ResponseBase: Schema.Schema<ResponseBase, ResponseBase.Encoded> = Schema.Struct({
-  id: Schema.optional(Schema.String),
-  object: Schema.optional(Schema.String),
-  model: Schema.optional(Schema.String),
-  usage: Schema.optional(UsageInfo)
-})
+export const ResponseBase: Schema.Schema<ResponseBase, ResponseBase.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.optional(Schema.String),
+    object: Schema.optional(Schema.String),
+    model: Schema.optional(Schema.String),
+    usage: Schema.optional(UsageInfo)
+  })
+)
 
 export interface RestartConversationRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -3069,17 +3237,19 @@ export declare namespace RestartConversationRequest {
   export type Encoded = RestartConversationRequest
 }
 export const RestartConversationRequest: Schema.Schema<RestartConversationRequest, RestartConversationRequest.Encoded> =
-  Schema.Struct({
-    inputs: Schema.optional(ConversationInputs),
-    stream: Schema.optional(Schema.Boolean),
-    store: Schema.optional(Schema.Boolean),
-    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-    completion_args: Schema.optional(CompletionArgs),
-    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-    from_entry_id: Schema.String,
-    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: Schema.optional(ConversationInputs),
+      stream: Schema.optional(Schema.Boolean),
+      store: Schema.optional(Schema.Boolean),
+      handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+      completion_args: Schema.optional(CompletionArgs),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      from_entry_id: Schema.String,
+      agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
+    })
+  )
 
 export type StaticOrganizationRoles = MistralSchema.OpenEnum<
   | "0d48f530-095c-43fe-8aea-6673bcacabe6"
@@ -3090,10 +3260,12 @@ export declare namespace StaticOrganizationRoles {
   export type Encoded = StaticOrganizationRoles
 }
 export const StaticOrganizationRoles: Schema.Schema<StaticOrganizationRoles, StaticOrganizationRoles.Encoded> =
-  MistralSchema.openEnum(
-    "0d48f530-095c-43fe-8aea-6673bcacabe6",
-    "c955f4e1-9477-43f0-8349-6fbc629fccc9",
-    "7bde5959-d676-47d2-b779-35b64323d278"
+  MistralSchema.lazy(() =>
+    MistralSchema.openEnum(
+      "0d48f530-095c-43fe-8aea-6673bcacabe6",
+      "c955f4e1-9477-43f0-8349-6fbc629fccc9",
+      "7bde5959-d676-47d2-b779-35b64323d278"
+    )
   )
 
 export type StaticWorkspaceRoles = MistralSchema.OpenEnum<
@@ -3113,18 +3285,20 @@ export declare namespace StaticWorkspaceRoles {
   export type Encoded = StaticWorkspaceRoles
 }
 export const StaticWorkspaceRoles: Schema.Schema<StaticWorkspaceRoles, StaticWorkspaceRoles.Encoded> =
-  MistralSchema.openEnum(
-    "d7ea77c5-9260-41d0-ab26-52b5add3ee56",
-    "48436751-ee56-44bd-8a2d-712233977821",
-    "375cd0db-3bbe-4b79-80f3-954ccf04f3d1",
-    "578584f1-4319-4c88-9948-38a5184483b6",
-    "d79b3027-4eb2-4521-8722-825acfee7d8b",
-    "252a0825-40b9-4b98-be80-7658956f13e9",
-    "17aa61c5-1c61-477e-a40a-e52c8ccd74b9",
-    "b23cd6e0-91cd-4a8a-9869-b30366bf3966",
-    "731eb2be-a74f-4070-b797-35bf7009e553",
-    "ff86d432-7f27-47f8-b02f-b5c102ef6a55",
-    "0f9acbf6-93b5-42c7-a227-fc7652755f65"
+  MistralSchema.lazy(() =>
+    MistralSchema.openEnum(
+      "d7ea77c5-9260-41d0-ab26-52b5add3ee56",
+      "48436751-ee56-44bd-8a2d-712233977821",
+      "375cd0db-3bbe-4b79-80f3-954ccf04f3d1",
+      "578584f1-4319-4c88-9948-38a5184483b6",
+      "d79b3027-4eb2-4521-8722-825acfee7d8b",
+      "252a0825-40b9-4b98-be80-7658956f13e9",
+      "17aa61c5-1c61-477e-a40a-e52c8ccd74b9",
+      "b23cd6e0-91cd-4a8a-9869-b30366bf3966",
+      "731eb2be-a74f-4070-b797-35bf7009e553",
+      "ff86d432-7f27-47f8-b02f-b5c102ef6a55",
+      "0f9acbf6-93b5-42c7-a227-fc7652755f65"
+    )
   )
 
 export interface StreamError {
@@ -3134,10 +3308,9 @@ export interface StreamError {
 export declare namespace StreamError {
   export type Encoded = StreamError
 }
-export const StreamError: Schema.Schema<StreamError, StreamError.Encoded> = Schema.Struct({
-  error: Schema.String,
-  reason: Schema.String
-})
+export const StreamError: Schema.Schema<StreamError, StreamError.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ error: Schema.String, reason: Schema.String })
+)
 
 export interface StreamEventSseErrorData {
   readonly error: string
@@ -3147,7 +3320,7 @@ export declare namespace StreamEventSseErrorData {
   export type Encoded = StreamEventSseErrorData
 }
 export const StreamEventSseErrorData: Schema.Schema<StreamEventSseErrorData, StreamEventSseErrorData.Encoded> =
-  Schema.Struct({ error: Schema.String, reason: Schema.String })
+  MistralSchema.lazy(() => Schema.Struct({ error: Schema.String, reason: Schema.String }))
 
 export interface WorkflowExecutionStartedAttributesResponse {
   readonly task_id: string
@@ -3162,13 +3335,15 @@ export declare namespace WorkflowExecutionStartedAttributesResponse {
 export const WorkflowExecutionStartedAttributesResponse: Schema.Schema<
   WorkflowExecutionStartedAttributesResponse,
   WorkflowExecutionStartedAttributesResponse.Encoded
-> = Schema.Struct({
-  task_id: Schema.String,
-  workflow_name: Schema.String,
-  display_name: Schema.optional(Schema.NullOr(Schema.String)),
-  input: JSONPayloadResponse,
-  attempt: Schema.optional(Schema.Number)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    task_id: Schema.String,
+    workflow_name: Schema.String,
+    display_name: Schema.optional(Schema.NullOr(Schema.String)),
+    input: JSONPayloadResponse,
+    attempt: Schema.optional(Schema.Number)
+  })
+)
 
 export interface WorkflowExecutionStartedResponse {
   readonly event_id: string
@@ -3190,20 +3365,22 @@ export declare namespace WorkflowExecutionStartedResponse {
 export const WorkflowExecutionStartedResponse: Schema.Schema<
   WorkflowExecutionStartedResponse,
   WorkflowExecutionStartedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_EXECUTION_STARTED"),
-  attributes: WorkflowExecutionStartedAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_EXECUTION_STARTED"),
+    attributes: WorkflowExecutionStartedAttributesResponse
+  })
+)
 
 export interface WorkflowExecutionCompletedAttributesResponse {
   readonly task_id: string
@@ -3216,7 +3393,9 @@ export declare namespace WorkflowExecutionCompletedAttributesResponse {
 export const WorkflowExecutionCompletedAttributesResponse: Schema.Schema<
   WorkflowExecutionCompletedAttributesResponse,
   WorkflowExecutionCompletedAttributesResponse.Encoded
-> = Schema.Struct({ task_id: Schema.String, result: JSONPayloadResponse, attempt: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, result: JSONPayloadResponse, attempt: Schema.optional(Schema.Number) })
+)
 
 export interface WorkflowExecutionCompletedResponse {
   readonly event_id: string
@@ -3238,20 +3417,22 @@ export declare namespace WorkflowExecutionCompletedResponse {
 export const WorkflowExecutionCompletedResponse: Schema.Schema<
   WorkflowExecutionCompletedResponse,
   WorkflowExecutionCompletedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_EXECUTION_COMPLETED"),
-  attributes: WorkflowExecutionCompletedAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_EXECUTION_COMPLETED"),
+    attributes: WorkflowExecutionCompletedAttributesResponse
+  })
+)
 
 export interface WorkflowExecutionFailedAttributes {
   readonly task_id: string
@@ -3264,7 +3445,9 @@ export declare namespace WorkflowExecutionFailedAttributes {
 export const WorkflowExecutionFailedAttributes: Schema.Schema<
   WorkflowExecutionFailedAttributes,
   WorkflowExecutionFailedAttributes.Encoded
-> = Schema.Struct({ task_id: Schema.String, failure: Failure, attempt: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, failure: Failure, attempt: Schema.optional(Schema.Number) })
+)
 
 export interface WorkflowExecutionFailedResponse {
   readonly event_id: string
@@ -3286,20 +3469,22 @@ export declare namespace WorkflowExecutionFailedResponse {
 export const WorkflowExecutionFailedResponse: Schema.Schema<
   WorkflowExecutionFailedResponse,
   WorkflowExecutionFailedResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_EXECUTION_FAILED"),
-  attributes: WorkflowExecutionFailedAttributes
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_EXECUTION_FAILED"),
+    attributes: WorkflowExecutionFailedAttributes
+  })
+)
 
 export interface WorkflowExecutionCanceledAttributes {
   readonly task_id: string
@@ -3312,11 +3497,13 @@ export declare namespace WorkflowExecutionCanceledAttributes {
 export const WorkflowExecutionCanceledAttributes: Schema.Schema<
   WorkflowExecutionCanceledAttributes,
   WorkflowExecutionCanceledAttributes.Encoded
-> = Schema.Struct({
-  task_id: Schema.String,
-  reason: Schema.optional(Schema.NullOr(Schema.String)),
-  attempt: Schema.optional(Schema.Number)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    task_id: Schema.String,
+    reason: Schema.optional(Schema.NullOr(Schema.String)),
+    attempt: Schema.optional(Schema.Number)
+  })
+)
 
 export interface WorkflowExecutionCanceledResponse {
   readonly event_id: string
@@ -3338,20 +3525,22 @@ export declare namespace WorkflowExecutionCanceledResponse {
 export const WorkflowExecutionCanceledResponse: Schema.Schema<
   WorkflowExecutionCanceledResponse,
   WorkflowExecutionCanceledResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_EXECUTION_CANCELED"),
-  attributes: WorkflowExecutionCanceledAttributes
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_EXECUTION_CANCELED"),
+    attributes: WorkflowExecutionCanceledAttributes
+  })
+)
 
 export interface WorkflowExecutionContinuedAsNewAttributesResponse {
   readonly task_id: string
@@ -3365,12 +3554,14 @@ export declare namespace WorkflowExecutionContinuedAsNewAttributesResponse {
 export const WorkflowExecutionContinuedAsNewAttributesResponse: Schema.Schema<
   WorkflowExecutionContinuedAsNewAttributesResponse,
   WorkflowExecutionContinuedAsNewAttributesResponse.Encoded
-> = Schema.Struct({
-  task_id: Schema.String,
-  new_execution_run_id: Schema.String,
-  workflow_name: Schema.String,
-  input: JSONPayloadResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    task_id: Schema.String,
+    new_execution_run_id: Schema.String,
+    workflow_name: Schema.String,
+    input: JSONPayloadResponse
+  })
+)
 
 export interface WorkflowExecutionContinuedAsNewResponse {
   readonly event_id: string
@@ -3392,20 +3583,22 @@ export declare namespace WorkflowExecutionContinuedAsNewResponse {
 export const WorkflowExecutionContinuedAsNewResponse: Schema.Schema<
   WorkflowExecutionContinuedAsNewResponse,
   WorkflowExecutionContinuedAsNewResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_EXECUTION_CONTINUED_AS_NEW"),
-  attributes: WorkflowExecutionContinuedAsNewAttributesResponse
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_EXECUTION_CONTINUED_AS_NEW"),
+    attributes: WorkflowExecutionContinuedAsNewAttributesResponse
+  })
+)
 
 export interface WorkflowTaskTimedOutAttributes {
   readonly task_id: string
@@ -3417,7 +3610,9 @@ export declare namespace WorkflowTaskTimedOutAttributes {
 export const WorkflowTaskTimedOutAttributes: Schema.Schema<
   WorkflowTaskTimedOutAttributes,
   WorkflowTaskTimedOutAttributes.Encoded
-> = Schema.Struct({ task_id: Schema.String, timeout_type: Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ task_id: Schema.String, timeout_type: Schema.optional(Schema.NullOr(Schema.String)) })
+)
 
 export interface WorkflowTaskTimedOutResponse {
   readonly event_id: string
@@ -3439,20 +3634,22 @@ export declare namespace WorkflowTaskTimedOutResponse {
 export const WorkflowTaskTimedOutResponse: Schema.Schema<
   WorkflowTaskTimedOutResponse,
   WorkflowTaskTimedOutResponse.Encoded
-> = Schema.Struct({
-  event_id: Schema.String,
-  event_timestamp: Schema.Number,
-  root_workflow_exec_id: Schema.String,
-  parent_workflow_exec_id: Schema.NullOr(Schema.String),
-  continued_run_id: Schema.NullOr(Schema.String),
-  first_execution_run_id: Schema.NullOr(Schema.String),
-  schedule_id: Schema.NullOr(Schema.String),
-  workflow_exec_id: Schema.String,
-  workflow_run_id: Schema.String,
-  workflow_name: Schema.String,
-  event_type: Schema.Literal("WORKFLOW_TASK_TIMED_OUT"),
-  attributes: WorkflowTaskTimedOutAttributes
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_id: Schema.String,
+    event_timestamp: Schema.Number,
+    root_workflow_exec_id: Schema.String,
+    parent_workflow_exec_id: Schema.NullOr(Schema.String),
+    continued_run_id: Schema.NullOr(Schema.String),
+    first_execution_run_id: Schema.NullOr(Schema.String),
+    schedule_id: Schema.NullOr(Schema.String),
+    workflow_exec_id: Schema.String,
+    workflow_run_id: Schema.String,
+    workflow_name: Schema.String,
+    event_type: Schema.Literal("WORKFLOW_TASK_TIMED_OUT"),
+    attributes: WorkflowTaskTimedOutAttributes
+  })
+)
 
 export interface WorkflowTaskFailedAttributes {
   readonly task_id: string
@@ -3464,7 +3661,7 @@ export declare namespace WorkflowTaskFailedAttributes {
 export const WorkflowTaskFailedAttributes: Schema.Schema<
   WorkflowTaskFailedAttributes,
   WorkflowTaskFailedAttributes.Encoded
-> = Schema.Struct({ task_id: Schema.String, failure: Failure })
+> = MistralSchema.lazy(() => Schema.Struct({ task_id: Schema.String, failure: Failure }))
 
 export interface WorkflowTaskFailedResponse {
   readonly event_id: string
@@ -3484,20 +3681,22 @@ export declare namespace WorkflowTaskFailedResponse {
   export type Encoded = WorkflowTaskFailedResponse
 }
 export const WorkflowTaskFailedResponse: Schema.Schema<WorkflowTaskFailedResponse, WorkflowTaskFailedResponse.Encoded> =
-  Schema.Struct({
-    event_id: Schema.String,
-    event_timestamp: Schema.Number,
-    root_workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.NullOr(Schema.String),
-    continued_run_id: Schema.NullOr(Schema.String),
-    first_execution_run_id: Schema.NullOr(Schema.String),
-    schedule_id: Schema.NullOr(Schema.String),
-    workflow_exec_id: Schema.String,
-    workflow_run_id: Schema.String,
-    workflow_name: Schema.String,
-    event_type: Schema.Literal("WORKFLOW_TASK_FAILED"),
-    attributes: WorkflowTaskFailedAttributes
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      event_id: Schema.String,
+      event_timestamp: Schema.Number,
+      root_workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.NullOr(Schema.String),
+      continued_run_id: Schema.NullOr(Schema.String),
+      first_execution_run_id: Schema.NullOr(Schema.String),
+      schedule_id: Schema.NullOr(Schema.String),
+      workflow_exec_id: Schema.String,
+      workflow_run_id: Schema.String,
+      workflow_name: Schema.String,
+      event_type: Schema.Literal("WORKFLOW_TASK_FAILED"),
+      attributes: WorkflowTaskFailedAttributes
+    })
+  )
 
 export interface StreamEventWorkflowContext {
   readonly namespace: string
@@ -3510,13 +3709,15 @@ export declare namespace StreamEventWorkflowContext {
   export type Encoded = StreamEventWorkflowContext
 }
 export const StreamEventWorkflowContext: Schema.Schema<StreamEventWorkflowContext, StreamEventWorkflowContext.Encoded> =
-  Schema.Struct({
-    namespace: Schema.String,
-    workflow_name: Schema.String,
-    workflow_exec_id: Schema.String,
-    parent_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
-    root_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      namespace: Schema.String,
+      workflow_name: Schema.String,
+      workflow_exec_id: Schema.String,
+      parent_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
+      root_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface StreamEventSsePayload {
   readonly stream: string
@@ -3547,41 +3748,44 @@ export interface StreamEventSsePayload {
 export declare namespace StreamEventSsePayload {
   export type Encoded = StreamEventSsePayload
 }
-export const StreamEventSsePayload: Schema.Schema<StreamEventSsePayload, StreamEventSsePayload.Encoded> = Schema.Struct(
-  {
-    stream: Schema.String,
-    timestamp: Schema.optional(Schema.String),
-    data: MistralSchema.taggedUnion("event_type", {
-      WORKFLOW_EXECUTION_STARTED: WorkflowExecutionStartedResponse,
-      WORKFLOW_EXECUTION_COMPLETED: WorkflowExecutionCompletedResponse,
-      WORKFLOW_EXECUTION_FAILED: WorkflowExecutionFailedResponse,
-      WORKFLOW_EXECUTION_CANCELED: WorkflowExecutionCanceledResponse,
-      WORKFLOW_EXECUTION_CONTINUED_AS_NEW: WorkflowExecutionContinuedAsNewResponse,
-      WORKFLOW_TASK_TIMED_OUT: WorkflowTaskTimedOutResponse,
-      WORKFLOW_TASK_FAILED: WorkflowTaskFailedResponse,
-      CUSTOM_TASK_STARTED: CustomTaskStartedResponse,
-      CUSTOM_TASK_IN_PROGRESS: CustomTaskInProgressResponse,
-      CUSTOM_TASK_COMPLETED: CustomTaskCompletedResponse,
-      CUSTOM_TASK_FAILED: CustomTaskFailedResponse,
-      CUSTOM_TASK_TIMED_OUT: CustomTaskTimedOutResponse,
-      CUSTOM_TASK_CANCELED: CustomTaskCanceledResponse,
-      ACTIVITY_TASK_STARTED: ActivityTaskStartedResponse,
-      ACTIVITY_TASK_COMPLETED: ActivityTaskCompletedResponse,
-      ACTIVITY_TASK_RETRYING: ActivityTaskRetryingResponse,
-      ACTIVITY_TASK_FAILED: ActivityTaskFailedResponse
-    }),
-    workflow_context: StreamEventWorkflowContext,
-    metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-    broker_sequence: Schema.Number
-  }
-)
+export const StreamEventSsePayload: Schema.Schema<StreamEventSsePayload, StreamEventSsePayload.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      stream: Schema.String,
+      timestamp: Schema.optional(Schema.String),
+      data: MistralSchema.taggedUnion("event_type", {
+        WORKFLOW_EXECUTION_STARTED: WorkflowExecutionStartedResponse,
+        WORKFLOW_EXECUTION_COMPLETED: WorkflowExecutionCompletedResponse,
+        WORKFLOW_EXECUTION_FAILED: WorkflowExecutionFailedResponse,
+        WORKFLOW_EXECUTION_CANCELED: WorkflowExecutionCanceledResponse,
+        WORKFLOW_EXECUTION_CONTINUED_AS_NEW: WorkflowExecutionContinuedAsNewResponse,
+        WORKFLOW_TASK_TIMED_OUT: WorkflowTaskTimedOutResponse,
+        WORKFLOW_TASK_FAILED: WorkflowTaskFailedResponse,
+        CUSTOM_TASK_STARTED: CustomTaskStartedResponse,
+        CUSTOM_TASK_IN_PROGRESS: CustomTaskInProgressResponse,
+        CUSTOM_TASK_COMPLETED: CustomTaskCompletedResponse,
+        CUSTOM_TASK_FAILED: CustomTaskFailedResponse,
+        CUSTOM_TASK_TIMED_OUT: CustomTaskTimedOutResponse,
+        CUSTOM_TASK_CANCELED: CustomTaskCanceledResponse,
+        ACTIVITY_TASK_STARTED: ActivityTaskStartedResponse,
+        ACTIVITY_TASK_COMPLETED: ActivityTaskCompletedResponse,
+        ACTIVITY_TASK_RETRYING: ActivityTaskRetryingResponse,
+        ACTIVITY_TASK_FAILED: ActivityTaskFailedResponse
+      }),
+      workflow_context: StreamEventWorkflowContext,
+      metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      broker_sequence: Schema.Number
+    })
+  )
 
 export type SystemMessageContentChunks = TextChunk | ThinkChunk | MistralSchema.Unknown<"type">
 export declare namespace SystemMessageContentChunks {
   export type Encoded = SystemMessageContentChunks
 }
 export const SystemMessageContentChunks: Schema.Schema<SystemMessageContentChunks, SystemMessageContentChunks.Encoded> =
-  MistralSchema.taggedUnion("type", { text: TextChunk, thinking: ThinkChunk }, ["text", "thinking"])
+  MistralSchema.lazy(() =>
+    MistralSchema.taggedUnion("type", { text: TextChunk, thinking: ThinkChunk }, ["text", "thinking"])
+  )
 
 export interface SystemMessage {
   readonly role?: "system" | undefined
@@ -3590,10 +3794,12 @@ export interface SystemMessage {
 export declare namespace SystemMessage {
   export type Encoded = SystemMessage
 }
-export const SystemMessage: Schema.Schema<SystemMessage, SystemMessage.Encoded> = Schema.Struct({
-  role: Schema.optional(Schema.Literal("system")),
-  content: Schema.Union(Schema.String, Schema.Array(SystemMessageContentChunks))
-})
+export const SystemMessage: Schema.Schema<SystemMessage, SystemMessage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Schema.optional(Schema.Literal("system")),
+    content: Schema.Union(Schema.String, Schema.Array(SystemMessageContentChunks))
+  })
+)
 
 export type Timestamp = string
 export declare namespace Timestamp {
@@ -3608,10 +3814,9 @@ export interface Tool {
 export declare namespace Tool {
   export type Encoded = Tool
 }
-export const Tool: Schema.Schema<Tool, Tool.Encoded> = Schema.Struct({
-  type: Schema.optional(ToolTypes),
-  function: Function
-})
+export const Tool: Schema.Schema<Tool, Tool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(ToolTypes), function: Function })
+)
 
 export interface ToolChoice {
   readonly type?: ToolTypes | undefined
@@ -3620,10 +3825,9 @@ export interface ToolChoice {
 export declare namespace ToolChoice {
   export type Encoded = ToolChoice
 }
-export const ToolChoice: Schema.Schema<ToolChoice, ToolChoice.Encoded> = Schema.Struct({
-  type: Schema.optional(ToolTypes),
-  function: FunctionName
-})
+export const ToolChoice: Schema.Schema<ToolChoice, ToolChoice.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(ToolTypes), function: FunctionName })
+)
 
 export interface ToolMessage {
   readonly role?: "tool" | undefined
@@ -3634,12 +3838,14 @@ export interface ToolMessage {
 export declare namespace ToolMessage {
   export type Encoded = ToolMessage
 }
-export const ToolMessage: Schema.Schema<ToolMessage, ToolMessage.Encoded> = Schema.Struct({
-  role: Schema.optional(Schema.Literal("tool")),
-  content: Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk))),
-  tool_call_id: Schema.optional(Schema.NullOr(Schema.String)),
-  name: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ToolMessage: Schema.Schema<ToolMessage, ToolMessage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Schema.optional(Schema.Literal("tool")),
+    content: Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk))),
+    tool_call_id: Schema.optional(Schema.NullOr(Schema.String)),
+    name: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface TranscriptionSegmentChunk {
   readonly type?: "transcription_segment" | undefined
@@ -3653,14 +3859,16 @@ export declare namespace TranscriptionSegmentChunk {
   export type Encoded = TranscriptionSegmentChunk
 }
 export const TranscriptionSegmentChunk: Schema.Schema<TranscriptionSegmentChunk, TranscriptionSegmentChunk.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("transcription_segment")),
-    text: Schema.String,
-    start: Schema.Number,
-    end: Schema.Number,
-    score: Schema.optional(Schema.NullOr(Schema.Number)),
-    speaker_id: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(Schema.Literal("transcription_segment")),
+      text: Schema.String,
+      start: Schema.Number,
+      end: Schema.Number,
+      score: Schema.optional(Schema.NullOr(Schema.Number)),
+      speaker_id: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface TranscriptionStreamDone {
   readonly model: string
@@ -3674,14 +3882,16 @@ export declare namespace TranscriptionStreamDone {
   export type Encoded = TranscriptionStreamDone
 }
 export const TranscriptionStreamDone: Schema.Schema<TranscriptionStreamDone, TranscriptionStreamDone.Encoded> =
-  Schema.Struct({
-    model: Schema.String,
-    text: Schema.String,
-    language: Schema.NullOr(Schema.String),
-    segments: Schema.optional(Schema.Array(TranscriptionSegmentChunk)),
-    usage: UsageInfo,
-    type: Schema.optional(Schema.Literal("transcription.done"))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      model: Schema.String,
+      text: Schema.String,
+      language: Schema.NullOr(Schema.String),
+      segments: Schema.optional(Schema.Array(TranscriptionSegmentChunk)),
+      usage: UsageInfo,
+      type: Schema.optional(Schema.Literal("transcription.done"))
+    })
+  )
 
 export type TranscriptionStreamEventTypes = MistralSchema.OpenEnum<
   "transcription.language" | "transcription.segment" | "transcription.text.delta" | "transcription.done"
@@ -3692,11 +3902,13 @@ export declare namespace TranscriptionStreamEventTypes {
 export const TranscriptionStreamEventTypes: Schema.Schema<
   TranscriptionStreamEventTypes,
   TranscriptionStreamEventTypes.Encoded
-> = MistralSchema.openEnum(
-  "transcription.language",
-  "transcription.segment",
-  "transcription.text.delta",
-  "transcription.done"
+> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "transcription.language",
+    "transcription.segment",
+    "transcription.text.delta",
+    "transcription.done"
+  )
 )
 
 export interface TranscriptionStreamTextDelta {
@@ -3709,7 +3921,9 @@ export declare namespace TranscriptionStreamTextDelta {
 export const TranscriptionStreamTextDelta: Schema.Schema<
   TranscriptionStreamTextDelta,
   TranscriptionStreamTextDelta.Encoded
-> = Schema.Struct({ type: Schema.optional(Schema.Literal("transcription.text.delta")), text: Schema.String })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("transcription.text.delta")), text: Schema.String })
+)
 
 export interface TranscriptionStreamLanguage {
   readonly type?: "transcription.language" | undefined
@@ -3721,7 +3935,9 @@ export declare namespace TranscriptionStreamLanguage {
 export const TranscriptionStreamLanguage: Schema.Schema<
   TranscriptionStreamLanguage,
   TranscriptionStreamLanguage.Encoded
-> = Schema.Struct({ type: Schema.optional(Schema.Literal("transcription.language")), audio_language: Schema.String })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.optional(Schema.Literal("transcription.language")), audio_language: Schema.String })
+)
 
 export interface TranscriptionStreamSegmentDelta {
   readonly type?: "transcription.segment" | undefined
@@ -3736,13 +3952,15 @@ export declare namespace TranscriptionStreamSegmentDelta {
 export const TranscriptionStreamSegmentDelta: Schema.Schema<
   TranscriptionStreamSegmentDelta,
   TranscriptionStreamSegmentDelta.Encoded
-> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("transcription.segment")),
-  text: Schema.String,
-  start: Schema.Number,
-  end: Schema.Number,
-  speaker_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("transcription.segment")),
+    text: Schema.String,
+    start: Schema.Number,
+    end: Schema.Number,
+    speaker_id: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export type TranscriptionStreamEventsData =
   | TranscriptionStreamTextDelta
@@ -3756,15 +3974,17 @@ export declare namespace TranscriptionStreamEventsData {
 export const TranscriptionStreamEventsData: Schema.Schema<
   TranscriptionStreamEventsData,
   TranscriptionStreamEventsData.Encoded
-> = MistralSchema.taggedUnion(
-  "type",
-  {
-    "transcription.text.delta": TranscriptionStreamTextDelta,
-    "transcription.language": TranscriptionStreamLanguage,
-    "transcription.segment": TranscriptionStreamSegmentDelta,
-    "transcription.done": TranscriptionStreamDone
-  },
-  ["transcription.text.delta", "transcription.language", "transcription.segment", "transcription.done"]
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion(
+    "type",
+    {
+      "transcription.text.delta": TranscriptionStreamTextDelta,
+      "transcription.language": TranscriptionStreamLanguage,
+      "transcription.segment": TranscriptionStreamSegmentDelta,
+      "transcription.done": TranscriptionStreamDone
+    },
+    ["transcription.text.delta", "transcription.language", "transcription.segment", "transcription.done"]
+  )
 )
 
 export interface TranscriptionStreamEvents {
@@ -3775,7 +3995,7 @@ export declare namespace TranscriptionStreamEvents {
   export type Encoded = TranscriptionStreamEvents
 }
 export const TranscriptionStreamEvents: Schema.Schema<TranscriptionStreamEvents, TranscriptionStreamEvents.Encoded> =
-  Schema.Struct({ event: TranscriptionStreamEventTypes, data: TranscriptionStreamEventsData })
+  MistralSchema.lazy(() => Schema.Struct({ event: TranscriptionStreamEventTypes, data: TranscriptionStreamEventsData }))
 
 export interface UserMessage {
   readonly role?: "user" | undefined
@@ -3784,16 +4004,20 @@ export interface UserMessage {
 export declare namespace UserMessage {
   export type Encoded = UserMessage
 }
-export const UserMessage: Schema.Schema<UserMessage, UserMessage.Encoded> = Schema.Struct({
-  role: Schema.optional(Schema.Literal("user")),
-  content: Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))
-})
+export const UserMessage: Schema.Schema<UserMessage, UserMessage.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    role: Schema.optional(Schema.Literal("user")),
+    content: Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentChunk)))
+  })
+)
 
 export type UserRole = MistralSchema.OpenEnum<"A" | "M" | "B">
 export declare namespace UserRole {
   export type Encoded = UserRole
 }
-export const UserRole: Schema.Schema<UserRole, UserRole.Encoded> = MistralSchema.openEnum("A", "M", "B")
+export const UserRole: Schema.Schema<UserRole, UserRole.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("A", "M", "B")
+)
 
 export type WorkflowExecutionStatus = MistralSchema.OpenEnum<
   | "RUNNING"
@@ -3809,15 +4033,17 @@ export declare namespace WorkflowExecutionStatus {
   export type Encoded = WorkflowExecutionStatus
 }
 export const WorkflowExecutionStatus: Schema.Schema<WorkflowExecutionStatus, WorkflowExecutionStatus.Encoded> =
-  MistralSchema.openEnum(
-    "RUNNING",
-    "COMPLETED",
-    "FAILED",
-    "CANCELED",
-    "TERMINATED",
-    "CONTINUED_AS_NEW",
-    "TIMED_OUT",
-    "RETRYING_AFTER_ERROR"
+  MistralSchema.lazy(() =>
+    MistralSchema.openEnum(
+      "RUNNING",
+      "COMPLETED",
+      "FAILED",
+      "CANCELED",
+      "TERMINATED",
+      "CONTINUED_AS_NEW",
+      "TIMED_OUT",
+      "RETRYING_AFTER_ERROR"
+    )
   )
 
 export interface WorkflowExecutionResponse {
@@ -3839,24 +4065,28 @@ export declare namespace WorkflowExecutionResponse {
   export type Encoded = WorkflowExecutionResponse
 }
 export const WorkflowExecutionResponse: Schema.Schema<WorkflowExecutionResponse, WorkflowExecutionResponse.Encoded> =
-  Schema.Struct({
-    workflow_name: Schema.String,
-    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-    execution_id: Schema.String,
-    parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-    root_execution_id: Schema.String,
-    run_id: Schema.optional(Schema.NullOr(Schema.String)),
-    user_id: Schema.optional(Schema.NullOr(Schema.String)),
-    status: Schema.NullOr(WorkflowExecutionStatus),
-    start_time: Schema.String,
-    end_time: Schema.NullOr(Schema.String),
-    total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
-    result: Schema.Unknown
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      workflow_name: Schema.String,
+      workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+      deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+      execution_id: Schema.String,
+      parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+      root_execution_id: Schema.String,
+      run_id: Schema.optional(Schema.NullOr(Schema.String)),
+      user_id: Schema.optional(Schema.NullOr(Schema.String)),
+      status: Schema.NullOr(WorkflowExecutionStatus),
+      start_time: Schema.String,
+      end_time: Schema.NullOr(Schema.String),
+      total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
+      result: Schema.Unknown
+    })
+  )
 
 export type WorkspaceRole = MistralSchema.OpenEnum<"A" | "M">
 export declare namespace WorkspaceRole {
   export type Encoded = WorkspaceRole
 }
-export const WorkspaceRole: Schema.Schema<WorkspaceRole, WorkspaceRole.Encoded> = MistralSchema.openEnum("A", "M")
+export const WorkspaceRole: Schema.Schema<WorkspaceRole, WorkspaceRole.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("A", "M")
+)

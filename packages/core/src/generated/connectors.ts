@@ -12,12 +12,14 @@ export interface Annotations {
 export declare namespace Annotations {
   export type Encoded = Annotations
 }
-export const Annotations: Schema.Schema<Annotations, Annotations.Encoded> = Schema.Struct(
-  {
-    audience: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("user", "assistant")))),
-    priority: Schema.optional(Schema.NullOr(Schema.Number))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const Annotations: Schema.Schema<Annotations, Annotations.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      audience: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("user", "assistant")))),
+      priority: Schema.optional(Schema.NullOr(Schema.Number))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface AudioContent {
@@ -31,15 +33,17 @@ export interface AudioContent {
 export declare namespace AudioContent {
   export type Encoded = AudioContent
 }
-export const AudioContent: Schema.Schema<AudioContent, AudioContent.Encoded> = Schema.Struct(
-  {
-    type: Schema.Literal("audio"),
-    data: Schema.String,
-    mimeType: Schema.String,
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const AudioContent: Schema.Schema<AudioContent, AudioContent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      type: Schema.Literal("audio"),
+      data: Schema.String,
+      mimeType: Schema.String,
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface AuthData {
@@ -49,28 +53,24 @@ export interface AuthData {
 export declare namespace AuthData {
   export type Encoded = AuthData
 }
-export const AuthData: Schema.Schema<AuthData, AuthData.Encoded> = Schema.Struct({
-  client_id: Schema.String,
-  client_secret: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const AuthData: Schema.Schema<AuthData, AuthData.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ client_id: Schema.String, client_secret: Schema.optional(Schema.NullOr(Schema.String)) })
+)
 
 export type AuthDirection = MistralSchema.OpenEnum<"inbound" | "outbound">
 export declare namespace AuthDirection {
   export type Encoded = AuthDirection
 }
-export const AuthDirection: Schema.Schema<AuthDirection, AuthDirection.Encoded> = MistralSchema.openEnum(
-  "inbound",
-  "outbound"
+export const AuthDirection: Schema.Schema<AuthDirection, AuthDirection.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("inbound", "outbound")
 )
 
 export type AuthStatus = MistralSchema.OpenEnum<"valid" | "invalid" | "error">
 export declare namespace AuthStatus {
   export type Encoded = AuthStatus
 }
-export const AuthStatus: Schema.Schema<AuthStatus, AuthStatus.Encoded> = MistralSchema.openEnum(
-  "valid",
-  "invalid",
-  "error"
+export const AuthStatus: Schema.Schema<AuthStatus, AuthStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("valid", "invalid", "error")
 )
 
 export interface AuthUrlResponse {
@@ -80,10 +80,9 @@ export interface AuthUrlResponse {
 export declare namespace AuthUrlResponse {
   export type Encoded = AuthUrlResponse
 }
-export const AuthUrlResponse: Schema.Schema<AuthUrlResponse, AuthUrlResponse.Encoded> = Schema.Struct({
-  auth_url: Schema.String,
-  ttl: Schema.Number
-})
+export const AuthUrlResponse: Schema.Schema<AuthUrlResponse, AuthUrlResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ auth_url: Schema.String, ttl: Schema.Number })
+)
 
 export type OutboundAuthenticationType = MistralSchema.OpenEnum<
   "oauth2" | "bearer" | "none" | "github_app" | "slack_app"
@@ -92,17 +91,14 @@ export declare namespace OutboundAuthenticationType {
   export type Encoded = OutboundAuthenticationType
 }
 export const OutboundAuthenticationType: Schema.Schema<OutboundAuthenticationType, OutboundAuthenticationType.Encoded> =
-  MistralSchema.openEnum("oauth2", "bearer", "none", "github_app", "slack_app")
+  MistralSchema.lazy(() => MistralSchema.openEnum("oauth2", "bearer", "none", "github_app", "slack_app"))
 
 export type ConsumerType = MistralSchema.OpenEnum<"user" | "org" | "workspace" | "system">
 export declare namespace ConsumerType {
   export type Encoded = ConsumerType
 }
-export const ConsumerType: Schema.Schema<ConsumerType, ConsumerType.Encoded> = MistralSchema.openEnum(
-  "user",
-  "org",
-  "workspace",
-  "system"
+export const ConsumerType: Schema.Schema<ConsumerType, ConsumerType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("user", "org", "workspace", "system")
 )
 
 export type HTTPStatus = MistralSchema.OpenNumericEnum<
@@ -172,69 +168,71 @@ export type HTTPStatus = MistralSchema.OpenNumericEnum<
 export declare namespace HTTPStatus {
   export type Encoded = HTTPStatus
 }
-export const HTTPStatus: Schema.Schema<HTTPStatus, HTTPStatus.Encoded> = MistralSchema.openNumericEnum(
-  100,
-  101,
-  102,
-  103,
-  200,
-  201,
-  202,
-  203,
-  204,
-  205,
-  206,
-  207,
-  208,
-  226,
-  300,
-  301,
-  302,
-  303,
-  304,
-  305,
-  307,
-  308,
-  400,
-  401,
-  402,
-  403,
-  404,
-  405,
-  406,
-  407,
-  408,
-  409,
-  410,
-  411,
-  412,
-  413,
-  414,
-  415,
-  416,
-  417,
-  418,
-  421,
-  422,
-  423,
-  424,
-  425,
-  426,
-  428,
-  429,
-  431,
-  451,
-  500,
-  501,
-  502,
-  503,
-  504,
-  505,
-  506,
-  507,
-  508,
-  510,
-  511
+export const HTTPStatus: Schema.Schema<HTTPStatus, HTTPStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openNumericEnum(
+    100,
+    101,
+    102,
+    103,
+    200,
+    201,
+    202,
+    203,
+    204,
+    205,
+    206,
+    207,
+    208,
+    226,
+    300,
+    301,
+    302,
+    303,
+    304,
+    305,
+    307,
+    308,
+    400,
+    401,
+    402,
+    403,
+    404,
+    405,
+    406,
+    407,
+    408,
+    409,
+    410,
+    411,
+    412,
+    413,
+    414,
+    415,
+    416,
+    417,
+    418,
+    421,
+    422,
+    423,
+    424,
+    425,
+    426,
+    428,
+    429,
+    431,
+    451,
+    500,
+    501,
+    502,
+    503,
+    504,
+    505,
+    506,
+    507,
+    508,
+    510,
+    511
+  )
 )
 
 export type CredentialsStatusErrorReason = MistralSchema.OpenEnum<
@@ -255,17 +253,19 @@ export declare namespace CredentialsStatusErrorReason {
 export const CredentialsStatusErrorReason: Schema.Schema<
   CredentialsStatusErrorReason,
   CredentialsStatusErrorReason.Encoded
-> = MistralSchema.openEnum(
-  "oauth expired",
-  "oauth near expiry",
-  "empty credentials",
-  "unparsable credentials",
-  "you need to reconnect",
-  "oauth refresh error",
-  "MCP server unreachable",
-  "MCP server timed out",
-  "MCP server error",
-  "unknown error"
+> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "oauth expired",
+    "oauth near expiry",
+    "empty credentials",
+    "unparsable credentials",
+    "you need to reconnect",
+    "oauth refresh error",
+    "MCP server unreachable",
+    "MCP server timed out",
+    "MCP server error",
+    "unknown error"
+  )
 )
 
 export interface CredentialsStatus {
@@ -277,12 +277,14 @@ export interface CredentialsStatus {
 export declare namespace CredentialsStatus {
   export type Encoded = CredentialsStatus
 }
-export const CredentialsStatus: Schema.Schema<CredentialsStatus, CredentialsStatus.Encoded> = Schema.Struct({
-  status_type: AuthStatus,
-  last_checked_at: Schema.optional(Schema.NullOr(Schema.String)),
-  error_http_code: Schema.optional(Schema.NullOr(HTTPStatus)),
-  error_message: Schema.optional(Schema.NullOr(CredentialsStatusErrorReason))
-})
+export const CredentialsStatus: Schema.Schema<CredentialsStatus, CredentialsStatus.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    status_type: AuthStatus,
+    last_checked_at: Schema.optional(Schema.NullOr(Schema.String)),
+    error_http_code: Schema.optional(Schema.NullOr(HTTPStatus)),
+    error_message: Schema.optional(Schema.NullOr(CredentialsStatusErrorReason))
+  })
+)
 
 export interface AuthenticationConfiguration {
   readonly name: string
@@ -298,21 +300,23 @@ export declare namespace AuthenticationConfiguration {
 export const AuthenticationConfiguration: Schema.Schema<
   AuthenticationConfiguration,
   AuthenticationConfiguration.Encoded
-> = Schema.Struct({
-  name: Schema.String,
-  title: Schema.optional(Schema.NullOr(Schema.String)),
-  authentication_type: OutboundAuthenticationType,
-  scope: ConsumerType,
-  status: Schema.optional(Schema.NullOr(CredentialsStatus)),
-  is_default: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    title: Schema.optional(Schema.NullOr(Schema.String)),
+    authentication_type: OutboundAuthenticationType,
+    scope: ConsumerType,
+    status: Schema.optional(Schema.NullOr(CredentialsStatus)),
+    is_default: Schema.optional(Schema.Boolean)
+  })
+)
 
 export type InboundAuthenticationType = MistralSchema.OpenEnum<"webhook">
 export declare namespace InboundAuthenticationType {
   export type Encoded = InboundAuthenticationType
 }
 export const InboundAuthenticationType: Schema.Schema<InboundAuthenticationType, InboundAuthenticationType.Encoded> =
-  MistralSchema.openEnum("webhook")
+  MistralSchema.lazy(() => MistralSchema.openEnum("webhook"))
 
 export interface ConnectorAuthenticationHeader {
   readonly name: string
@@ -325,11 +329,13 @@ export declare namespace ConnectorAuthenticationHeader {
 export const ConnectorAuthenticationHeader: Schema.Schema<
   ConnectorAuthenticationHeader,
   ConnectorAuthenticationHeader.Encoded
-> = Schema.Struct({
-  name: Schema.String,
-  is_required: Schema.optional(Schema.Boolean),
-  is_secret: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    is_required: Schema.optional(Schema.Boolean),
+    is_secret: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface GlobalHeaderValue {
   readonly is_secret?: boolean | undefined
@@ -338,10 +344,9 @@ export interface GlobalHeaderValue {
 export declare namespace GlobalHeaderValue {
   export type Encoded = GlobalHeaderValue
 }
-export const GlobalHeaderValue: Schema.Schema<GlobalHeaderValue, GlobalHeaderValue.Encoded> = Schema.Struct({
-  is_secret: Schema.optional(Schema.Boolean),
-  value: Schema.String
-})
+export const GlobalHeaderValue: Schema.Schema<GlobalHeaderValue, GlobalHeaderValue.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ is_secret: Schema.optional(Schema.Boolean), value: Schema.String })
+)
 
 export interface Oauth2MetadataSecrets {
   readonly client_id?: string | null | undefined
@@ -352,21 +357,23 @@ export interface Oauth2MetadataSecrets {
 export declare namespace Oauth2MetadataSecrets {
   export type Encoded = Oauth2MetadataSecrets
 }
-export const Oauth2MetadataSecrets: Schema.Schema<Oauth2MetadataSecrets, Oauth2MetadataSecrets.Encoded> = Schema.Struct(
-  {
-    client_id: Schema.optional(Schema.NullOr(Schema.String)),
-    client_secret: Schema.optional(Schema.NullOr(Schema.String)),
-    client_id_issued_at: Schema.optional(Schema.NullOr(Schema.Number)),
-    client_secret_expires_at: Schema.optional(Schema.NullOr(Schema.Number))
-  }
-)
+export const Oauth2MetadataSecrets: Schema.Schema<Oauth2MetadataSecrets, Oauth2MetadataSecrets.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      client_id: Schema.optional(Schema.NullOr(Schema.String)),
+      client_secret: Schema.optional(Schema.NullOr(Schema.String)),
+      client_id_issued_at: Schema.optional(Schema.NullOr(Schema.Number)),
+      client_secret_expires_at: Schema.optional(Schema.NullOr(Schema.Number))
+    })
+  )
 
 export type OAuthMetadataSource = MistralSchema.OpenEnum<"autodiscovery" | "provided">
 export declare namespace OAuthMetadataSource {
   export type Encoded = OAuthMetadataSource
 }
-export const OAuthMetadataSource: Schema.Schema<OAuthMetadataSource, OAuthMetadataSource.Encoded> =
-  MistralSchema.openEnum("autodiscovery", "provided")
+export const OAuthMetadataSource: Schema.Schema<OAuthMetadataSource, OAuthMetadataSource.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("autodiscovery", "provided")
+)
 
 export interface ExtendedOAuthServerMetadata {
   readonly issuer: string
@@ -401,33 +408,37 @@ export declare namespace ExtendedOAuthServerMetadata {
 export const ExtendedOAuthServerMetadata: Schema.Schema<
   ExtendedOAuthServerMetadata,
   ExtendedOAuthServerMetadata.Encoded
-> = Schema.Struct({
-  issuer: Schema.String,
-  authorization_endpoint: Schema.String,
-  token_endpoint: Schema.String,
-  registration_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
-  scopes_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  response_types_supported: Schema.optional(Schema.Array(Schema.String)),
-  response_modes_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  grant_types_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  token_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  token_endpoint_auth_signing_alg_values_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  service_documentation: Schema.optional(Schema.NullOr(Schema.String)),
-  ui_locales_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  op_policy_uri: Schema.optional(Schema.NullOr(Schema.String)),
-  op_tos_uri: Schema.optional(Schema.NullOr(Schema.String)),
-  revocation_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
-  revocation_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  revocation_endpoint_auth_signing_alg_values_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  introspection_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
-  introspection_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  introspection_endpoint_auth_signing_alg_values_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  code_challenge_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  client_id_metadata_document_supported: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  x_source: Schema.optional(Schema.NullOr(OAuthMetadataSource)),
-  x_resource_url: Schema.optional(Schema.NullOr(Schema.String)),
-  x_scope: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    issuer: Schema.String,
+    authorization_endpoint: Schema.String,
+    token_endpoint: Schema.String,
+    registration_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
+    scopes_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    response_types_supported: Schema.optional(Schema.Array(Schema.String)),
+    response_modes_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    grant_types_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    token_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    token_endpoint_auth_signing_alg_values_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    service_documentation: Schema.optional(Schema.NullOr(Schema.String)),
+    ui_locales_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    op_policy_uri: Schema.optional(Schema.NullOr(Schema.String)),
+    op_tos_uri: Schema.optional(Schema.NullOr(Schema.String)),
+    revocation_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
+    revocation_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    revocation_endpoint_auth_signing_alg_values_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    introspection_endpoint: Schema.optional(Schema.NullOr(Schema.String)),
+    introspection_endpoint_auth_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    introspection_endpoint_auth_signing_alg_values_supported: Schema.optional(
+      Schema.NullOr(Schema.Array(Schema.String))
+    ),
+    code_challenge_methods_supported: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    client_id_metadata_document_supported: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    x_source: Schema.optional(Schema.NullOr(OAuthMetadataSource)),
+    x_resource_url: Schema.optional(Schema.NullOr(Schema.String)),
+    x_scope: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface AuthenticationMethodCreateOrUpdateRequest {
   readonly method_type: OutboundAuthenticationType | InboundAuthenticationType
@@ -443,14 +454,16 @@ export declare namespace AuthenticationMethodCreateOrUpdateRequest {
 export const AuthenticationMethodCreateOrUpdateRequest: Schema.Schema<
   AuthenticationMethodCreateOrUpdateRequest,
   AuthenticationMethodCreateOrUpdateRequest.Encoded
-> = Schema.Struct({
-  method_type: Schema.Union(OutboundAuthenticationType, InboundAuthenticationType),
-  auth_direction: Schema.optional(AuthDirection),
-  headers: Schema.optional(Schema.NullOr(Schema.Array(ConnectorAuthenticationHeader))),
-  global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
-  oauth2_metadata_secrets: Schema.optional(Schema.NullOr(Oauth2MetadataSecrets)),
-  oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    method_type: Schema.Union(OutboundAuthenticationType, InboundAuthenticationType),
+    auth_direction: Schema.optional(AuthDirection),
+    headers: Schema.optional(Schema.NullOr(Schema.Array(ConnectorAuthenticationHeader))),
+    global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
+    oauth2_metadata_secrets: Schema.optional(Schema.NullOr(Oauth2MetadataSecrets)),
+    oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata))
+  })
+)
 
 export interface BlobResourceContents {
   readonly uri: string
@@ -462,29 +475,32 @@ export interface BlobResourceContents {
 export declare namespace BlobResourceContents {
   export type Encoded = BlobResourceContents
 }
-export const BlobResourceContents: Schema.Schema<BlobResourceContents, BlobResourceContents.Encoded> = Schema.Struct(
-  {
-    uri: Schema.String,
-    mimeType: Schema.optional(Schema.NullOr(Schema.String)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    blob: Schema.String
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const BlobResourceContents: Schema.Schema<BlobResourceContents, BlobResourceContents.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        uri: Schema.String,
+        mimeType: Schema.optional(Schema.NullOr(Schema.String)),
+        _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+        blob: Schema.String
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export type SamplingContextCapability = { readonly [key: string]: unknown }
 export declare namespace SamplingContextCapability {
   export type Encoded = SamplingContextCapability
 }
 export const SamplingContextCapability: Schema.Schema<SamplingContextCapability, SamplingContextCapability.Encoded> =
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export type SamplingToolsCapability = { readonly [key: string]: unknown }
 export declare namespace SamplingToolsCapability {
   export type Encoded = SamplingToolsCapability
 }
 export const SamplingToolsCapability: Schema.Schema<SamplingToolsCapability, SamplingToolsCapability.Encoded> =
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export interface SamplingCapability {
   readonly context?: SamplingContextCapability | null | undefined
@@ -494,12 +510,15 @@ export interface SamplingCapability {
 export declare namespace SamplingCapability {
   export type Encoded = SamplingCapability
 }
-export const SamplingCapability: Schema.Schema<SamplingCapability, SamplingCapability.Encoded> = Schema.Struct(
-  {
-    context: Schema.optional(Schema.NullOr(SamplingContextCapability)),
-    tools: Schema.optional(Schema.NullOr(SamplingToolsCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const SamplingCapability: Schema.Schema<SamplingCapability, SamplingCapability.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct(
+      {
+        context: Schema.optional(Schema.NullOr(SamplingContextCapability)),
+        tools: Schema.optional(Schema.NullOr(SamplingToolsCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
 )
 
 export type FormElicitationCapability = { readonly [key: string]: unknown }
@@ -507,14 +526,14 @@ export declare namespace FormElicitationCapability {
   export type Encoded = FormElicitationCapability
 }
 export const FormElicitationCapability: Schema.Schema<FormElicitationCapability, FormElicitationCapability.Encoded> =
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export type UrlElicitationCapability = { readonly [key: string]: unknown }
 export declare namespace UrlElicitationCapability {
   export type Encoded = UrlElicitationCapability
 }
 export const UrlElicitationCapability: Schema.Schema<UrlElicitationCapability, UrlElicitationCapability.Encoded> =
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export interface ElicitationCapability {
   readonly form?: FormElicitationCapability | null | undefined
@@ -524,13 +543,16 @@ export interface ElicitationCapability {
 export declare namespace ElicitationCapability {
   export type Encoded = ElicitationCapability
 }
-export const ElicitationCapability: Schema.Schema<ElicitationCapability, ElicitationCapability.Encoded> = Schema.Struct(
-  {
-    form: Schema.optional(Schema.NullOr(FormElicitationCapability)),
-    url: Schema.optional(Schema.NullOr(UrlElicitationCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const ElicitationCapability: Schema.Schema<ElicitationCapability, ElicitationCapability.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        form: Schema.optional(Schema.NullOr(FormElicitationCapability)),
+        url: Schema.optional(Schema.NullOr(UrlElicitationCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export interface RootsCapability {
   readonly listChanged?: boolean | null | undefined
@@ -539,27 +561,27 @@ export interface RootsCapability {
 export declare namespace RootsCapability {
   export type Encoded = RootsCapability
 }
-export const RootsCapability: Schema.Schema<RootsCapability, RootsCapability.Encoded> = Schema.Struct(
-  { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const RootsCapability: Schema.Schema<RootsCapability, RootsCapability.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export type TasksListCapability = { readonly [key: string]: unknown }
 export declare namespace TasksListCapability {
   export type Encoded = TasksListCapability
 }
-export const TasksListCapability: Schema.Schema<TasksListCapability, TasksListCapability.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const TasksListCapability: Schema.Schema<TasksListCapability, TasksListCapability.Encoded> = MistralSchema.lazy(
+  () => Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
 
 export type TasksCancelCapability = { readonly [key: string]: unknown }
 export declare namespace TasksCancelCapability {
   export type Encoded = TasksCancelCapability
 }
-export const TasksCancelCapability: Schema.Schema<TasksCancelCapability, TasksCancelCapability.Encoded> = Schema.Record(
-  { key: Schema.String, value: Schema.Unknown }
-)
+export const TasksCancelCapability: Schema.Schema<TasksCancelCapability, TasksCancelCapability.Encoded> =
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export type TasksCreateMessageCapability = { readonly [key: string]: unknown }
 export declare namespace TasksCreateMessageCapability {
@@ -568,7 +590,7 @@ export declare namespace TasksCreateMessageCapability {
 export const TasksCreateMessageCapability: Schema.Schema<
   TasksCreateMessageCapability,
   TasksCreateMessageCapability.Encoded
-> = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+> = MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export interface TasksSamplingCapability {
   readonly createMessage?: TasksCreateMessageCapability | null | undefined
@@ -578,9 +600,11 @@ export declare namespace TasksSamplingCapability {
   export type Encoded = TasksSamplingCapability
 }
 export const TasksSamplingCapability: Schema.Schema<TasksSamplingCapability, TasksSamplingCapability.Encoded> =
-  Schema.Struct(
-    { createMessage: Schema.optional(Schema.NullOr(TasksCreateMessageCapability)) },
-    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      { createMessage: Schema.optional(Schema.NullOr(TasksCreateMessageCapability)) },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
   )
 
 export type TasksCreateElicitationCapability = { readonly [key: string]: unknown }
@@ -590,7 +614,7 @@ export declare namespace TasksCreateElicitationCapability {
 export const TasksCreateElicitationCapability: Schema.Schema<
   TasksCreateElicitationCapability,
   TasksCreateElicitationCapability.Encoded
-> = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+> = MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export interface TasksElicitationCapability {
   readonly create?: TasksCreateElicitationCapability | null | undefined
@@ -600,9 +624,11 @@ export declare namespace TasksElicitationCapability {
   export type Encoded = TasksElicitationCapability
 }
 export const TasksElicitationCapability: Schema.Schema<TasksElicitationCapability, TasksElicitationCapability.Encoded> =
-  Schema.Struct(
-    { create: Schema.optional(Schema.NullOr(TasksCreateElicitationCapability)) },
-    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      { create: Schema.optional(Schema.NullOr(TasksCreateElicitationCapability)) },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
   )
 
 export interface ClientTasksRequestsCapability {
@@ -616,12 +642,14 @@ export declare namespace ClientTasksRequestsCapability {
 export const ClientTasksRequestsCapability: Schema.Schema<
   ClientTasksRequestsCapability,
   ClientTasksRequestsCapability.Encoded
-> = Schema.Struct(
-  {
-    sampling: Schema.optional(Schema.NullOr(TasksSamplingCapability)),
-    elicitation: Schema.optional(Schema.NullOr(TasksElicitationCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      sampling: Schema.optional(Schema.NullOr(TasksSamplingCapability)),
+      elicitation: Schema.optional(Schema.NullOr(TasksElicitationCapability))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ClientTasksCapability {
@@ -633,14 +661,17 @@ export interface ClientTasksCapability {
 export declare namespace ClientTasksCapability {
   export type Encoded = ClientTasksCapability
 }
-export const ClientTasksCapability: Schema.Schema<ClientTasksCapability, ClientTasksCapability.Encoded> = Schema.Struct(
-  {
-    list: Schema.optional(Schema.NullOr(TasksListCapability)),
-    cancel: Schema.optional(Schema.NullOr(TasksCancelCapability)),
-    requests: Schema.optional(Schema.NullOr(ClientTasksRequestsCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const ClientTasksCapability: Schema.Schema<ClientTasksCapability, ClientTasksCapability.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        list: Schema.optional(Schema.NullOr(TasksListCapability)),
+        cancel: Schema.optional(Schema.NullOr(TasksCancelCapability)),
+        requests: Schema.optional(Schema.NullOr(ClientTasksRequestsCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export interface ClientCapabilities {
   readonly experimental?: { readonly [key: string]: { readonly [key: string]: unknown } } | null | undefined
@@ -653,35 +684,37 @@ export interface ClientCapabilities {
 export declare namespace ClientCapabilities {
   export type Encoded = ClientCapabilities
 }
-export const ClientCapabilities: Schema.Schema<ClientCapabilities, ClientCapabilities.Encoded> = Schema.Struct(
-  {
-    experimental: Schema.optional(
-      Schema.NullOr(
-        Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
-      )
-    ),
-    sampling: Schema.optional(Schema.NullOr(SamplingCapability)),
-    elicitation: Schema.optional(Schema.NullOr(ElicitationCapability)),
-    roots: Schema.optional(Schema.NullOr(RootsCapability)),
-    tasks: Schema.optional(Schema.NullOr(ClientTasksCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ClientCapabilities: Schema.Schema<ClientCapabilities, ClientCapabilities.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct(
+      {
+        experimental: Schema.optional(
+          Schema.NullOr(
+            Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+          )
+        ),
+        sampling: Schema.optional(Schema.NullOr(SamplingCapability)),
+        elicitation: Schema.optional(Schema.NullOr(ElicitationCapability)),
+        roots: Schema.optional(Schema.NullOr(RootsCapability)),
+        tasks: Schema.optional(Schema.NullOr(ClientTasksCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
 )
 
 export type CompletionsCapability = { readonly [key: string]: unknown }
 export declare namespace CompletionsCapability {
   export type Encoded = CompletionsCapability
 }
-export const CompletionsCapability: Schema.Schema<CompletionsCapability, CompletionsCapability.Encoded> = Schema.Record(
-  { key: Schema.String, value: Schema.Unknown }
-)
+export const CompletionsCapability: Schema.Schema<CompletionsCapability, CompletionsCapability.Encoded> =
+  MistralSchema.lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export type ConnectionConfigType = MistralSchema.OpenEnum<"mcp" | "turbine" | "eolienne">
 export declare namespace ConnectionConfigType {
   export type Encoded = ConnectionConfigType
 }
 export const ConnectionConfigType: Schema.Schema<ConnectionConfigType, ConnectionConfigType.Encoded> =
-  MistralSchema.openEnum("mcp", "turbine", "eolienne")
+  MistralSchema.lazy(() => MistralSchema.openEnum("mcp", "turbine", "eolienne"))
 
 export interface OAuth2Token {
   readonly access_token: string
@@ -694,14 +727,16 @@ export interface OAuth2Token {
 export declare namespace OAuth2Token {
   export type Encoded = OAuth2Token
 }
-export const OAuth2Token: Schema.Schema<OAuth2Token, OAuth2Token.Encoded> = Schema.Struct({
-  access_token: Schema.String,
-  token_type: Schema.optional(Schema.Literal("Bearer")),
-  expires_in: Schema.optional(Schema.NullOr(Schema.Number)),
-  scope: Schema.optional(Schema.NullOr(Schema.String)),
-  refresh_token: Schema.optional(Schema.NullOr(Schema.String)),
-  expires_at: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const OAuth2Token: Schema.Schema<OAuth2Token, OAuth2Token.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    access_token: Schema.String,
+    token_type: Schema.optional(Schema.Literal("Bearer")),
+    expires_in: Schema.optional(Schema.NullOr(Schema.Number)),
+    scope: Schema.optional(Schema.NullOr(Schema.String)),
+    refresh_token: Schema.optional(Schema.NullOr(Schema.String)),
+    expires_at: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ConnectionCredentials {
   readonly oauth?: OAuth2Token | null | undefined
@@ -712,14 +747,15 @@ export interface ConnectionCredentials {
 export declare namespace ConnectionCredentials {
   export type Encoded = ConnectionCredentials
 }
-export const ConnectionCredentials: Schema.Schema<ConnectionCredentials, ConnectionCredentials.Encoded> = Schema.Struct(
-  {
-    oauth: Schema.optional(Schema.NullOr(OAuth2Token)),
-    headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-    bearer_token: Schema.optional(Schema.NullOr(Schema.String)),
-    github_installation_id: Schema.optional(Schema.NullOr(Schema.String))
-  }
-)
+export const ConnectionCredentials: Schema.Schema<ConnectionCredentials, ConnectionCredentials.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      oauth: Schema.optional(Schema.NullOr(OAuth2Token)),
+      headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+      bearer_token: Schema.optional(Schema.NullOr(Schema.String)),
+      github_installation_id: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface ToolProperties {
   readonly read_only: boolean | null
@@ -727,9 +763,9 @@ export interface ToolProperties {
 export declare namespace ToolProperties {
   export type Encoded = ToolProperties
 }
-export const ToolProperties: Schema.Schema<ToolProperties, ToolProperties.Encoded> = Schema.Struct({
-  read_only: Schema.NullOr(Schema.Boolean)
-})
+export const ToolProperties: Schema.Schema<ToolProperties, ToolProperties.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ read_only: Schema.NullOr(Schema.Boolean) })
+)
 
 export interface LogicalExpression {
   readonly type: MistralSchema.OpenEnum<"and" | "or">
@@ -738,16 +774,18 @@ export interface LogicalExpression {
 export declare namespace LogicalExpression {
   export type Encoded = LogicalExpression
 }
-export const LogicalExpression: Schema.Schema<LogicalExpression, LogicalExpression.Encoded> = Schema.Struct({
-  type: MistralSchema.openEnum("and", "or"),
-  expressions: Schema.Array(
-    Schema.Union(
-      Schema.Array(Schema.String),
-      Schema.suspend((): Schema.Schema<LogicalExpression, LogicalExpression.Encoded> => LogicalExpression),
-      ToolProperties
+export const LogicalExpression: Schema.Schema<LogicalExpression, LogicalExpression.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: MistralSchema.openEnum("and", "or"),
+    expressions: Schema.Array(
+      Schema.Union(
+        Schema.Array(Schema.String),
+        Schema.suspend((): Schema.Schema<LogicalExpression, LogicalExpression.Encoded> => LogicalExpression),
+        ToolProperties
+      )
     )
-  )
-})
+  })
+)
 
 export interface ToolExecutionConfiguration {
   readonly requires_confirmation?: ReadonlyArray<string> | LogicalExpression | ToolProperties | null | undefined
@@ -759,16 +797,18 @@ export declare namespace ToolExecutionConfiguration {
   export type Encoded = ToolExecutionConfiguration
 }
 export const ToolExecutionConfiguration: Schema.Schema<ToolExecutionConfiguration, ToolExecutionConfiguration.Encoded> =
-  Schema.Struct({
-    requires_confirmation: Schema.optional(
-      Schema.NullOr(Schema.Union(Schema.Array(Schema.String), LogicalExpression, ToolProperties))
-    ),
-    skip_confirmation: Schema.optional(
-      Schema.NullOr(Schema.Union(Schema.Array(Schema.String), LogicalExpression, ToolProperties))
-    ),
-    include: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-    exclude: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      requires_confirmation: Schema.optional(
+        Schema.NullOr(Schema.Union(Schema.Array(Schema.String), LogicalExpression, ToolProperties))
+      ),
+      skip_confirmation: Schema.optional(
+        Schema.NullOr(Schema.Union(Schema.Array(Schema.String), LogicalExpression, ToolProperties))
+      ),
+      include: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      exclude: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface ConnectionPreference {
   readonly name: string
@@ -779,31 +819,31 @@ export interface ConnectionPreference {
 export declare namespace ConnectionPreference {
   export type Encoded = ConnectionPreference
 }
-export const ConnectionPreference: Schema.Schema<ConnectionPreference, ConnectionPreference.Encoded> = Schema.Struct({
-  name: Schema.String,
-  tool_configuration: ToolExecutionConfiguration,
-  is_default: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  consumer_type: Schema.optional(Schema.NullOr(ConsumerType))
-})
+export const ConnectionPreference: Schema.Schema<ConnectionPreference, ConnectionPreference.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      tool_configuration: ToolExecutionConfiguration,
+      is_default: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      consumer_type: Schema.optional(Schema.NullOr(ConsumerType))
+    })
+  )
 
 export type ConnectorProtocol = MistralSchema.OpenEnum<"mcp" | "http" | "turbine">
 export declare namespace ConnectorProtocol {
   export type Encoded = ConnectorProtocol
 }
-export const ConnectorProtocol: Schema.Schema<ConnectorProtocol, ConnectorProtocol.Encoded> = MistralSchema.openEnum(
-  "mcp",
-  "http",
-  "turbine"
+export const ConnectorProtocol: Schema.Schema<ConnectorProtocol, ConnectorProtocol.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("mcp", "http", "turbine")
 )
 
 export type LoggingCapability = { readonly [key: string]: unknown }
 export declare namespace LoggingCapability {
   export type Encoded = LoggingCapability
 }
-export const LoggingCapability: Schema.Schema<LoggingCapability, LoggingCapability.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const LoggingCapability: Schema.Schema<LoggingCapability, LoggingCapability.Encoded> = MistralSchema.lazy(() =>
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
 
 export interface PromptsCapability {
   readonly listChanged?: boolean | null | undefined
@@ -812,9 +852,11 @@ export interface PromptsCapability {
 export declare namespace PromptsCapability {
   export type Encoded = PromptsCapability
 }
-export const PromptsCapability: Schema.Schema<PromptsCapability, PromptsCapability.Encoded> = Schema.Struct(
-  { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const PromptsCapability: Schema.Schema<PromptsCapability, PromptsCapability.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ResourcesCapability {
@@ -825,12 +867,15 @@ export interface ResourcesCapability {
 export declare namespace ResourcesCapability {
   export type Encoded = ResourcesCapability
 }
-export const ResourcesCapability: Schema.Schema<ResourcesCapability, ResourcesCapability.Encoded> = Schema.Struct(
-  {
-    subscribe: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    listChanged: Schema.optional(Schema.NullOr(Schema.Boolean))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ResourcesCapability: Schema.Schema<ResourcesCapability, ResourcesCapability.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct(
+      {
+        subscribe: Schema.optional(Schema.NullOr(Schema.Boolean)),
+        listChanged: Schema.optional(Schema.NullOr(Schema.Boolean))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
 )
 
 export interface ToolsCapability {
@@ -840,19 +885,20 @@ export interface ToolsCapability {
 export declare namespace ToolsCapability {
   export type Encoded = ToolsCapability
 }
-export const ToolsCapability: Schema.Schema<ToolsCapability, ToolsCapability.Encoded> = Schema.Struct(
-  { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ToolsCapability: Schema.Schema<ToolsCapability, ToolsCapability.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { listChanged: Schema.optional(Schema.NullOr(Schema.Boolean)) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export type TasksCallCapability = { readonly [key: string]: unknown }
 export declare namespace TasksCallCapability {
   export type Encoded = TasksCallCapability
 }
-export const TasksCallCapability: Schema.Schema<TasksCallCapability, TasksCallCapability.Encoded> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const TasksCallCapability: Schema.Schema<TasksCallCapability, TasksCallCapability.Encoded> = MistralSchema.lazy(
+  () => Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
 
 export interface TasksToolsCapability {
   readonly call?: TasksCallCapability | null | undefined
@@ -861,10 +907,13 @@ export interface TasksToolsCapability {
 export declare namespace TasksToolsCapability {
   export type Encoded = TasksToolsCapability
 }
-export const TasksToolsCapability: Schema.Schema<TasksToolsCapability, TasksToolsCapability.Encoded> = Schema.Struct(
-  { call: Schema.optional(Schema.NullOr(TasksCallCapability)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const TasksToolsCapability: Schema.Schema<TasksToolsCapability, TasksToolsCapability.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      { call: Schema.optional(Schema.NullOr(TasksCallCapability)) },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export interface ServerTasksRequestsCapability {
   readonly tools?: TasksToolsCapability | null | undefined
@@ -876,9 +925,11 @@ export declare namespace ServerTasksRequestsCapability {
 export const ServerTasksRequestsCapability: Schema.Schema<
   ServerTasksRequestsCapability,
   ServerTasksRequestsCapability.Encoded
-> = Schema.Struct(
-  { tools: Schema.optional(Schema.NullOr(TasksToolsCapability)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { tools: Schema.optional(Schema.NullOr(TasksToolsCapability)) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ServerTasksCapability {
@@ -890,14 +941,17 @@ export interface ServerTasksCapability {
 export declare namespace ServerTasksCapability {
   export type Encoded = ServerTasksCapability
 }
-export const ServerTasksCapability: Schema.Schema<ServerTasksCapability, ServerTasksCapability.Encoded> = Schema.Struct(
-  {
-    list: Schema.optional(Schema.NullOr(TasksListCapability)),
-    cancel: Schema.optional(Schema.NullOr(TasksCancelCapability)),
-    requests: Schema.optional(Schema.NullOr(ServerTasksRequestsCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const ServerTasksCapability: Schema.Schema<ServerTasksCapability, ServerTasksCapability.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        list: Schema.optional(Schema.NullOr(TasksListCapability)),
+        cancel: Schema.optional(Schema.NullOr(TasksCancelCapability)),
+        requests: Schema.optional(Schema.NullOr(ServerTasksRequestsCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export interface ServerCapabilities {
   readonly experimental?: { readonly [key: string]: { readonly [key: string]: unknown } } | null | undefined
@@ -912,21 +966,24 @@ export interface ServerCapabilities {
 export declare namespace ServerCapabilities {
   export type Encoded = ServerCapabilities
 }
-export const ServerCapabilities: Schema.Schema<ServerCapabilities, ServerCapabilities.Encoded> = Schema.Struct(
-  {
-    experimental: Schema.optional(
-      Schema.NullOr(
-        Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
-      )
-    ),
-    logging: Schema.optional(Schema.NullOr(LoggingCapability)),
-    prompts: Schema.optional(Schema.NullOr(PromptsCapability)),
-    resources: Schema.optional(Schema.NullOr(ResourcesCapability)),
-    tools: Schema.optional(Schema.NullOr(ToolsCapability)),
-    completions: Schema.optional(Schema.NullOr(CompletionsCapability)),
-    tasks: Schema.optional(Schema.NullOr(ServerTasksCapability))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ServerCapabilities: Schema.Schema<ServerCapabilities, ServerCapabilities.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct(
+      {
+        experimental: Schema.optional(
+          Schema.NullOr(
+            Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+          )
+        ),
+        logging: Schema.optional(Schema.NullOr(LoggingCapability)),
+        prompts: Schema.optional(Schema.NullOr(PromptsCapability)),
+        resources: Schema.optional(Schema.NullOr(ResourcesCapability)),
+        tools: Schema.optional(Schema.NullOr(ToolsCapability)),
+        completions: Schema.optional(Schema.NullOr(CompletionsCapability)),
+        tasks: Schema.optional(Schema.NullOr(ServerTasksCapability))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
 )
 
 export interface MCPServerRepository {
@@ -937,11 +994,14 @@ export interface MCPServerRepository {
 export declare namespace MCPServerRepository {
   export type Encoded = MCPServerRepository
 }
-export const MCPServerRepository: Schema.Schema<MCPServerRepository, MCPServerRepository.Encoded> = Schema.Struct({
-  url: Schema.String,
-  source: Schema.String,
-  subfolder: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const MCPServerRepository: Schema.Schema<MCPServerRepository, MCPServerRepository.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      url: Schema.String,
+      source: Schema.String,
+      subfolder: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface MCPServerIcon {
   readonly src: string
@@ -952,13 +1012,15 @@ export interface MCPServerIcon {
 export declare namespace MCPServerIcon {
   export type Encoded = MCPServerIcon
 }
-export const MCPServerIcon: Schema.Schema<MCPServerIcon, MCPServerIcon.Encoded> = Schema.Struct(
-  {
-    src: Schema.String,
-    mimeType: Schema.optional(Schema.NullOr(Schema.String)),
-    sizes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPServerIcon: Schema.Schema<MCPServerIcon, MCPServerIcon.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      src: Schema.String,
+      mimeType: Schema.optional(Schema.NullOr(Schema.String)),
+      sizes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface MCPServerRemoteHeader {
@@ -972,16 +1034,17 @@ export interface MCPServerRemoteHeader {
 export declare namespace MCPServerRemoteHeader {
   export type Encoded = MCPServerRemoteHeader
 }
-export const MCPServerRemoteHeader: Schema.Schema<MCPServerRemoteHeader, MCPServerRemoteHeader.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    description: Schema.String,
-    isRequired: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    isSecret: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    default: Schema.optional(Schema.NullOr(Schema.String)),
-    choices: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  }
-)
+export const MCPServerRemoteHeader: Schema.Schema<MCPServerRemoteHeader, MCPServerRemoteHeader.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      description: Schema.String,
+      isRequired: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      isSecret: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      default: Schema.optional(Schema.NullOr(Schema.String)),
+      choices: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface MCPServerAuthenticationRequirement {
   readonly required: boolean
@@ -993,7 +1056,9 @@ export declare namespace MCPServerAuthenticationRequirement {
 export const MCPServerAuthenticationRequirement: Schema.Schema<
   MCPServerAuthenticationRequirement,
   MCPServerAuthenticationRequirement.Encoded
-> = Schema.Struct({ required: Schema.Boolean, schemes: Schema.optional(Schema.Array(Schema.String)) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ required: Schema.Boolean, schemes: Schema.optional(Schema.Array(Schema.String)) })
+)
 
 export interface MCPServerRemote {
   readonly type: MistralSchema.OpenEnum<"streamable-http" | "sse">
@@ -1005,13 +1070,15 @@ export interface MCPServerRemote {
 export declare namespace MCPServerRemote {
   export type Encoded = MCPServerRemote
 }
-export const MCPServerRemote: Schema.Schema<MCPServerRemote, MCPServerRemote.Encoded> = Schema.Struct({
-  type: MistralSchema.openEnum("streamable-http", "sse"),
-  url: Schema.String,
-  supportedProtocolVersions: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  headers: Schema.optional(Schema.NullOr(Schema.Array(MCPServerRemoteHeader))),
-  authentication: Schema.optional(Schema.NullOr(MCPServerAuthenticationRequirement))
-})
+export const MCPServerRemote: Schema.Schema<MCPServerRemote, MCPServerRemote.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: MistralSchema.openEnum("streamable-http", "sse"),
+    url: Schema.String,
+    supportedProtocolVersions: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    headers: Schema.optional(Schema.NullOr(Schema.Array(MCPServerRemoteHeader))),
+    authentication: Schema.optional(Schema.NullOr(MCPServerAuthenticationRequirement))
+  })
+)
 
 export interface MCPResource {
   readonly name: string
@@ -1028,19 +1095,21 @@ export interface MCPResource {
 export declare namespace MCPResource {
   export type Encoded = MCPResource
 }
-export const MCPResource: Schema.Schema<MCPResource, MCPResource.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    uri: Schema.String,
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    mimeType: Schema.optional(Schema.NullOr(Schema.String)),
-    size: Schema.optional(Schema.NullOr(Schema.Number)),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPResource: Schema.Schema<MCPResource, MCPResource.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      uri: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      mimeType: Schema.optional(Schema.NullOr(Schema.String)),
+      size: Schema.optional(Schema.NullOr(Schema.Number)),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ToolAnnotations {
@@ -1054,15 +1123,17 @@ export interface ToolAnnotations {
 export declare namespace ToolAnnotations {
   export type Encoded = ToolAnnotations
 }
-export const ToolAnnotations: Schema.Schema<ToolAnnotations, ToolAnnotations.Encoded> = Schema.Struct(
-  {
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    readOnlyHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    destructiveHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    idempotentHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    openWorldHint: Schema.optional(Schema.NullOr(Schema.Boolean))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ToolAnnotations: Schema.Schema<ToolAnnotations, ToolAnnotations.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      readOnlyHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      destructiveHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      idempotentHint: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      openWorldHint: Schema.optional(Schema.NullOr(Schema.Boolean))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface MCPUIToolMeta {
@@ -1073,12 +1144,14 @@ export interface MCPUIToolMeta {
 export declare namespace MCPUIToolMeta {
   export type Encoded = MCPUIToolMeta
 }
-export const MCPUIToolMeta: Schema.Schema<MCPUIToolMeta, MCPUIToolMeta.Encoded> = Schema.Struct(
-  {
-    resourceUri: Schema.optional(Schema.NullOr(Schema.String)),
-    visibility: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("model", "app"))))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPUIToolMeta: Schema.Schema<MCPUIToolMeta, MCPUIToolMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      resourceUri: Schema.optional(Schema.NullOr(Schema.String)),
+      visibility: Schema.optional(Schema.NullOr(Schema.Array(MistralSchema.openEnum("model", "app"))))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface TurbineToolLocale {
@@ -1091,23 +1164,22 @@ export interface TurbineToolLocale {
 export declare namespace TurbineToolLocale {
   export type Encoded = TurbineToolLocale
 }
-export const TurbineToolLocale: Schema.Schema<TurbineToolLocale, TurbineToolLocale.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  usage_sentence: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  working_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  done_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
-})
+export const TurbineToolLocale: Schema.Schema<TurbineToolLocale, TurbineToolLocale.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    usage_sentence: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    working_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    done_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
+  })
+)
 
 export type ToolType = MistralSchema.OpenEnum<"rag" | "image" | "code" | "event">
 export declare namespace ToolType {
   export type Encoded = ToolType
 }
-export const ToolType: Schema.Schema<ToolType, ToolType.Encoded> = MistralSchema.openEnum(
-  "rag",
-  "image",
-  "code",
-  "event"
+export const ToolType: Schema.Schema<ToolType, ToolType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("rag", "image", "code", "event")
 )
 
 export interface TurbineToolMeta {
@@ -1119,12 +1191,14 @@ export interface TurbineToolMeta {
 export declare namespace TurbineToolMeta {
   export type Encoded = TurbineToolMeta
 }
-export const TurbineToolMeta: Schema.Schema<TurbineToolMeta, TurbineToolMeta.Encoded> = Schema.Struct({
-  locale: Schema.optional(Schema.NullOr(TurbineToolLocale)),
-  tool_type: Schema.optional(Schema.NullOr(ToolType)),
-  timeout: Schema.optional(Schema.NullOr(Schema.Number)),
-  private_execution: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+export const TurbineToolMeta: Schema.Schema<TurbineToolMeta, TurbineToolMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    locale: Schema.optional(Schema.NullOr(TurbineToolLocale)),
+    tool_type: Schema.optional(Schema.NullOr(ToolType)),
+    timeout: Schema.optional(Schema.NullOr(Schema.Number)),
+    private_execution: Schema.optional(Schema.NullOr(Schema.Boolean))
+  })
+)
 
 export interface MCPToolMeta {
   readonly ui?: MCPUIToolMeta | null | undefined
@@ -1134,12 +1208,14 @@ export interface MCPToolMeta {
 export declare namespace MCPToolMeta {
   export type Encoded = MCPToolMeta
 }
-export const MCPToolMeta: Schema.Schema<MCPToolMeta, MCPToolMeta.Encoded> = Schema.Struct(
-  {
-    ui: Schema.optional(Schema.NullOr(MCPUIToolMeta)),
-    "ai.mistral/turbine": Schema.optional(Schema.NullOr(TurbineToolMeta))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPToolMeta: Schema.Schema<MCPToolMeta, MCPToolMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      ui: Schema.optional(Schema.NullOr(MCPUIToolMeta)),
+      "ai.mistral/turbine": Schema.optional(Schema.NullOr(TurbineToolMeta))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ToolExecution {
@@ -1149,9 +1225,11 @@ export interface ToolExecution {
 export declare namespace ToolExecution {
   export type Encoded = ToolExecution
 }
-export const ToolExecution: Schema.Schema<ToolExecution, ToolExecution.Encoded> = Schema.Struct(
-  { taskSupport: Schema.optional(Schema.NullOr(MistralSchema.openEnum("forbidden", "optional", "required"))) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ToolExecution: Schema.Schema<ToolExecution, ToolExecution.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { taskSupport: Schema.optional(Schema.NullOr(MistralSchema.openEnum("forbidden", "optional", "required"))) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface MCPServerCardTool {
@@ -1169,19 +1247,21 @@ export interface MCPServerCardTool {
 export declare namespace MCPServerCardTool {
   export type Encoded = MCPServerCardTool
 }
-export const MCPServerCardTool: Schema.Schema<MCPServerCardTool, MCPServerCardTool.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    inputSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-    outputSchema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    annotations: Schema.optional(Schema.NullOr(ToolAnnotations)),
-    _meta: Schema.optional(Schema.NullOr(MCPToolMeta)),
-    execution: Schema.optional(Schema.NullOr(ToolExecution))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPServerCardTool: Schema.Schema<MCPServerCardTool, MCPServerCardTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      inputSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+      outputSchema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      annotations: Schema.optional(Schema.NullOr(ToolAnnotations)),
+      _meta: Schema.optional(Schema.NullOr(MCPToolMeta)),
+      execution: Schema.optional(Schema.NullOr(ToolExecution))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface PromptArgument {
@@ -1193,13 +1273,15 @@ export interface PromptArgument {
 export declare namespace PromptArgument {
   export type Encoded = PromptArgument
 }
-export const PromptArgument: Schema.Schema<PromptArgument, PromptArgument.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    required: Schema.optional(Schema.NullOr(Schema.Boolean))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const PromptArgument: Schema.Schema<PromptArgument, PromptArgument.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      required: Schema.optional(Schema.NullOr(Schema.Boolean))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface MCPPrompt {
@@ -1214,16 +1296,18 @@ export interface MCPPrompt {
 export declare namespace MCPPrompt {
   export type Encoded = MCPPrompt
 }
-export const MCPPrompt: Schema.Schema<MCPPrompt, MCPPrompt.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    arguments: Schema.optional(Schema.NullOr(Schema.Array(PromptArgument))),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPPrompt: Schema.Schema<MCPPrompt, MCPPrompt.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      arguments: Schema.optional(Schema.NullOr(Schema.Array(PromptArgument))),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ServerLocale {
@@ -1236,13 +1320,15 @@ export interface ServerLocale {
 export declare namespace ServerLocale {
   export type Encoded = ServerLocale
 }
-export const ServerLocale: Schema.Schema<ServerLocale, ServerLocale.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  usage_sentence: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  working_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-  done_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
-})
+export const ServerLocale: Schema.Schema<ServerLocale, ServerLocale.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    usage_sentence: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    working_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+    done_description: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
+  })
+)
 
 export interface TurbineMeta {
   readonly system_prompt_name?: string | null | undefined
@@ -1251,10 +1337,12 @@ export interface TurbineMeta {
 export declare namespace TurbineMeta {
   export type Encoded = TurbineMeta
 }
-export const TurbineMeta: Schema.Schema<TurbineMeta, TurbineMeta.Encoded> = Schema.Struct({
-  system_prompt_name: Schema.optional(Schema.NullOr(Schema.String)),
-  locale: Schema.optional(Schema.NullOr(ServerLocale))
-})
+export const TurbineMeta: Schema.Schema<TurbineMeta, TurbineMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    system_prompt_name: Schema.optional(Schema.NullOr(Schema.String)),
+    locale: Schema.optional(Schema.NullOr(ServerLocale))
+  })
+)
 
 export interface MCPServerCardMeta {
   readonly "ai.mistral/turbine"?: TurbineMeta | null | undefined
@@ -1263,9 +1351,11 @@ export interface MCPServerCardMeta {
 export declare namespace MCPServerCardMeta {
   export type Encoded = MCPServerCardMeta
 }
-export const MCPServerCardMeta: Schema.Schema<MCPServerCardMeta, MCPServerCardMeta.Encoded> = Schema.Struct(
-  { "ai.mistral/turbine": Schema.optional(Schema.NullOr(TurbineMeta)) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPServerCardMeta: Schema.Schema<MCPServerCardMeta, MCPServerCardMeta.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    { "ai.mistral/turbine": Schema.optional(Schema.NullOr(TurbineMeta)) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface MCPServerCard {
@@ -1289,36 +1379,35 @@ export interface MCPServerCard {
 export declare namespace MCPServerCard {
   export type Encoded = MCPServerCard
 }
-export const MCPServerCard: Schema.Schema<MCPServerCard, MCPServerCard.Encoded> = Schema.Struct(
-  {
-    $schema: Schema.optional(Schema.NullOr(Schema.String)),
-    name: Schema.String,
-    version: Schema.String,
-    capabilities: Schema.optional(ServerCapabilities),
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    websiteUrl: Schema.optional(Schema.NullOr(Schema.String)),
-    repository: Schema.optional(Schema.NullOr(MCPServerRepository)),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    remotes: Schema.optional(Schema.NullOr(Schema.Array(MCPServerRemote))),
-    requires: Schema.optional(Schema.NullOr(ClientCapabilities)),
-    resources: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPResource)))),
-    tools: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPServerCardTool)))),
-    prompts: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPPrompt)))),
-    _meta: Schema.optional(Schema.NullOr(MCPServerCardMeta))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPServerCard: Schema.Schema<MCPServerCard, MCPServerCard.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      $schema: Schema.optional(Schema.NullOr(Schema.String)),
+      name: Schema.String,
+      version: Schema.String,
+      capabilities: Schema.optional(ServerCapabilities),
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      websiteUrl: Schema.optional(Schema.NullOr(Schema.String)),
+      repository: Schema.optional(Schema.NullOr(MCPServerRepository)),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      remotes: Schema.optional(Schema.NullOr(Schema.Array(MCPServerRemote))),
+      requires: Schema.optional(Schema.NullOr(ClientCapabilities)),
+      resources: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPResource)))),
+      tools: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPServerCardTool)))),
+      prompts: Schema.optional(Schema.NullOr(Schema.Union(Schema.Literal("dynamic"), Schema.Array(MCPPrompt)))),
+      _meta: Schema.optional(Schema.NullOr(MCPServerCardMeta))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export type ResourceVisibility = MistralSchema.OpenEnum<"shared_global" | "shared_org" | "shared_workspace" | "private">
 export declare namespace ResourceVisibility {
   export type Encoded = ResourceVisibility
 }
-export const ResourceVisibility: Schema.Schema<ResourceVisibility, ResourceVisibility.Encoded> = MistralSchema.openEnum(
-  "shared_global",
-  "shared_org",
-  "shared_workspace",
-  "private"
+export const ResourceVisibility: Schema.Schema<ResourceVisibility, ResourceVisibility.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("shared_global", "shared_org", "shared_workspace", "private")
 )
 
 export interface ConnectorLocale {
@@ -1329,11 +1418,13 @@ export interface ConnectorLocale {
 export declare namespace ConnectorLocale {
   export type Encoded = ConnectorLocale
 }
-export const ConnectorLocale: Schema.Schema<ConnectorLocale, ConnectorLocale.Encoded> = Schema.Struct({
-  name: Schema.Record({ key: Schema.String, value: Schema.String }),
-  description: Schema.Record({ key: Schema.String, value: Schema.String }),
-  usage_sentence: Schema.Record({ key: Schema.String, value: Schema.String })
-})
+export const ConnectorLocale: Schema.Schema<ConnectorLocale, ConnectorLocale.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.Record({ key: Schema.String, value: Schema.String }),
+    description: Schema.Record({ key: Schema.String, value: Schema.String }),
+    usage_sentence: Schema.Record({ key: Schema.String, value: Schema.String })
+  })
+)
 
 export interface PublicAuthenticationMethod {
   readonly method_type: OutboundAuthenticationType
@@ -1346,13 +1437,15 @@ export declare namespace PublicAuthenticationMethod {
   export type Encoded = PublicAuthenticationMethod
 }
 export const PublicAuthenticationMethod: Schema.Schema<PublicAuthenticationMethod, PublicAuthenticationMethod.Encoded> =
-  Schema.Struct({
-    method_type: OutboundAuthenticationType,
-    headers: Schema.optional(Schema.NullOr(Schema.Array(ConnectorAuthenticationHeader))),
-    global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
-    has_default_credentials: Schema.Boolean,
-    oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      method_type: OutboundAuthenticationType,
+      headers: Schema.optional(Schema.NullOr(Schema.Array(ConnectorAuthenticationHeader))),
+      global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
+      has_default_credentials: Schema.Boolean,
+      oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata))
+    })
+  )
 
 export interface ConnectorToolLocale {
   readonly name: { readonly [key: string]: string }
@@ -1362,11 +1455,14 @@ export interface ConnectorToolLocale {
 export declare namespace ConnectorToolLocale {
   export type Encoded = ConnectorToolLocale
 }
-export const ConnectorToolLocale: Schema.Schema<ConnectorToolLocale, ConnectorToolLocale.Encoded> = Schema.Struct({
-  name: Schema.Record({ key: Schema.String, value: Schema.String }),
-  description: Schema.Record({ key: Schema.String, value: Schema.String }),
-  usage_sentence: Schema.Record({ key: Schema.String, value: Schema.String })
-})
+export const ConnectorToolLocale: Schema.Schema<ConnectorToolLocale, ConnectorToolLocale.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.Record({ key: Schema.String, value: Schema.String }),
+      description: Schema.Record({ key: Schema.String, value: Schema.String }),
+      usage_sentence: Schema.Record({ key: Schema.String, value: Schema.String })
+    })
+)
 
 export interface ExecutionConfig {
   readonly type: string
@@ -1375,9 +1471,8 @@ export interface ExecutionConfig {
 export declare namespace ExecutionConfig {
   export type Encoded = ExecutionConfig
 }
-export const ExecutionConfig: Schema.Schema<ExecutionConfig, ExecutionConfig.Encoded> = Schema.Struct(
-  { type: Schema.String },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ExecutionConfig: Schema.Schema<ExecutionConfig, ExecutionConfig.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ type: Schema.String }, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 )
 
 export interface ConnectorTool {
@@ -1396,19 +1491,21 @@ export interface ConnectorTool {
 export declare namespace ConnectorTool {
   export type Encoded = ConnectorTool
 }
-export const ConnectorTool: Schema.Schema<ConnectorTool, ConnectorTool.Encoded> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  description: Schema.String,
-  system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
-  locale: Schema.optional(Schema.NullOr(ConnectorToolLocale)),
-  jsonschema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  execution_config: Schema.NullOr(ExecutionConfig),
-  visibility: ResourceVisibility,
-  created_at: Schema.String,
-  modified_at: Schema.String,
-  active: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+export const ConnectorTool: Schema.Schema<ConnectorTool, ConnectorTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    description: Schema.String,
+    system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
+    locale: Schema.optional(Schema.NullOr(ConnectorToolLocale)),
+    jsonschema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    execution_config: Schema.NullOr(ExecutionConfig),
+    visibility: ResourceVisibility,
+    created_at: Schema.String,
+    modified_at: Schema.String,
+    active: Schema.optional(Schema.NullOr(Schema.Boolean))
+  })
+)
 
 export interface PublicConnectionConfig {
   readonly type?: ConnectionConfigType | undefined
@@ -1420,12 +1517,14 @@ export declare namespace PublicConnectionConfig {
   export type Encoded = PublicConnectionConfig
 }
 export const PublicConnectionConfig: Schema.Schema<PublicConnectionConfig, PublicConnectionConfig.Encoded> =
-  Schema.Struct({
-    type: Schema.optional(ConnectionConfigType),
-    base_url: Schema.optional(Schema.NullOr(Schema.String)),
-    headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
-    signed: Schema.optional(Schema.NullOr(Schema.Boolean))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      type: Schema.optional(ConnectionConfigType),
+      base_url: Schema.optional(Schema.NullOr(Schema.String)),
+      headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))),
+      signed: Schema.optional(Schema.NullOr(Schema.Boolean))
+    })
+  )
 
 export interface PublicExecutionConnectionConfig {
   readonly type: ConnectionConfigType
@@ -1441,14 +1540,16 @@ export declare namespace PublicExecutionConnectionConfig {
 export const PublicExecutionConnectionConfig: Schema.Schema<
   PublicExecutionConnectionConfig,
   PublicExecutionConnectionConfig.Encoded
-> = Schema.Struct({
-  type: ConnectionConfigType,
-  server: Schema.optional(Schema.NullOr(Schema.String)),
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  id: Schema.optional(Schema.NullOr(Schema.String)),
-  tool_configuration: Schema.optional(Schema.NullOr(ToolExecutionConfiguration)),
-  hosted_internally: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: ConnectionConfigType,
+    server: Schema.optional(Schema.NullOr(Schema.String)),
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    id: Schema.optional(Schema.NullOr(Schema.String)),
+    tool_configuration: Schema.optional(Schema.NullOr(ToolExecutionConfiguration)),
+    hosted_internally: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface PublicExecutionConnector {
   readonly id: string
@@ -1459,11 +1560,13 @@ export declare namespace PublicExecutionConnector {
   export type Encoded = PublicExecutionConnector
 }
 export const PublicExecutionConnector: Schema.Schema<PublicExecutionConnector, PublicExecutionConnector.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    name: Schema.String,
-    connection_config: Schema.NullOr(PublicExecutionConnectionConfig)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      name: Schema.String,
+      connection_config: Schema.NullOr(PublicExecutionConnectionConfig)
+    })
+  )
 
 export interface ExecutionTool {
   readonly name: string
@@ -1473,11 +1576,13 @@ export interface ExecutionTool {
 export declare namespace ExecutionTool {
   export type Encoded = ExecutionTool
 }
-export const ExecutionTool: Schema.Schema<ExecutionTool, ExecutionTool.Encoded> = Schema.Struct({
-  name: Schema.String,
-  integration_id: Schema.String,
-  execution_config: Schema.NullOr(ExecutionConfig)
-})
+export const ExecutionTool: Schema.Schema<ExecutionTool, ExecutionTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    integration_id: Schema.String,
+    execution_config: Schema.NullOr(ExecutionConfig)
+  })
+)
 
 export interface PublicConnectorExecutionData {
   readonly integrations: ReadonlyArray<PublicExecutionConnector>
@@ -1490,11 +1595,13 @@ export declare namespace PublicConnectorExecutionData {
 export const PublicConnectorExecutionData: Schema.Schema<
   PublicConnectorExecutionData,
   PublicConnectorExecutionData.Encoded
-> = Schema.Struct({
-  integrations: Schema.Array(PublicExecutionConnector),
-  tools: Schema.Array(ExecutionTool),
-  use_connectors_gateway: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    integrations: Schema.Array(PublicExecutionConnector),
+    tools: Schema.Array(ExecutionTool),
+    use_connectors_gateway: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface PublicExecutionEnv {
   readonly tools: ReadonlyArray<Tool>
@@ -1504,11 +1611,14 @@ export interface PublicExecutionEnv {
 export declare namespace PublicExecutionEnv {
   export type Encoded = PublicExecutionEnv
 }
-export const PublicExecutionEnv: Schema.Schema<PublicExecutionEnv, PublicExecutionEnv.Encoded> = Schema.Struct({
-  tools: Schema.Array(Tool),
-  tool_execution_data: PublicConnectorExecutionData,
-  errors: Schema.Array(Schema.String)
-})
+export const PublicExecutionEnv: Schema.Schema<PublicExecutionEnv, PublicExecutionEnv.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      tools: Schema.Array(Tool),
+      tool_execution_data: PublicConnectorExecutionData,
+      errors: Schema.Array(Schema.String)
+    })
+)
 
 export interface Connector {
   readonly id: string
@@ -1542,35 +1652,37 @@ export interface Connector {
 export declare namespace Connector {
   export type Encoded = Connector
 }
-export const Connector: Schema.Schema<Connector, Connector.Encoded> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  title: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.String,
-  created_at: Schema.String,
-  modified_at: Schema.String,
-  server: Schema.optional(Schema.NullOr(Schema.String)),
-  protocol: Schema.optional(ConnectorProtocol),
-  icon_url: Schema.optional(Schema.NullOr(Schema.String)),
-  server_card: Schema.optional(Schema.NullOr(MCPServerCard)),
-  owner_id: Schema.optional(Schema.NullOr(Schema.String)),
-  owner_type: ConsumerType,
-  visibility: ResourceVisibility,
-  creator_id: Schema.optional(Schema.NullOr(Schema.String)),
-  locale: Schema.optional(Schema.NullOr(ConnectorLocale)),
-  system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
-  supported_auth_methods: Schema.optional(Schema.NullOr(Schema.Array(PublicAuthenticationMethod))),
-  connection_preferences: Schema.optional(Schema.NullOr(Schema.Array(ConnectionPreference))),
-  connection_credentials: Schema.optional(Schema.NullOr(Schema.Array(AuthenticationConfiguration))),
-  active: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  private_tool_execution: Schema.Boolean,
-  mistral: Schema.optional(Schema.Boolean),
-  is_authenticated: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  tools: Schema.optional(Schema.NullOr(Schema.Array(ConnectorTool))),
-  system_prompt_route: Schema.optional(Schema.NullOr(Schema.String)),
-  connection_config: Schema.optional(Schema.NullOr(PublicConnectionConfig)),
-  execution_env: Schema.optional(Schema.NullOr(PublicExecutionEnv))
-})
+export const Connector: Schema.Schema<Connector, Connector.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    title: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.String,
+    created_at: Schema.String,
+    modified_at: Schema.String,
+    server: Schema.optional(Schema.NullOr(Schema.String)),
+    protocol: Schema.optional(ConnectorProtocol),
+    icon_url: Schema.optional(Schema.NullOr(Schema.String)),
+    server_card: Schema.optional(Schema.NullOr(MCPServerCard)),
+    owner_id: Schema.optional(Schema.NullOr(Schema.String)),
+    owner_type: ConsumerType,
+    visibility: ResourceVisibility,
+    creator_id: Schema.optional(Schema.NullOr(Schema.String)),
+    locale: Schema.optional(Schema.NullOr(ConnectorLocale)),
+    system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
+    supported_auth_methods: Schema.optional(Schema.NullOr(Schema.Array(PublicAuthenticationMethod))),
+    connection_preferences: Schema.optional(Schema.NullOr(Schema.Array(ConnectionPreference))),
+    connection_credentials: Schema.optional(Schema.NullOr(Schema.Array(AuthenticationConfiguration))),
+    active: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    private_tool_execution: Schema.Boolean,
+    mistral: Schema.optional(Schema.Boolean),
+    is_authenticated: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    tools: Schema.optional(Schema.NullOr(Schema.Array(ConnectorTool))),
+    system_prompt_route: Schema.optional(Schema.NullOr(Schema.String)),
+    connection_config: Schema.optional(Schema.NullOr(PublicConnectionConfig)),
+    execution_env: Schema.optional(Schema.NullOr(PublicExecutionEnv))
+  })
+)
 
 export interface ConnectorActivateForConsumerV1PathParameters {
   readonly connector_id: string
@@ -1582,10 +1694,12 @@ export declare namespace ConnectorActivateForConsumerV1PathParameters {
 export const ConnectorActivateForConsumerV1PathParameters: Schema.Schema<
   ConnectorActivateForConsumerV1PathParameters,
   ConnectorActivateForConsumerV1PathParameters.Encoded
-> = Schema.Struct({
-  connector_id: Schema.String,
-  consumer_scope: MistralSchema.openEnum("user", "workspace", "organization")
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    connector_id: Schema.String,
+    consumer_scope: MistralSchema.openEnum("user", "workspace", "organization")
+  })
+)
 
 export interface ConnectorCallToolRequest {
   readonly arguments?: { readonly [key: string]: unknown } | undefined
@@ -1594,7 +1708,9 @@ export declare namespace ConnectorCallToolRequest {
   export type Encoded = ConnectorCallToolRequest
 }
 export const ConnectorCallToolRequest: Schema.Schema<ConnectorCallToolRequest, ConnectorCallToolRequest.Encoded> =
-  Schema.Struct({ arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })) })
+  )
 
 export interface ConnectorCallToolV1PathParameters {
   readonly tool_name: string
@@ -1606,7 +1722,7 @@ export declare namespace ConnectorCallToolV1PathParameters {
 export const ConnectorCallToolV1PathParameters: Schema.Schema<
   ConnectorCallToolV1PathParameters,
   ConnectorCallToolV1PathParameters.Encoded
-> = Schema.Struct({ tool_name: Schema.String, connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ tool_name: Schema.String, connector_id_or_name: Schema.String }))
 
 export interface ConnectorCallToolV1Query {
   readonly credentials_name?: string | null | undefined
@@ -1615,7 +1731,7 @@ export declare namespace ConnectorCallToolV1Query {
   export type Encoded = ConnectorCallToolV1Query
 }
 export const ConnectorCallToolV1Query: Schema.Schema<ConnectorCallToolV1Query, ConnectorCallToolV1Query.Encoded> =
-  Schema.Struct({ credentials_name: Schema.optional(Schema.NullOr(Schema.String)) })
+  MistralSchema.lazy(() => Schema.Struct({ credentials_name: Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export interface ConnectorCreateOrUpdateOrganizationCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1626,7 +1742,7 @@ export declare namespace ConnectorCreateOrUpdateOrganizationCredentialsV1PathPar
 export const ConnectorCreateOrUpdateOrganizationCredentialsV1PathParameters: Schema.Schema<
   ConnectorCreateOrUpdateOrganizationCredentialsV1PathParameters,
   ConnectorCreateOrUpdateOrganizationCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorCreateOrUpdateUserCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1637,7 +1753,7 @@ export declare namespace ConnectorCreateOrUpdateUserCredentialsV1PathParameters 
 export const ConnectorCreateOrUpdateUserCredentialsV1PathParameters: Schema.Schema<
   ConnectorCreateOrUpdateUserCredentialsV1PathParameters,
   ConnectorCreateOrUpdateUserCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorCreateOrUpdateWorkspaceCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1648,7 +1764,7 @@ export declare namespace ConnectorCreateOrUpdateWorkspaceCredentialsV1PathParame
 export const ConnectorCreateOrUpdateWorkspaceCredentialsV1PathParameters: Schema.Schema<
   ConnectorCreateOrUpdateWorkspaceCredentialsV1PathParameters,
   ConnectorCreateOrUpdateWorkspaceCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorDeactivateForConsumerV1PathParameters {
   readonly connector_id: string
@@ -1660,10 +1776,12 @@ export declare namespace ConnectorDeactivateForConsumerV1PathParameters {
 export const ConnectorDeactivateForConsumerV1PathParameters: Schema.Schema<
   ConnectorDeactivateForConsumerV1PathParameters,
   ConnectorDeactivateForConsumerV1PathParameters.Encoded
-> = Schema.Struct({
-  connector_id: Schema.String,
-  consumer_scope: MistralSchema.openEnum("user", "workspace", "organization")
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    connector_id: Schema.String,
+    consumer_scope: MistralSchema.openEnum("user", "workspace", "organization")
+  })
+)
 
 export interface ConnectorDeleteAllUserCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1674,7 +1792,7 @@ export declare namespace ConnectorDeleteAllUserCredentialsV1PathParameters {
 export const ConnectorDeleteAllUserCredentialsV1PathParameters: Schema.Schema<
   ConnectorDeleteAllUserCredentialsV1PathParameters,
   ConnectorDeleteAllUserCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorDeleteOrganizationCredentialsV1PathParameters {
   readonly credentials_name: string
@@ -1686,7 +1804,7 @@ export declare namespace ConnectorDeleteOrganizationCredentialsV1PathParameters 
 export const ConnectorDeleteOrganizationCredentialsV1PathParameters: Schema.Schema<
   ConnectorDeleteOrganizationCredentialsV1PathParameters,
   ConnectorDeleteOrganizationCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String }))
 
 export interface ConnectorDeleteUserCredentialsV1PathParameters {
   readonly credentials_name: string
@@ -1698,7 +1816,7 @@ export declare namespace ConnectorDeleteUserCredentialsV1PathParameters {
 export const ConnectorDeleteUserCredentialsV1PathParameters: Schema.Schema<
   ConnectorDeleteUserCredentialsV1PathParameters,
   ConnectorDeleteUserCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String }))
 
 export interface ConnectorDeleteV1PathParameters {
   readonly connector_id: string
@@ -1709,7 +1827,7 @@ export declare namespace ConnectorDeleteV1PathParameters {
 export const ConnectorDeleteV1PathParameters: Schema.Schema<
   ConnectorDeleteV1PathParameters,
   ConnectorDeleteV1PathParameters.Encoded
-> = Schema.Struct({ connector_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id: Schema.String }))
 
 export interface ConnectorDeleteWorkspaceCredentialsV1PathParameters {
   readonly credentials_name: string
@@ -1721,7 +1839,7 @@ export declare namespace ConnectorDeleteWorkspaceCredentialsV1PathParameters {
 export const ConnectorDeleteWorkspaceCredentialsV1PathParameters: Schema.Schema<
   ConnectorDeleteWorkspaceCredentialsV1PathParameters,
   ConnectorDeleteWorkspaceCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ credentials_name: Schema.String, connector_id_or_name: Schema.String }))
 
 export interface ConnectorGetAuthUrlV1PathParameters {
   readonly connector_id_or_name: string
@@ -1732,7 +1850,7 @@ export declare namespace ConnectorGetAuthUrlV1PathParameters {
 export const ConnectorGetAuthUrlV1PathParameters: Schema.Schema<
   ConnectorGetAuthUrlV1PathParameters,
   ConnectorGetAuthUrlV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorGetAuthUrlV1Query {
   readonly app_return_url?: string | null | undefined
@@ -1745,13 +1863,15 @@ export declare namespace ConnectorGetAuthUrlV1Query {
   export type Encoded = ConnectorGetAuthUrlV1Query
 }
 export const ConnectorGetAuthUrlV1Query: Schema.Schema<ConnectorGetAuthUrlV1Query, ConnectorGetAuthUrlV1Query.Encoded> =
-  Schema.Struct({
-    app_return_url: Schema.optional(Schema.NullOr(Schema.String)),
-    method_type: Schema.optional(OutboundAuthenticationType),
-    credentials_name: Schema.optional(Schema.NullOr(Schema.String)),
-    credentials_title: Schema.optional(Schema.NullOr(Schema.String)),
-    github_installation_link: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      app_return_url: Schema.optional(Schema.NullOr(Schema.String)),
+      method_type: Schema.optional(OutboundAuthenticationType),
+      credentials_name: Schema.optional(Schema.NullOr(Schema.String)),
+      credentials_title: Schema.optional(Schema.NullOr(Schema.String)),
+      github_installation_link: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface ConnectorGetAuthenticationMethodsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1762,7 +1882,7 @@ export declare namespace ConnectorGetAuthenticationMethodsV1PathParameters {
 export const ConnectorGetAuthenticationMethodsV1PathParameters: Schema.Schema<
   ConnectorGetAuthenticationMethodsV1PathParameters,
   ConnectorGetAuthenticationMethodsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export type ConnectorGetAuthenticationMethodsV1Response = ReadonlyArray<PublicAuthenticationMethod>
 export declare namespace ConnectorGetAuthenticationMethodsV1Response {
@@ -1771,7 +1891,7 @@ export declare namespace ConnectorGetAuthenticationMethodsV1Response {
 export const ConnectorGetAuthenticationMethodsV1Response: Schema.Schema<
   ConnectorGetAuthenticationMethodsV1Response,
   ConnectorGetAuthenticationMethodsV1Response.Encoded
-> = Schema.Array(PublicAuthenticationMethod)
+> = MistralSchema.lazy(() => Schema.Array(PublicAuthenticationMethod))
 
 export interface ConnectorGetV1PathParameters {
   readonly connector_id_or_name: string
@@ -1782,7 +1902,7 @@ export declare namespace ConnectorGetV1PathParameters {
 export const ConnectorGetV1PathParameters: Schema.Schema<
   ConnectorGetV1PathParameters,
   ConnectorGetV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorGetV1Query {
   readonly fetch_user_data?: boolean | undefined
@@ -1791,10 +1911,13 @@ export interface ConnectorGetV1Query {
 export declare namespace ConnectorGetV1Query {
   export type Encoded = ConnectorGetV1Query
 }
-export const ConnectorGetV1Query: Schema.Schema<ConnectorGetV1Query, ConnectorGetV1Query.Encoded> = Schema.Struct({
-  fetch_user_data: Schema.optional(Schema.Boolean),
-  fetch_customer_data: Schema.optional(Schema.Boolean)
-})
+export const ConnectorGetV1Query: Schema.Schema<ConnectorGetV1Query, ConnectorGetV1Query.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      fetch_user_data: Schema.optional(Schema.Boolean),
+      fetch_customer_data: Schema.optional(Schema.Boolean)
+    })
+)
 
 export interface ConnectorListOrganizationCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1805,7 +1928,7 @@ export declare namespace ConnectorListOrganizationCredentialsV1PathParameters {
 export const ConnectorListOrganizationCredentialsV1PathParameters: Schema.Schema<
   ConnectorListOrganizationCredentialsV1PathParameters,
   ConnectorListOrganizationCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorListOrganizationCredentialsV1Query {
   readonly auth_type?: OutboundAuthenticationType | null | undefined
@@ -1817,10 +1940,12 @@ export declare namespace ConnectorListOrganizationCredentialsV1Query {
 export const ConnectorListOrganizationCredentialsV1Query: Schema.Schema<
   ConnectorListOrganizationCredentialsV1Query,
   ConnectorListOrganizationCredentialsV1Query.Encoded
-> = Schema.Struct({
-  auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
-  fetch_default: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
+    fetch_default: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface ConnectorListToolsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1831,7 +1956,7 @@ export declare namespace ConnectorListToolsV1PathParameters {
 export const ConnectorListToolsV1PathParameters: Schema.Schema<
   ConnectorListToolsV1PathParameters,
   ConnectorListToolsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorListToolsV1Query {
   readonly page?: number | undefined
@@ -1844,13 +1969,15 @@ export declare namespace ConnectorListToolsV1Query {
   export type Encoded = ConnectorListToolsV1Query
 }
 export const ConnectorListToolsV1Query: Schema.Schema<ConnectorListToolsV1Query, ConnectorListToolsV1Query.Encoded> =
-  Schema.Struct({
-    page: Schema.optional(Schema.Number),
-    page_size: Schema.optional(Schema.Number),
-    refresh: Schema.optional(Schema.Boolean),
-    pretty: Schema.optional(Schema.Boolean),
-    credentials_name: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      page: Schema.optional(Schema.Number),
+      page_size: Schema.optional(Schema.Number),
+      refresh: Schema.optional(Schema.Boolean),
+      pretty: Schema.optional(Schema.Boolean),
+      credentials_name: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface MCPTool {
   readonly name: string
@@ -1867,19 +1994,21 @@ export interface MCPTool {
 export declare namespace MCPTool {
   export type Encoded = MCPTool
 }
-export const MCPTool: Schema.Schema<MCPTool, MCPTool.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    inputSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-    outputSchema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    annotations: Schema.optional(Schema.NullOr(ToolAnnotations)),
-    _meta: Schema.optional(Schema.NullOr(MCPToolMeta)),
-    execution: Schema.optional(Schema.NullOr(ToolExecution))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MCPTool: Schema.Schema<MCPTool, MCPTool.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      inputSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+      outputSchema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      annotations: Schema.optional(Schema.NullOr(ToolAnnotations)),
+      _meta: Schema.optional(Schema.NullOr(MCPToolMeta)),
+      execution: Schema.optional(Schema.NullOr(ToolExecution))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export type ConnectorListToolsV1Response = ReadonlyArray<MCPTool> | ReadonlyArray<{ readonly [key: string]: unknown }>
@@ -1889,7 +2018,9 @@ export declare namespace ConnectorListToolsV1Response {
 export const ConnectorListToolsV1Response: Schema.Schema<
   ConnectorListToolsV1Response,
   ConnectorListToolsV1Response.Encoded
-> = Schema.Union(Schema.Array(MCPTool), Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+> = MistralSchema.lazy(() =>
+  Schema.Union(Schema.Array(MCPTool), Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+)
 
 export interface ConnectorListUserCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1900,7 +2031,7 @@ export declare namespace ConnectorListUserCredentialsV1PathParameters {
 export const ConnectorListUserCredentialsV1PathParameters: Schema.Schema<
   ConnectorListUserCredentialsV1PathParameters,
   ConnectorListUserCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorListUserCredentialsV1Query {
   readonly auth_type?: OutboundAuthenticationType | null | undefined
@@ -1912,10 +2043,12 @@ export declare namespace ConnectorListUserCredentialsV1Query {
 export const ConnectorListUserCredentialsV1Query: Schema.Schema<
   ConnectorListUserCredentialsV1Query,
   ConnectorListUserCredentialsV1Query.Encoded
-> = Schema.Struct({
-  auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
-  fetch_default: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
+    fetch_default: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface ConnectorsQueryFilters {
   readonly active?: boolean | null | undefined
@@ -1924,7 +2057,7 @@ export declare namespace ConnectorsQueryFilters {
   export type Encoded = ConnectorsQueryFilters
 }
 export const ConnectorsQueryFilters: Schema.Schema<ConnectorsQueryFilters, ConnectorsQueryFilters.Encoded> =
-  Schema.Struct({ active: Schema.optional(Schema.NullOr(Schema.Boolean)) })
+  MistralSchema.lazy(() => Schema.Struct({ active: Schema.optional(Schema.NullOr(Schema.Boolean)) }))
 
 export interface ConnectorListV1Query {
   readonly query_filters?: ConnectorsQueryFilters | undefined
@@ -1934,11 +2067,14 @@ export interface ConnectorListV1Query {
 export declare namespace ConnectorListV1Query {
   export type Encoded = ConnectorListV1Query
 }
-export const ConnectorListV1Query: Schema.Schema<ConnectorListV1Query, ConnectorListV1Query.Encoded> = Schema.Struct({
-  query_filters: Schema.optional(ConnectorsQueryFilters),
-  cursor: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.Number)
-})
+export const ConnectorListV1Query: Schema.Schema<ConnectorListV1Query, ConnectorListV1Query.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      query_filters: Schema.optional(ConnectorsQueryFilters),
+      cursor: Schema.optional(Schema.NullOr(Schema.String)),
+      page_size: Schema.optional(Schema.Number)
+    })
+  )
 
 export interface ConnectorListWorkspaceCredentialsV1PathParameters {
   readonly connector_id_or_name: string
@@ -1949,7 +2085,7 @@ export declare namespace ConnectorListWorkspaceCredentialsV1PathParameters {
 export const ConnectorListWorkspaceCredentialsV1PathParameters: Schema.Schema<
   ConnectorListWorkspaceCredentialsV1PathParameters,
   ConnectorListWorkspaceCredentialsV1PathParameters.Encoded
-> = Schema.Struct({ connector_id_or_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id_or_name: Schema.String }))
 
 export interface ConnectorListWorkspaceCredentialsV1Query {
   readonly auth_type?: OutboundAuthenticationType | null | undefined
@@ -1961,10 +2097,12 @@ export declare namespace ConnectorListWorkspaceCredentialsV1Query {
 export const ConnectorListWorkspaceCredentialsV1Query: Schema.Schema<
   ConnectorListWorkspaceCredentialsV1Query,
   ConnectorListWorkspaceCredentialsV1Query.Encoded
-> = Schema.Struct({
-  auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
-  fetch_default: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    auth_type: Schema.optional(Schema.NullOr(OutboundAuthenticationType)),
+    fetch_default: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface ConnectorShareV1PathParameters {
   readonly connector_id: string
@@ -1975,7 +2113,7 @@ export declare namespace ConnectorShareV1PathParameters {
 export const ConnectorShareV1PathParameters: Schema.Schema<
   ConnectorShareV1PathParameters,
   ConnectorShareV1PathParameters.Encoded
-> = Schema.Struct({ connector_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id: Schema.String }))
 
 export interface ConnectorToolResultMetadata {
   readonly isError?: boolean | undefined
@@ -1989,13 +2127,15 @@ export declare namespace ConnectorToolResultMetadata {
 export const ConnectorToolResultMetadata: Schema.Schema<
   ConnectorToolResultMetadata,
   ConnectorToolResultMetadata.Encoded
-> = Schema.Struct(
-  {
-    isError: Schema.optional(Schema.Boolean),
-    structuredContent: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      isError: Schema.optional(Schema.Boolean),
+      structuredContent: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ConnectorToolCallMetadata {
@@ -2006,9 +2146,11 @@ export declare namespace ConnectorToolCallMetadata {
   export type Encoded = ConnectorToolCallMetadata
 }
 export const ConnectorToolCallMetadata: Schema.Schema<ConnectorToolCallMetadata, ConnectorToolCallMetadata.Encoded> =
-  Schema.Struct(
-    { mcp_meta: Schema.optional(Schema.NullOr(ConnectorToolResultMetadata)) },
-    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      { mcp_meta: Schema.optional(Schema.NullOr(ConnectorToolResultMetadata)) },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
   )
 
 export interface TextContent {
@@ -2021,14 +2163,16 @@ export interface TextContent {
 export declare namespace TextContent {
   export type Encoded = TextContent
 }
-export const TextContent: Schema.Schema<TextContent, TextContent.Encoded> = Schema.Struct(
-  {
-    type: Schema.Literal("text"),
-    text: Schema.String,
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const TextContent: Schema.Schema<TextContent, TextContent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      type: Schema.Literal("text"),
+      text: Schema.String,
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ImageContent {
@@ -2042,15 +2186,17 @@ export interface ImageContent {
 export declare namespace ImageContent {
   export type Encoded = ImageContent
 }
-export const ImageContent: Schema.Schema<ImageContent, ImageContent.Encoded> = Schema.Struct(
-  {
-    type: Schema.Literal("image"),
-    data: Schema.String,
-    mimeType: Schema.String,
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ImageContent: Schema.Schema<ImageContent, ImageContent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      type: Schema.Literal("image"),
+      data: Schema.String,
+      mimeType: Schema.String,
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ResourceLink {
@@ -2069,20 +2215,22 @@ export interface ResourceLink {
 export declare namespace ResourceLink {
   export type Encoded = ResourceLink
 }
-export const ResourceLink: Schema.Schema<ResourceLink, ResourceLink.Encoded> = Schema.Struct(
-  {
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    uri: Schema.String,
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    mimeType: Schema.optional(Schema.NullOr(Schema.String)),
-    size: Schema.optional(Schema.NullOr(Schema.Number)),
-    icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    type: Schema.Literal("resource_link")
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ResourceLink: Schema.Schema<ResourceLink, ResourceLink.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      uri: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      mimeType: Schema.optional(Schema.NullOr(Schema.String)),
+      size: Schema.optional(Schema.NullOr(Schema.Number)),
+      icons: Schema.optional(Schema.NullOr(Schema.Array(MCPServerIcon))),
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      type: Schema.Literal("resource_link")
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface TextResourceContents {
@@ -2095,15 +2243,18 @@ export interface TextResourceContents {
 export declare namespace TextResourceContents {
   export type Encoded = TextResourceContents
 }
-export const TextResourceContents: Schema.Schema<TextResourceContents, TextResourceContents.Encoded> = Schema.Struct(
-  {
-    uri: Schema.String,
-    mimeType: Schema.optional(Schema.NullOr(Schema.String)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    text: Schema.String
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const TextResourceContents: Schema.Schema<TextResourceContents, TextResourceContents.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        uri: Schema.String,
+        mimeType: Schema.optional(Schema.NullOr(Schema.String)),
+        _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+        text: Schema.String
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  )
 
 export interface EmbeddedResource {
   readonly type: "resource"
@@ -2115,14 +2266,16 @@ export interface EmbeddedResource {
 export declare namespace EmbeddedResource {
   export type Encoded = EmbeddedResource
 }
-export const EmbeddedResource: Schema.Schema<EmbeddedResource, EmbeddedResource.Encoded> = Schema.Struct(
-  {
-    type: Schema.Literal("resource"),
-    resource: Schema.Union(TextResourceContents, BlobResourceContents),
-    annotations: Schema.optional(Schema.NullOr(Annotations)),
-    _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const EmbeddedResource: Schema.Schema<EmbeddedResource, EmbeddedResource.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct(
+    {
+      type: Schema.Literal("resource"),
+      resource: Schema.Union(TextResourceContents, BlobResourceContents),
+      annotations: Schema.optional(Schema.NullOr(Annotations)),
+      _meta: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
 )
 
 export interface ConnectorToolCallResponse {
@@ -2136,20 +2289,22 @@ export declare namespace ConnectorToolCallResponse {
   export type Encoded = ConnectorToolCallResponse
 }
 export const ConnectorToolCallResponse: Schema.Schema<ConnectorToolCallResponse, ConnectorToolCallResponse.Encoded> =
-  Schema.Struct(
-    {
-      content: Schema.Array(
-        MistralSchema.taggedUnion("type", {
-          text: TextContent,
-          image: ImageContent,
-          audio: AudioContent,
-          resource_link: ResourceLink,
-          resource: EmbeddedResource
-        })
-      ),
-      metadata: Schema.optional(Schema.NullOr(ConnectorToolCallMetadata))
-    },
-    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  MistralSchema.lazy(() =>
+    Schema.Struct(
+      {
+        content: Schema.Array(
+          MistralSchema.taggedUnion("type", {
+            text: TextContent,
+            image: ImageContent,
+            audio: AudioContent,
+            resource_link: ResourceLink,
+            resource: EmbeddedResource
+          })
+        ),
+        metadata: Schema.optional(Schema.NullOr(ConnectorToolCallMetadata))
+      },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
   )
 
 export interface ConnectorUnshareV1PathParameters {
@@ -2161,7 +2316,7 @@ export declare namespace ConnectorUnshareV1PathParameters {
 export const ConnectorUnshareV1PathParameters: Schema.Schema<
   ConnectorUnshareV1PathParameters,
   ConnectorUnshareV1PathParameters.Encoded
-> = Schema.Struct({ connector_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id: Schema.String }))
 
 export interface ConnectorUpdateV1PathParameters {
   readonly connector_id: string
@@ -2172,14 +2327,14 @@ export declare namespace ConnectorUpdateV1PathParameters {
 export const ConnectorUpdateV1PathParameters: Schema.Schema<
   ConnectorUpdateV1PathParameters,
   ConnectorUpdateV1PathParameters.Encoded
-> = Schema.Struct({ connector_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ connector_id: Schema.String }))
 
 export type PublicResourceVisibility = MistralSchema.OpenEnum<"shared_org" | "shared_workspace" | "private">
 export declare namespace PublicResourceVisibility {
   export type Encoded = PublicResourceVisibility
 }
 export const PublicResourceVisibility: Schema.Schema<PublicResourceVisibility, PublicResourceVisibility.Encoded> =
-  MistralSchema.openEnum("shared_org", "shared_workspace", "private")
+  MistralSchema.lazy(() => MistralSchema.openEnum("shared_org", "shared_workspace", "private"))
 
 export interface CreateConnectorRequest {
   readonly protocol?: "mcp" | undefined
@@ -2200,21 +2355,23 @@ export declare namespace CreateConnectorRequest {
   export type Encoded = CreateConnectorRequest
 }
 export const CreateConnectorRequest: Schema.Schema<CreateConnectorRequest, CreateConnectorRequest.Encoded> =
-  Schema.Struct({
-    protocol: Schema.optional(Schema.Literal("mcp")),
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.String,
-    icon_url: Schema.optional(Schema.NullOr(Schema.String)),
-    visibility: Schema.optional(PublicResourceVisibility),
-    server: Schema.String,
-    headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
-    auth_data: Schema.optional(Schema.NullOr(AuthData)),
-    oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata)),
-    oauth2_server_metadata_url: Schema.optional(Schema.NullOr(Schema.String)),
-    system_prompt: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      protocol: Schema.optional(Schema.Literal("mcp")),
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.String,
+      icon_url: Schema.optional(Schema.NullOr(Schema.String)),
+      visibility: Schema.optional(PublicResourceVisibility),
+      server: Schema.String,
+      headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      global_headers: Schema.optional(Schema.Record({ key: Schema.String, value: GlobalHeaderValue })),
+      auth_data: Schema.optional(Schema.NullOr(AuthData)),
+      oauth2_server_metadata: Schema.optional(Schema.NullOr(ExtendedOAuthServerMetadata)),
+      oauth2_server_metadata_url: Schema.optional(Schema.NullOr(Schema.String)),
+      system_prompt: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface CredentialsCreateOrUpdate {
   readonly name: string
@@ -2226,12 +2383,14 @@ export declare namespace CredentialsCreateOrUpdate {
   export type Encoded = CredentialsCreateOrUpdate
 }
 export const CredentialsCreateOrUpdate: Schema.Schema<CredentialsCreateOrUpdate, CredentialsCreateOrUpdate.Encoded> =
-  Schema.Struct({
-    name: Schema.String,
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    is_default: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    credentials: Schema.optional(Schema.NullOr(ConnectionCredentials))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      is_default: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      credentials: Schema.optional(Schema.NullOr(ConnectionCredentials))
+    })
+  )
 
 export interface CredentialsResponse {
   readonly credentials: ReadonlyArray<AuthenticationConfiguration>
@@ -2240,10 +2399,13 @@ export interface CredentialsResponse {
 export declare namespace CredentialsResponse {
   export type Encoded = CredentialsResponse
 }
-export const CredentialsResponse: Schema.Schema<CredentialsResponse, CredentialsResponse.Encoded> = Schema.Struct({
-  credentials: Schema.Array(AuthenticationConfiguration),
-  connector_preset_credentials_for_auth: Schema.optional(Schema.Array(OutboundAuthenticationType))
-})
+export const CredentialsResponse: Schema.Schema<CredentialsResponse, CredentialsResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      credentials: Schema.Array(AuthenticationConfiguration),
+      connector_preset_credentials_for_auth: Schema.optional(Schema.Array(OutboundAuthenticationType))
+    })
+)
 
 export interface MessageResponse {
   readonly message: string
@@ -2251,9 +2413,9 @@ export interface MessageResponse {
 export declare namespace MessageResponse {
   export type Encoded = MessageResponse
 }
-export const MessageResponse: Schema.Schema<MessageResponse, MessageResponse.Encoded> = Schema.Struct({
-  message: Schema.String
-})
+export const MessageResponse: Schema.Schema<MessageResponse, MessageResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ message: Schema.String })
+)
 
 export interface PaginationResponse {
   readonly next_cursor?: string | null | undefined
@@ -2262,10 +2424,9 @@ export interface PaginationResponse {
 export declare namespace PaginationResponse {
   export type Encoded = PaginationResponse
 }
-export const PaginationResponse: Schema.Schema<PaginationResponse, PaginationResponse.Encoded> = Schema.Struct({
-  next_cursor: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.Number
-})
+export const PaginationResponse: Schema.Schema<PaginationResponse, PaginationResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ next_cursor: Schema.optional(Schema.NullOr(Schema.String)), page_size: Schema.Number })
+)
 
 export interface PaginatedConnectors {
   readonly items: ReadonlyArray<Connector>
@@ -2274,10 +2435,9 @@ export interface PaginatedConnectors {
 export declare namespace PaginatedConnectors {
   export type Encoded = PaginatedConnectors
 }
-export const PaginatedConnectors: Schema.Schema<PaginatedConnectors, PaginatedConnectors.Encoded> = Schema.Struct({
-  items: Schema.Array(Connector),
-  pagination: PaginationResponse
-})
+export const PaginatedConnectors: Schema.Schema<PaginatedConnectors, PaginatedConnectors.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ items: Schema.Array(Connector), pagination: PaginationResponse })
+)
 
 export interface UpdateConnectorRequest {
   readonly title?: string | null | undefined
@@ -2293,16 +2453,18 @@ export declare namespace UpdateConnectorRequest {
   export type Encoded = UpdateConnectorRequest
 }
 export const UpdateConnectorRequest: Schema.Schema<UpdateConnectorRequest, UpdateConnectorRequest.Encoded> =
-  Schema.Struct({
-    title: Schema.optional(Schema.NullOr(Schema.String)),
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    icon_url: Schema.optional(Schema.NullOr(Schema.String)),
-    system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
-    protocol: Schema.optional(Schema.Literal("mcp")),
-    server: Schema.optional(Schema.NullOr(Schema.String)),
-    auth_methods: Schema.optional(Schema.NullOr(Schema.Array(AuthenticationMethodCreateOrUpdateRequest)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      title: Schema.optional(Schema.NullOr(Schema.String)),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      icon_url: Schema.optional(Schema.NullOr(Schema.String)),
+      system_prompt: Schema.optional(Schema.NullOr(Schema.String)),
+      protocol: Schema.optional(Schema.Literal("mcp")),
+      server: Schema.optional(Schema.NullOr(Schema.String)),
+      auth_methods: Schema.optional(Schema.NullOr(Schema.Array(AuthenticationMethodCreateOrUpdateRequest)))
+    })
+  )
 
 /** connector_activate_for_consumer_v1 — POST /v1/connectors/{connector_id}/{consumer_scope}/activate */
 export const connector_activate_for_consumer_v1 = Operation.make({

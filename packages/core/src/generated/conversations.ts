@@ -40,17 +40,19 @@ export interface AgentConversation {
 export declare namespace AgentConversation {
   export type Encoded = AgentConversation
 }
-export const AgentConversation: Schema.Schema<AgentConversation, AgentConversation.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  object: Schema.optional(Schema.Literal("conversation")),
-  id: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  agent_id: Schema.String,
-  agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
-})
+export const AgentConversation: Schema.Schema<AgentConversation, AgentConversation.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+    object: Schema.optional(Schema.Literal("conversation")),
+    id: Schema.String,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    agent_id: Schema.String,
+    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
+  })
+)
 
 export interface AgentsApiV1ConversationsAppendPathParameters {
   readonly conversation_id: string
@@ -61,7 +63,7 @@ export declare namespace AgentsApiV1ConversationsAppendPathParameters {
 export const AgentsApiV1ConversationsAppendPathParameters: Schema.Schema<
   AgentsApiV1ConversationsAppendPathParameters,
   AgentsApiV1ConversationsAppendPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsAppendStreamPathParameters {
   readonly conversation_id: string
@@ -72,7 +74,7 @@ export declare namespace AgentsApiV1ConversationsAppendStreamPathParameters {
 export const AgentsApiV1ConversationsAppendStreamPathParameters: Schema.Schema<
   AgentsApiV1ConversationsAppendStreamPathParameters,
   AgentsApiV1ConversationsAppendStreamPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsDeletePathParameters {
   readonly conversation_id: string
@@ -83,7 +85,7 @@ export declare namespace AgentsApiV1ConversationsDeletePathParameters {
 export const AgentsApiV1ConversationsDeletePathParameters: Schema.Schema<
   AgentsApiV1ConversationsDeletePathParameters,
   AgentsApiV1ConversationsDeletePathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsGetPathParameters {
   readonly conversation_id: string
@@ -94,7 +96,7 @@ export declare namespace AgentsApiV1ConversationsGetPathParameters {
 export const AgentsApiV1ConversationsGetPathParameters: Schema.Schema<
   AgentsApiV1ConversationsGetPathParameters,
   AgentsApiV1ConversationsGetPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface ModelConversation {
   readonly instructions?: string | null | undefined
@@ -124,44 +126,46 @@ export interface ModelConversation {
 export declare namespace ModelConversation {
   export type Encoded = ModelConversation
 }
-export const ModelConversation: Schema.Schema<ModelConversation, ModelConversation.Encoded> = Schema.Struct({
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(
-    Schema.Array(
-      MistralSchema.taggedUnion(
-        "type",
-        {
-          function: FunctionTool,
-          web_search: WebSearchTool,
-          web_search_premium: WebSearchPremiumTool,
-          code_interpreter: CodeInterpreterTool,
-          image_generation: ImageGenerationTool,
-          document_library: DocumentLibraryTool,
-          connector: CustomConnector
-        },
-        [
-          "function",
-          "web_search",
-          "web_search_premium",
-          "code_interpreter",
-          "image_generation",
-          "document_library",
-          "connector"
-        ]
+export const ModelConversation: Schema.Schema<ModelConversation, ModelConversation.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    instructions: Schema.optional(Schema.NullOr(Schema.String)),
+    tools: Schema.optional(
+      Schema.Array(
+        MistralSchema.taggedUnion(
+          "type",
+          {
+            function: FunctionTool,
+            web_search: WebSearchTool,
+            web_search_premium: WebSearchPremiumTool,
+            code_interpreter: CodeInterpreterTool,
+            image_generation: ImageGenerationTool,
+            document_library: DocumentLibraryTool,
+            connector: CustomConnector
+          },
+          [
+            "function",
+            "web_search",
+            "web_search_premium",
+            "code_interpreter",
+            "image_generation",
+            "document_library",
+            "connector"
+          ]
+        )
       )
-    )
-  ),
-  completion_args: Schema.optional(CompletionArgs),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  object: Schema.optional(Schema.Literal("conversation")),
-  id: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  model: Schema.String
-})
+    ),
+    completion_args: Schema.optional(CompletionArgs),
+    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+    object: Schema.optional(Schema.Literal("conversation")),
+    id: Schema.String,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    model: Schema.String
+  })
+)
 
 export type AgentsApiV1ConversationsGetResponse = ModelConversation | AgentConversation
 export declare namespace AgentsApiV1ConversationsGetResponse {
@@ -170,7 +174,7 @@ export declare namespace AgentsApiV1ConversationsGetResponse {
 export const AgentsApiV1ConversationsGetResponse: Schema.Schema<
   AgentsApiV1ConversationsGetResponse,
   AgentsApiV1ConversationsGetResponse.Encoded
-> = Schema.Union(ModelConversation, AgentConversation)
+> = MistralSchema.lazy(() => Schema.Union(ModelConversation, AgentConversation))
 
 export interface AgentsApiV1ConversationsHistoryPathParameters {
   readonly conversation_id: string
@@ -181,7 +185,7 @@ export declare namespace AgentsApiV1ConversationsHistoryPathParameters {
 export const AgentsApiV1ConversationsHistoryPathParameters: Schema.Schema<
   AgentsApiV1ConversationsHistoryPathParameters,
   AgentsApiV1ConversationsHistoryPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsListQuery {
   readonly page?: number | undefined
@@ -194,11 +198,13 @@ export declare namespace AgentsApiV1ConversationsListQuery {
 export const AgentsApiV1ConversationsListQuery: Schema.Schema<
   AgentsApiV1ConversationsListQuery,
   AgentsApiV1ConversationsListQuery.Encoded
-> = Schema.Struct({
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+)
 
 export type AgentsApiV1ConversationsListResponse = ReadonlyArray<ModelConversation | AgentConversation>
 export declare namespace AgentsApiV1ConversationsListResponse {
@@ -207,7 +213,7 @@ export declare namespace AgentsApiV1ConversationsListResponse {
 export const AgentsApiV1ConversationsListResponse: Schema.Schema<
   AgentsApiV1ConversationsListResponse,
   AgentsApiV1ConversationsListResponse.Encoded
-> = Schema.Array(Schema.Union(ModelConversation, AgentConversation))
+> = MistralSchema.lazy(() => Schema.Array(Schema.Union(ModelConversation, AgentConversation)))
 
 export interface AgentsApiV1ConversationsMessagesPathParameters {
   readonly conversation_id: string
@@ -218,7 +224,7 @@ export declare namespace AgentsApiV1ConversationsMessagesPathParameters {
 export const AgentsApiV1ConversationsMessagesPathParameters: Schema.Schema<
   AgentsApiV1ConversationsMessagesPathParameters,
   AgentsApiV1ConversationsMessagesPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsRestartPathParameters {
   readonly conversation_id: string
@@ -229,7 +235,7 @@ export declare namespace AgentsApiV1ConversationsRestartPathParameters {
 export const AgentsApiV1ConversationsRestartPathParameters: Schema.Schema<
   AgentsApiV1ConversationsRestartPathParameters,
   AgentsApiV1ConversationsRestartPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface AgentsApiV1ConversationsRestartStreamPathParameters {
   readonly conversation_id: string
@@ -240,7 +246,7 @@ export declare namespace AgentsApiV1ConversationsRestartStreamPathParameters {
 export const AgentsApiV1ConversationsRestartStreamPathParameters: Schema.Schema<
   AgentsApiV1ConversationsRestartStreamPathParameters,
   AgentsApiV1ConversationsRestartStreamPathParameters.Encoded
-> = Schema.Struct({ conversation_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ conversation_id: Schema.String }))
 
 export interface ConversationAppendRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -254,14 +260,16 @@ export declare namespace ConversationAppendRequest {
   export type Encoded = ConversationAppendRequest
 }
 export const ConversationAppendRequest: Schema.Schema<ConversationAppendRequest, ConversationAppendRequest.Encoded> =
-  Schema.Struct({
-    inputs: Schema.optional(ConversationInputs),
-    stream: Schema.optional(Schema.Literal(false)),
-    store: Schema.optional(Schema.Boolean),
-    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-    completion_args: Schema.optional(CompletionArgs),
-    tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: Schema.optional(ConversationInputs),
+      stream: Schema.optional(Schema.Literal(false)),
+      store: Schema.optional(Schema.Boolean),
+      handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+      completion_args: Schema.optional(CompletionArgs),
+      tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
+    })
+  )
 
 export interface ConversationAppendStreamRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -277,14 +285,16 @@ export declare namespace ConversationAppendStreamRequest {
 export const ConversationAppendStreamRequest: Schema.Schema<
   ConversationAppendStreamRequest,
   ConversationAppendStreamRequest.Encoded
-> = Schema.Struct({
-  inputs: Schema.optional(ConversationInputs),
-  stream: Schema.optional(Schema.Literal(true)),
-  store: Schema.optional(Schema.Boolean),
-  handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-  completion_args: Schema.optional(CompletionArgs),
-  tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    inputs: Schema.optional(ConversationInputs),
+    stream: Schema.optional(Schema.Literal(true)),
+    store: Schema.optional(Schema.Boolean),
+    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+    completion_args: Schema.optional(CompletionArgs),
+    tool_confirmations: Schema.optional(Schema.NullOr(Schema.Array(ToolCallConfirmation)))
+  })
+)
 
 export interface ConversationHistory {
   readonly object?: "conversation.history" | undefined
@@ -302,34 +312,39 @@ export interface ConversationHistory {
 export declare namespace ConversationHistory {
   export type Encoded = ConversationHistory
 }
-export const ConversationHistory: Schema.Schema<ConversationHistory, ConversationHistory.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("conversation.history")),
-  conversation_id: Schema.String,
-  entries: Schema.Array(
-    MistralSchema.taggedUnion(
-      "type",
-      {
-        "message.input": MessageInputEntry,
-        "message.output": MessageOutputEntry,
-        "function.result": FunctionResultEntry,
-        "function.call": FunctionCallEntry,
-        "tool.execution": ToolExecutionEntry,
-        "agent.handoff": AgentHandoffEntry
-      },
-      ["message.input", "message.output", "function.result", "function.call", "tool.execution", "agent.handoff"]
-    )
-  )
-})
+export const ConversationHistory: Schema.Schema<ConversationHistory, ConversationHistory.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("conversation.history")),
+      conversation_id: Schema.String,
+      entries: Schema.Array(
+        MistralSchema.taggedUnion(
+          "type",
+          {
+            "message.input": MessageInputEntry,
+            "message.output": MessageOutputEntry,
+            "function.result": FunctionResultEntry,
+            "function.call": FunctionCallEntry,
+            "tool.execution": ToolExecutionEntry,
+            "agent.handoff": AgentHandoffEntry
+          },
+          ["message.input", "message.output", "function.result", "function.call", "tool.execution", "agent.handoff"]
+        )
+      )
+    })
+)
 
 export type MessageEntries = ReadonlyArray<MessageInputEntry | MessageOutputEntry | MistralSchema.Unknown<"type">>
 export declare namespace MessageEntries {
   export type Encoded = MessageEntries
 }
-export const MessageEntries: Schema.Schema<MessageEntries, MessageEntries.Encoded> = Schema.Array(
-  MistralSchema.taggedUnion("type", { "message.input": MessageInputEntry, "message.output": MessageOutputEntry }, [
-    "message.input",
-    "message.output"
-  ])
+export const MessageEntries: Schema.Schema<MessageEntries, MessageEntries.Encoded> = MistralSchema.lazy(() =>
+  Schema.Array(
+    MistralSchema.taggedUnion("type", { "message.input": MessageInputEntry, "message.output": MessageOutputEntry }, [
+      "message.input",
+      "message.output"
+    ])
+  )
 )
 
 export interface ConversationMessages {
@@ -340,11 +355,14 @@ export interface ConversationMessages {
 export declare namespace ConversationMessages {
   export type Encoded = ConversationMessages
 }
-export const ConversationMessages: Schema.Schema<ConversationMessages, ConversationMessages.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("conversation.messages")),
-  conversation_id: Schema.String,
-  messages: MessageEntries
-})
+export const ConversationMessages: Schema.Schema<ConversationMessages, ConversationMessages.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("conversation.messages")),
+      conversation_id: Schema.String,
+      messages: MessageEntries
+    })
+  )
 
 export interface ConversationRequest {
   readonly inputs: ConversationInputs
@@ -377,48 +395,51 @@ export interface ConversationRequest {
 export declare namespace ConversationRequest {
   export type Encoded = ConversationRequest
 }
-export const ConversationRequest: Schema.Schema<ConversationRequest, ConversationRequest.Encoded> = Schema.Struct({
-  inputs: ConversationInputs,
-  stream: Schema.optional(Schema.Literal(false)),
-  store: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        MistralSchema.taggedUnion(
-          "type",
-          {
-            function: FunctionTool,
-            web_search: WebSearchTool,
-            web_search_premium: WebSearchPremiumTool,
-            code_interpreter: CodeInterpreterTool,
-            image_generation: ImageGenerationTool,
-            document_library: DocumentLibraryTool,
-            connector: CustomConnector
-          },
-          [
-            "function",
-            "web_search",
-            "web_search_premium",
-            "code_interpreter",
-            "image_generation",
-            "document_library",
-            "connector"
-          ]
+export const ConversationRequest: Schema.Schema<ConversationRequest, ConversationRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      inputs: ConversationInputs,
+      stream: Schema.optional(Schema.Literal(false)),
+      store: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
+      instructions: Schema.optional(Schema.NullOr(Schema.String)),
+      tools: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.taggedUnion(
+              "type",
+              {
+                function: FunctionTool,
+                web_search: WebSearchTool,
+                web_search_premium: WebSearchPremiumTool,
+                code_interpreter: CodeInterpreterTool,
+                image_generation: ImageGenerationTool,
+                document_library: DocumentLibraryTool,
+                connector: CustomConnector
+              },
+              [
+                "function",
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector"
+              ]
+            )
+          )
         )
-      )
-    )
-  ),
-  completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-  agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
-  model: Schema.optional(Schema.NullOr(Schema.String))
-})
+      ),
+      completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
+      model: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface ConversationResponse {
   readonly object?: "conversation.response" | undefined
@@ -432,24 +453,29 @@ export interface ConversationResponse {
 export declare namespace ConversationResponse {
   export type Encoded = ConversationResponse
 }
-export const ConversationResponse: Schema.Schema<ConversationResponse, ConversationResponse.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.Literal("conversation.response")),
-  conversation_id: Schema.String,
-  outputs: Schema.Array(
-    MistralSchema.taggedUnion(
-      "type",
-      {
-        "message.output": MessageOutputEntry,
-        "tool.execution": ToolExecutionEntry,
-        "function.call": FunctionCallEntry,
-        "agent.handoff": AgentHandoffEntry
-      },
-      ["message.output", "tool.execution", "function.call", "agent.handoff"]
-    )
-  ),
-  usage: ConversationUsageInfo,
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))))
-})
+export const ConversationResponse: Schema.Schema<ConversationResponse, ConversationResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      object: Schema.optional(Schema.Literal("conversation.response")),
+      conversation_id: Schema.String,
+      outputs: Schema.Array(
+        MistralSchema.taggedUnion(
+          "type",
+          {
+            "message.output": MessageOutputEntry,
+            "tool.execution": ToolExecutionEntry,
+            "function.call": FunctionCallEntry,
+            "agent.handoff": AgentHandoffEntry
+          },
+          ["message.output", "tool.execution", "function.call", "agent.handoff"]
+        )
+      ),
+      usage: ConversationUsageInfo,
+      guardrails: Schema.optional(
+        Schema.NullOr(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+      )
+    })
+  )
 
 export interface ConversationRestartRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -466,17 +492,19 @@ export declare namespace ConversationRestartRequest {
   export type Encoded = ConversationRestartRequest
 }
 export const ConversationRestartRequest: Schema.Schema<ConversationRestartRequest, ConversationRestartRequest.Encoded> =
-  Schema.Struct({
-    inputs: Schema.optional(ConversationInputs),
-    stream: Schema.optional(Schema.Literal(false)),
-    store: Schema.optional(Schema.Boolean),
-    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-    completion_args: Schema.optional(CompletionArgs),
-    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-    from_entry_id: Schema.String,
-    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: Schema.optional(ConversationInputs),
+      stream: Schema.optional(Schema.Literal(false)),
+      store: Schema.optional(Schema.Boolean),
+      handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+      completion_args: Schema.optional(CompletionArgs),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      from_entry_id: Schema.String,
+      agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
+    })
+  )
 
 export interface ConversationRestartStreamRequest {
   readonly inputs?: ConversationInputs | undefined
@@ -495,17 +523,19 @@ export declare namespace ConversationRestartStreamRequest {
 export const ConversationRestartStreamRequest: Schema.Schema<
   ConversationRestartStreamRequest,
   ConversationRestartStreamRequest.Encoded
-> = Schema.Struct({
-  inputs: Schema.optional(ConversationInputs),
-  stream: Schema.optional(Schema.Literal(true)),
-  store: Schema.optional(Schema.Boolean),
-  handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
-  completion_args: Schema.optional(CompletionArgs),
-  guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-  metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-  from_entry_id: Schema.String,
-  agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    inputs: Schema.optional(ConversationInputs),
+    stream: Schema.optional(Schema.Literal(true)),
+    store: Schema.optional(Schema.Boolean),
+    handoff_execution: Schema.optional(MistralSchema.openEnum("client", "server")),
+    completion_args: Schema.optional(CompletionArgs),
+    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+    from_entry_id: Schema.String,
+    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number)))
+  })
+)
 
 export interface ConversationStreamRequest {
   readonly inputs: ConversationInputs
@@ -539,48 +569,50 @@ export declare namespace ConversationStreamRequest {
   export type Encoded = ConversationStreamRequest
 }
 export const ConversationStreamRequest: Schema.Schema<ConversationStreamRequest, ConversationStreamRequest.Encoded> =
-  Schema.Struct({
-    inputs: ConversationInputs,
-    stream: Schema.optional(Schema.Literal(true)),
-    store: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
-    instructions: Schema.optional(Schema.NullOr(Schema.String)),
-    tools: Schema.optional(
-      Schema.NullOr(
-        Schema.Array(
-          MistralSchema.taggedUnion(
-            "type",
-            {
-              function: FunctionTool,
-              web_search: WebSearchTool,
-              web_search_premium: WebSearchPremiumTool,
-              code_interpreter: CodeInterpreterTool,
-              image_generation: ImageGenerationTool,
-              document_library: DocumentLibraryTool,
-              connector: CustomConnector
-            },
-            [
-              "function",
-              "web_search",
-              "web_search_premium",
-              "code_interpreter",
-              "image_generation",
-              "document_library",
-              "connector"
-            ]
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      inputs: ConversationInputs,
+      stream: Schema.optional(Schema.Literal(true)),
+      store: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      handoff_execution: Schema.optional(Schema.NullOr(MistralSchema.openEnum("client", "server"))),
+      instructions: Schema.optional(Schema.NullOr(Schema.String)),
+      tools: Schema.optional(
+        Schema.NullOr(
+          Schema.Array(
+            MistralSchema.taggedUnion(
+              "type",
+              {
+                function: FunctionTool,
+                web_search: WebSearchTool,
+                web_search_premium: WebSearchPremiumTool,
+                code_interpreter: CodeInterpreterTool,
+                image_generation: ImageGenerationTool,
+                document_library: DocumentLibraryTool,
+                connector: CustomConnector
+              },
+              [
+                "function",
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector"
+              ]
+            )
           )
         )
-      )
-    ),
-    completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
-    guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(Schema.NullOr(MetadataDict)),
-    agent_id: Schema.optional(Schema.NullOr(Schema.String)),
-    agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
-    model: Schema.optional(Schema.NullOr(Schema.String))
-  })
+      ),
+      completion_args: Schema.optional(Schema.NullOr(CompletionArgs)),
+      guardrails: Schema.optional(Schema.NullOr(Schema.Array(GuardrailConfig))),
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(Schema.NullOr(MetadataDict)),
+      agent_id: Schema.optional(Schema.NullOr(Schema.String)),
+      agent_version: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
+      model: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 /** agents_api_v1_conversations_append — POST /v1/conversations/{conversation_id} */
 export const agents_api_v1_conversations_append = Operation.make({

@@ -8,21 +8,16 @@ export type EmbeddingDtype = MistralSchema.OpenEnum<"float" | "int8" | "uint8" |
 export declare namespace EmbeddingDtype {
   export type Encoded = EmbeddingDtype
 }
-export const EmbeddingDtype: Schema.Schema<EmbeddingDtype, EmbeddingDtype.Encoded> = MistralSchema.openEnum(
-  "float",
-  "int8",
-  "uint8",
-  "binary",
-  "ubinary"
+export const EmbeddingDtype: Schema.Schema<EmbeddingDtype, EmbeddingDtype.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("float", "int8", "uint8", "binary", "ubinary")
 )
 
 export type EncodingFormat = MistralSchema.OpenEnum<"float" | "base64">
 export declare namespace EncodingFormat {
   export type Encoded = EncodingFormat
 }
-export const EncodingFormat: Schema.Schema<EncodingFormat, EncodingFormat.Encoded> = MistralSchema.openEnum(
-  "float",
-  "base64"
+export const EncodingFormat: Schema.Schema<EncodingFormat, EncodingFormat.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("float", "base64")
 )
 
 export interface EmbeddingRequest {
@@ -36,14 +31,16 @@ export interface EmbeddingRequest {
 export declare namespace EmbeddingRequest {
   export type Encoded = EmbeddingRequest
 }
-export const EmbeddingRequest: Schema.Schema<EmbeddingRequest, EmbeddingRequest.Encoded> = Schema.Struct({
-  model: Schema.String,
-  metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  input: Schema.Union(Schema.String, Schema.Array(Schema.String)),
-  output_dimension: Schema.optional(Schema.NullOr(Schema.Number)),
-  output_dtype: Schema.optional(EmbeddingDtype),
-  encoding_format: Schema.optional(EncodingFormat)
-})
+export const EmbeddingRequest: Schema.Schema<EmbeddingRequest, EmbeddingRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    model: Schema.String,
+    metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    input: Schema.Union(Schema.String, Schema.Array(Schema.String)),
+    output_dimension: Schema.optional(Schema.NullOr(Schema.Number)),
+    output_dtype: Schema.optional(EmbeddingDtype),
+    encoding_format: Schema.optional(EncodingFormat)
+  })
+)
 
 export interface EmbeddingResponseData {
   readonly object?: string | undefined
@@ -53,13 +50,14 @@ export interface EmbeddingResponseData {
 export declare namespace EmbeddingResponseData {
   export type Encoded = EmbeddingResponseData
 }
-export const EmbeddingResponseData: Schema.Schema<EmbeddingResponseData, EmbeddingResponseData.Encoded> = Schema.Struct(
-  {
-    object: Schema.optional(Schema.String),
-    embedding: Schema.optional(Schema.Array(Schema.Number)),
-    index: Schema.optional(Schema.Number)
-  }
-)
+export const EmbeddingResponseData: Schema.Schema<EmbeddingResponseData, EmbeddingResponseData.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      object: Schema.optional(Schema.String),
+      embedding: Schema.optional(Schema.Array(Schema.Number)),
+      index: Schema.optional(Schema.Number)
+    })
+  )
 
 export interface EmbeddingResponse {
   readonly id: string
@@ -71,13 +69,15 @@ export interface EmbeddingResponse {
 export declare namespace EmbeddingResponse {
   export type Encoded = EmbeddingResponse
 }
-export const EmbeddingResponse: Schema.Schema<EmbeddingResponse, EmbeddingResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.String,
-  model: Schema.String,
-  usage: UsageInfo,
-  data: Schema.Array(EmbeddingResponseData)
-})
+export const EmbeddingResponse: Schema.Schema<EmbeddingResponse, EmbeddingResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.String,
+    model: Schema.String,
+    usage: UsageInfo,
+    data: Schema.Array(EmbeddingResponseData)
+  })
+)
 
 /** embeddings_v1_embeddings_post — POST /v1/embeddings */
 export const embeddings_v1_embeddings_post = Operation.make({

@@ -32,7 +32,7 @@ export declare namespace GetStreamEventsV1WorkflowsEventsStreamGetEvent {
 export const GetStreamEventsV1WorkflowsEventsStreamGetEvent: Schema.Schema<
   GetStreamEventsV1WorkflowsEventsStreamGetEvent,
   GetStreamEventsV1WorkflowsEventsStreamGetEvent.Encoded
-> = Schema.Union(StreamEventSsePayload, StreamEventSseErrorData)
+> = MistralSchema.lazy(() => Schema.Union(StreamEventSsePayload, StreamEventSseErrorData))
 
 export interface GetStreamEventsV1WorkflowsEventsStreamGetHeaders {
   readonly "last-event-id"?: string | null | undefined
@@ -43,7 +43,7 @@ export declare namespace GetStreamEventsV1WorkflowsEventsStreamGetHeaders {
 export const GetStreamEventsV1WorkflowsEventsStreamGetHeaders: Schema.Schema<
   GetStreamEventsV1WorkflowsEventsStreamGetHeaders,
   GetStreamEventsV1WorkflowsEventsStreamGetHeaders.Encoded
-> = Schema.Struct({ "last-event-id": Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() => Schema.Struct({ "last-event-id": Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export type WorkflowEventType = MistralSchema.OpenEnum<
   | "WORKFLOW_EXECUTION_STARTED"
@@ -67,24 +67,26 @@ export type WorkflowEventType = MistralSchema.OpenEnum<
 export declare namespace WorkflowEventType {
   export type Encoded = WorkflowEventType
 }
-export const WorkflowEventType: Schema.Schema<WorkflowEventType, WorkflowEventType.Encoded> = MistralSchema.openEnum(
-  "WORKFLOW_EXECUTION_STARTED",
-  "WORKFLOW_EXECUTION_COMPLETED",
-  "WORKFLOW_EXECUTION_FAILED",
-  "WORKFLOW_EXECUTION_CANCELED",
-  "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
-  "WORKFLOW_TASK_TIMED_OUT",
-  "WORKFLOW_TASK_FAILED",
-  "CUSTOM_TASK_STARTED",
-  "CUSTOM_TASK_IN_PROGRESS",
-  "CUSTOM_TASK_COMPLETED",
-  "CUSTOM_TASK_FAILED",
-  "CUSTOM_TASK_TIMED_OUT",
-  "CUSTOM_TASK_CANCELED",
-  "ACTIVITY_TASK_STARTED",
-  "ACTIVITY_TASK_COMPLETED",
-  "ACTIVITY_TASK_RETRYING",
-  "ACTIVITY_TASK_FAILED"
+export const WorkflowEventType: Schema.Schema<WorkflowEventType, WorkflowEventType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "WORKFLOW_EXECUTION_STARTED",
+    "WORKFLOW_EXECUTION_COMPLETED",
+    "WORKFLOW_EXECUTION_FAILED",
+    "WORKFLOW_EXECUTION_CANCELED",
+    "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
+    "WORKFLOW_TASK_TIMED_OUT",
+    "WORKFLOW_TASK_FAILED",
+    "CUSTOM_TASK_STARTED",
+    "CUSTOM_TASK_IN_PROGRESS",
+    "CUSTOM_TASK_COMPLETED",
+    "CUSTOM_TASK_FAILED",
+    "CUSTOM_TASK_TIMED_OUT",
+    "CUSTOM_TASK_CANCELED",
+    "ACTIVITY_TASK_STARTED",
+    "ACTIVITY_TASK_COMPLETED",
+    "ACTIVITY_TASK_RETRYING",
+    "ACTIVITY_TASK_FAILED"
+  )
 )
 
 export interface GetStreamEventsV1WorkflowsEventsStreamGetQuery {
@@ -106,19 +108,21 @@ export declare namespace GetStreamEventsV1WorkflowsEventsStreamGetQuery {
 export const GetStreamEventsV1WorkflowsEventsStreamGetQuery: Schema.Schema<
   GetStreamEventsV1WorkflowsEventsStreamGetQuery,
   GetStreamEventsV1WorkflowsEventsStreamGetQuery.Encoded
-> = Schema.Struct({
-  scope: Schema.optional(MistralSchema.openEnum("activity", "workflow", "*")),
-  activity_name: Schema.optional(Schema.String),
-  activity_id: Schema.optional(Schema.String),
-  workflow_name: Schema.optional(Schema.String),
-  workflow_exec_id: Schema.optional(Schema.String),
-  root_workflow_exec_id: Schema.optional(Schema.String),
-  parent_workflow_exec_id: Schema.optional(Schema.String),
-  stream: Schema.optional(Schema.String),
-  start_seq: Schema.optional(Schema.Number),
-  metadata_filters: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  workflow_event_types: Schema.optional(Schema.NullOr(Schema.Array(WorkflowEventType)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    scope: Schema.optional(MistralSchema.openEnum("activity", "workflow", "*")),
+    activity_name: Schema.optional(Schema.String),
+    activity_id: Schema.optional(Schema.String),
+    workflow_name: Schema.optional(Schema.String),
+    workflow_exec_id: Schema.optional(Schema.String),
+    root_workflow_exec_id: Schema.optional(Schema.String),
+    parent_workflow_exec_id: Schema.optional(Schema.String),
+    stream: Schema.optional(Schema.String),
+    start_seq: Schema.optional(Schema.Number),
+    metadata_filters: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    workflow_event_types: Schema.optional(Schema.NullOr(Schema.Array(WorkflowEventType)))
+  })
+)
 
 export interface GetWorkflowEventsV1WorkflowsEventsListGetQuery {
   readonly root_workflow_exec_id?: string | null | undefined
@@ -133,13 +137,15 @@ export declare namespace GetWorkflowEventsV1WorkflowsEventsListGetQuery {
 export const GetWorkflowEventsV1WorkflowsEventsListGetQuery: Schema.Schema<
   GetWorkflowEventsV1WorkflowsEventsListGetQuery,
   GetWorkflowEventsV1WorkflowsEventsListGetQuery.Encoded
-> = Schema.Struct({
-  root_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
-  workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
-  workflow_run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  limit: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    root_workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
+    workflow_exec_id: Schema.optional(Schema.NullOr(Schema.String)),
+    workflow_run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    limit: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ListWorkflowEventResponse {
   readonly events: ReadonlyArray<
@@ -168,30 +174,32 @@ export declare namespace ListWorkflowEventResponse {
   export type Encoded = ListWorkflowEventResponse
 }
 export const ListWorkflowEventResponse: Schema.Schema<ListWorkflowEventResponse, ListWorkflowEventResponse.Encoded> =
-  Schema.Struct({
-    events: Schema.Array(
-      MistralSchema.taggedUnion("event_type", {
-        WORKFLOW_EXECUTION_STARTED: WorkflowExecutionStartedResponse,
-        WORKFLOW_EXECUTION_COMPLETED: WorkflowExecutionCompletedResponse,
-        WORKFLOW_EXECUTION_FAILED: WorkflowExecutionFailedResponse,
-        WORKFLOW_EXECUTION_CANCELED: WorkflowExecutionCanceledResponse,
-        WORKFLOW_EXECUTION_CONTINUED_AS_NEW: WorkflowExecutionContinuedAsNewResponse,
-        WORKFLOW_TASK_TIMED_OUT: WorkflowTaskTimedOutResponse,
-        WORKFLOW_TASK_FAILED: WorkflowTaskFailedResponse,
-        CUSTOM_TASK_STARTED: CustomTaskStartedResponse,
-        CUSTOM_TASK_IN_PROGRESS: CustomTaskInProgressResponse,
-        CUSTOM_TASK_COMPLETED: CustomTaskCompletedResponse,
-        CUSTOM_TASK_FAILED: CustomTaskFailedResponse,
-        CUSTOM_TASK_TIMED_OUT: CustomTaskTimedOutResponse,
-        CUSTOM_TASK_CANCELED: CustomTaskCanceledResponse,
-        ACTIVITY_TASK_STARTED: ActivityTaskStartedResponse,
-        ACTIVITY_TASK_COMPLETED: ActivityTaskCompletedResponse,
-        ACTIVITY_TASK_RETRYING: ActivityTaskRetryingResponse,
-        ACTIVITY_TASK_FAILED: ActivityTaskFailedResponse
-      })
-    ),
-    next_cursor: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      events: Schema.Array(
+        MistralSchema.taggedUnion("event_type", {
+          WORKFLOW_EXECUTION_STARTED: WorkflowExecutionStartedResponse,
+          WORKFLOW_EXECUTION_COMPLETED: WorkflowExecutionCompletedResponse,
+          WORKFLOW_EXECUTION_FAILED: WorkflowExecutionFailedResponse,
+          WORKFLOW_EXECUTION_CANCELED: WorkflowExecutionCanceledResponse,
+          WORKFLOW_EXECUTION_CONTINUED_AS_NEW: WorkflowExecutionContinuedAsNewResponse,
+          WORKFLOW_TASK_TIMED_OUT: WorkflowTaskTimedOutResponse,
+          WORKFLOW_TASK_FAILED: WorkflowTaskFailedResponse,
+          CUSTOM_TASK_STARTED: CustomTaskStartedResponse,
+          CUSTOM_TASK_IN_PROGRESS: CustomTaskInProgressResponse,
+          CUSTOM_TASK_COMPLETED: CustomTaskCompletedResponse,
+          CUSTOM_TASK_FAILED: CustomTaskFailedResponse,
+          CUSTOM_TASK_TIMED_OUT: CustomTaskTimedOutResponse,
+          CUSTOM_TASK_CANCELED: CustomTaskCanceledResponse,
+          ACTIVITY_TASK_STARTED: ActivityTaskStartedResponse,
+          ACTIVITY_TASK_COMPLETED: ActivityTaskCompletedResponse,
+          ACTIVITY_TASK_RETRYING: ActivityTaskRetryingResponse,
+          ACTIVITY_TASK_FAILED: ActivityTaskFailedResponse
+        })
+      ),
+      next_cursor: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 /** get_stream_events_v1_workflows_events_stream_get — GET /v1/workflows/events/stream */
 export const get_stream_events_v1_workflows_events_stream_get = Operation.make({

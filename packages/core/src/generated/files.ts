@@ -8,10 +8,8 @@ export type FilePurpose = MistralSchema.OpenEnum<"fine-tune" | "batch" | "ocr">
 export declare namespace FilePurpose {
   export type Encoded = FilePurpose
 }
-export const FilePurpose: Schema.Schema<FilePurpose, FilePurpose.Encoded> = MistralSchema.openEnum(
-  "fine-tune",
-  "batch",
-  "ocr"
+export const FilePurpose: Schema.Schema<FilePurpose, FilePurpose.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("fine-tune", "batch", "ocr")
 )
 
 export type SampleType = MistralSchema.OpenEnum<
@@ -20,27 +18,24 @@ export type SampleType = MistralSchema.OpenEnum<
 export declare namespace SampleType {
   export type Encoded = SampleType
 }
-export const SampleType: Schema.Schema<SampleType, SampleType.Encoded> = MistralSchema.openEnum(
-  "pretrain",
-  "instruct",
-  "batch_request",
-  "batch_result",
-  "batch_error"
+export const SampleType: Schema.Schema<SampleType, SampleType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("pretrain", "instruct", "batch_request", "batch_result", "batch_error")
 )
 
 export type Source = MistralSchema.OpenEnum<"upload" | "repository" | "mistral">
 export declare namespace Source {
   export type Encoded = Source
 }
-export const Source: Schema.Schema<Source, Source.Encoded> = MistralSchema.openEnum("upload", "repository", "mistral")
+export const Source: Schema.Schema<Source, Source.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("upload", "repository", "mistral")
+)
 
 export type FileVisibility = MistralSchema.OpenEnum<"workspace" | "user">
 export declare namespace FileVisibility {
   export type Encoded = FileVisibility
 }
-export const FileVisibility: Schema.Schema<FileVisibility, FileVisibility.Encoded> = MistralSchema.openEnum(
-  "workspace",
-  "user"
+export const FileVisibility: Schema.Schema<FileVisibility, FileVisibility.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("workspace", "user")
 )
 
 export interface CreateFileResponse {
@@ -61,21 +56,24 @@ export interface CreateFileResponse {
 export declare namespace CreateFileResponse {
   export type Encoded = CreateFileResponse
 }
-export const CreateFileResponse: Schema.Schema<CreateFileResponse, CreateFileResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.String,
-  bytes: Schema.Number,
-  created_at: Schema.Number,
-  filename: Schema.String,
-  purpose: FilePurpose,
-  sample_type: SampleType,
-  num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
-  mimetype: Schema.optional(Schema.NullOr(Schema.String)),
-  source: Source,
-  signature: Schema.optional(Schema.NullOr(Schema.String)),
-  expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
-  visibility: Schema.optional(Schema.NullOr(FileVisibility))
-})
+export const CreateFileResponse: Schema.Schema<CreateFileResponse, CreateFileResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.String,
+      bytes: Schema.Number,
+      created_at: Schema.Number,
+      filename: Schema.String,
+      purpose: FilePurpose,
+      sample_type: SampleType,
+      num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
+      mimetype: Schema.optional(Schema.NullOr(Schema.String)),
+      source: Source,
+      signature: Schema.optional(Schema.NullOr(Schema.String)),
+      expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
+      visibility: Schema.optional(Schema.NullOr(FileVisibility))
+    })
+)
 
 export interface DeleteFileResponse {
   readonly id: string
@@ -85,11 +83,9 @@ export interface DeleteFileResponse {
 export declare namespace DeleteFileResponse {
   export type Encoded = DeleteFileResponse
 }
-export const DeleteFileResponse: Schema.Schema<DeleteFileResponse, DeleteFileResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.String,
-  deleted: Schema.Boolean
-})
+export const DeleteFileResponse: Schema.Schema<DeleteFileResponse, DeleteFileResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ id: Schema.String, object: Schema.String, deleted: Schema.Boolean })
+)
 
 export interface FileSchema {
   readonly id: string
@@ -109,21 +105,23 @@ export interface FileSchema {
 export declare namespace FileSchema {
   export type Encoded = FileSchema
 }
-export const FileSchema: Schema.Schema<FileSchema, FileSchema.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.String,
-  bytes: Schema.Number,
-  created_at: Schema.Number,
-  filename: Schema.String,
-  purpose: FilePurpose,
-  sample_type: SampleType,
-  num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
-  mimetype: Schema.optional(Schema.NullOr(Schema.String)),
-  source: Source,
-  signature: Schema.optional(Schema.NullOr(Schema.String)),
-  expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
-  visibility: Schema.optional(Schema.NullOr(FileVisibility))
-})
+export const FileSchema: Schema.Schema<FileSchema, FileSchema.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.String,
+    bytes: Schema.Number,
+    created_at: Schema.Number,
+    filename: Schema.String,
+    purpose: FilePurpose,
+    sample_type: SampleType,
+    num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
+    mimetype: Schema.optional(Schema.NullOr(Schema.String)),
+    source: Source,
+    signature: Schema.optional(Schema.NullOr(Schema.String)),
+    expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
+    visibility: Schema.optional(Schema.NullOr(FileVisibility))
+  })
+)
 
 export interface FilesApiRoutesDeleteFilePathParameters {
   readonly file_id: string
@@ -134,7 +132,7 @@ export declare namespace FilesApiRoutesDeleteFilePathParameters {
 export const FilesApiRoutesDeleteFilePathParameters: Schema.Schema<
   FilesApiRoutesDeleteFilePathParameters,
   FilesApiRoutesDeleteFilePathParameters.Encoded
-> = Schema.Struct({ file_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ file_id: Schema.String }))
 
 export interface FilesApiRoutesDownloadFilePathParameters {
   readonly file_id: string
@@ -145,7 +143,7 @@ export declare namespace FilesApiRoutesDownloadFilePathParameters {
 export const FilesApiRoutesDownloadFilePathParameters: Schema.Schema<
   FilesApiRoutesDownloadFilePathParameters,
   FilesApiRoutesDownloadFilePathParameters.Encoded
-> = Schema.Struct({ file_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ file_id: Schema.String }))
 
 export interface FilesApiRoutesGetSignedUrlPathParameters {
   readonly file_id: string
@@ -156,7 +154,7 @@ export declare namespace FilesApiRoutesGetSignedUrlPathParameters {
 export const FilesApiRoutesGetSignedUrlPathParameters: Schema.Schema<
   FilesApiRoutesGetSignedUrlPathParameters,
   FilesApiRoutesGetSignedUrlPathParameters.Encoded
-> = Schema.Struct({ file_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ file_id: Schema.String }))
 
 export interface FilesApiRoutesGetSignedUrlQuery {
   readonly expiry?: number | undefined
@@ -167,7 +165,7 @@ export declare namespace FilesApiRoutesGetSignedUrlQuery {
 export const FilesApiRoutesGetSignedUrlQuery: Schema.Schema<
   FilesApiRoutesGetSignedUrlQuery,
   FilesApiRoutesGetSignedUrlQuery.Encoded
-> = Schema.Struct({ expiry: Schema.optional(Schema.Number) })
+> = MistralSchema.lazy(() => Schema.Struct({ expiry: Schema.optional(Schema.Number) }))
 
 export interface FilesApiRoutesListFilesQuery {
   readonly page?: number | undefined
@@ -185,16 +183,18 @@ export declare namespace FilesApiRoutesListFilesQuery {
 export const FilesApiRoutesListFilesQuery: Schema.Schema<
   FilesApiRoutesListFilesQuery,
   FilesApiRoutesListFilesQuery.Encoded
-> = Schema.Struct({
-  page: Schema.optional(Schema.Number),
-  page_size: Schema.optional(Schema.Number),
-  include_total: Schema.optional(Schema.Boolean),
-  sample_type: Schema.optional(Schema.NullOr(Schema.Array(SampleType))),
-  source: Schema.optional(Schema.NullOr(Schema.Array(Source))),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  purpose: Schema.optional(Schema.NullOr(FilePurpose)),
-  mimetypes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page: Schema.optional(Schema.Number),
+    page_size: Schema.optional(Schema.Number),
+    include_total: Schema.optional(Schema.Boolean),
+    sample_type: Schema.optional(Schema.NullOr(Schema.Array(SampleType))),
+    source: Schema.optional(Schema.NullOr(Schema.Array(Source))),
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    purpose: Schema.optional(Schema.NullOr(FilePurpose)),
+    mimetypes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+  })
+)
 
 export interface FilesApiRoutesRetrieveFilePathParameters {
   readonly file_id: string
@@ -205,7 +205,7 @@ export declare namespace FilesApiRoutesRetrieveFilePathParameters {
 export const FilesApiRoutesRetrieveFilePathParameters: Schema.Schema<
   FilesApiRoutesRetrieveFilePathParameters,
   FilesApiRoutesRetrieveFilePathParameters.Encoded
-> = Schema.Struct({ file_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ file_id: Schema.String }))
 
 export interface FilesApiRoutesUploadFileBody {
   readonly expiry?: number | null | undefined
@@ -219,12 +219,14 @@ export declare namespace FilesApiRoutesUploadFileBody {
 export const FilesApiRoutesUploadFileBody: Schema.Schema<
   FilesApiRoutesUploadFileBody,
   FilesApiRoutesUploadFileBody.Encoded
-> = Schema.Struct({
-  expiry: Schema.optional(Schema.NullOr(Schema.Number)),
-  visibility: Schema.optional(MistralSchema.openEnum("workspace", "user")),
-  purpose: Schema.optional(FilePurpose),
-  file: File
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    expiry: Schema.optional(Schema.NullOr(Schema.Number)),
+    visibility: Schema.optional(MistralSchema.openEnum("workspace", "user")),
+    purpose: Schema.optional(FilePurpose),
+    file: File
+  })
+)
 
 export interface GetFileResponse {
   readonly id: string
@@ -245,22 +247,24 @@ export interface GetFileResponse {
 export declare namespace GetFileResponse {
   export type Encoded = GetFileResponse
 }
-export const GetFileResponse: Schema.Schema<GetFileResponse, GetFileResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.String,
-  bytes: Schema.Number,
-  created_at: Schema.Number,
-  filename: Schema.String,
-  purpose: FilePurpose,
-  sample_type: SampleType,
-  num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
-  mimetype: Schema.optional(Schema.NullOr(Schema.String)),
-  source: Source,
-  signature: Schema.optional(Schema.NullOr(Schema.String)),
-  expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
-  visibility: Schema.optional(Schema.NullOr(FileVisibility)),
-  deleted: Schema.Boolean
-})
+export const GetFileResponse: Schema.Schema<GetFileResponse, GetFileResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.String,
+    bytes: Schema.Number,
+    created_at: Schema.Number,
+    filename: Schema.String,
+    purpose: FilePurpose,
+    sample_type: SampleType,
+    num_lines: Schema.optional(Schema.NullOr(Schema.Number)),
+    mimetype: Schema.optional(Schema.NullOr(Schema.String)),
+    source: Source,
+    signature: Schema.optional(Schema.NullOr(Schema.String)),
+    expires_at: Schema.optional(Schema.NullOr(Schema.Number)),
+    visibility: Schema.optional(Schema.NullOr(FileVisibility)),
+    deleted: Schema.Boolean
+  })
+)
 
 export interface GetSignedUrlResponse {
   readonly url: string
@@ -268,9 +272,8 @@ export interface GetSignedUrlResponse {
 export declare namespace GetSignedUrlResponse {
   export type Encoded = GetSignedUrlResponse
 }
-export const GetSignedUrlResponse: Schema.Schema<GetSignedUrlResponse, GetSignedUrlResponse.Encoded> = Schema.Struct({
-  url: Schema.String
-})
+export const GetSignedUrlResponse: Schema.Schema<GetSignedUrlResponse, GetSignedUrlResponse.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ url: Schema.String }))
 
 export interface ListFilesResponse {
   readonly data: ReadonlyArray<FileSchema>
@@ -280,11 +283,13 @@ export interface ListFilesResponse {
 export declare namespace ListFilesResponse {
   export type Encoded = ListFilesResponse
 }
-export const ListFilesResponse: Schema.Schema<ListFilesResponse, ListFilesResponse.Encoded> = Schema.Struct({
-  data: Schema.Array(FileSchema),
-  object: Schema.String,
-  total: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const ListFilesResponse: Schema.Schema<ListFilesResponse, ListFilesResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    data: Schema.Array(FileSchema),
+    object: Schema.String,
+    total: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 /** files_api_routes_delete_file — DELETE /v1/files/{file_id} */
 export const files_api_routes_delete_file = Operation.make({

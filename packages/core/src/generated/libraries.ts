@@ -13,12 +13,15 @@ export interface CreateLibraryRequest {
 export declare namespace CreateLibraryRequest {
   export type Encoded = CreateLibraryRequest
 }
-export const CreateLibraryRequest: Schema.Schema<CreateLibraryRequest, CreateLibraryRequest.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  chunk_size: Schema.optional(Schema.NullOr(Schema.Number)),
-  owner_type: Schema.optional(Schema.NullOr(MistralSchema.openEnum("User", "Workspace")))
-})
+export const CreateLibraryRequest: Schema.Schema<CreateLibraryRequest, CreateLibraryRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      chunk_size: Schema.optional(Schema.NullOr(Schema.Number)),
+      owner_type: Schema.optional(Schema.NullOr(MistralSchema.openEnum("User", "Workspace")))
+    })
+  )
 
 export interface LibrariesDeleteV1PathParameters {
   readonly library_id: string
@@ -29,7 +32,7 @@ export declare namespace LibrariesDeleteV1PathParameters {
 export const LibrariesDeleteV1PathParameters: Schema.Schema<
   LibrariesDeleteV1PathParameters,
   LibrariesDeleteV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesGetV1PathParameters {
   readonly library_id: string
@@ -40,7 +43,7 @@ export declare namespace LibrariesGetV1PathParameters {
 export const LibrariesGetV1PathParameters: Schema.Schema<
   LibrariesGetV1PathParameters,
   LibrariesGetV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesListV1Query {
   readonly page_size?: number | undefined
@@ -52,13 +55,16 @@ export interface LibrariesListV1Query {
 export declare namespace LibrariesListV1Query {
   export type Encoded = LibrariesListV1Query
 }
-export const LibrariesListV1Query: Schema.Schema<LibrariesListV1Query, LibrariesListV1Query.Encoded> = Schema.Struct({
-  page_size: Schema.optional(Schema.Number),
-  page_token: Schema.optional(Schema.NullOr(Schema.String)),
-  page: Schema.optional(Schema.Number),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  filter_owned_by_me: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+export const LibrariesListV1Query: Schema.Schema<LibrariesListV1Query, LibrariesListV1Query.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      page_size: Schema.optional(Schema.Number),
+      page_token: Schema.optional(Schema.NullOr(Schema.String)),
+      page: Schema.optional(Schema.Number),
+      search: Schema.optional(Schema.NullOr(Schema.String)),
+      filter_owned_by_me: Schema.optional(Schema.NullOr(Schema.Boolean))
+    })
+  )
 
 export interface LibrariesPatchV1PathParameters {
   readonly library_id: string
@@ -69,7 +75,7 @@ export declare namespace LibrariesPatchV1PathParameters {
 export const LibrariesPatchV1PathParameters: Schema.Schema<
   LibrariesPatchV1PathParameters,
   LibrariesPatchV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesUpdateV1PathParameters {
   readonly library_id: string
@@ -80,7 +86,7 @@ export declare namespace LibrariesUpdateV1PathParameters {
 export const LibrariesUpdateV1PathParameters: Schema.Schema<
   LibrariesUpdateV1PathParameters,
   LibrariesUpdateV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface Library {
   readonly id: string
@@ -103,24 +109,26 @@ export interface Library {
 export declare namespace Library {
   export type Encoded = Library
 }
-export const Library: Schema.Schema<Library, Library.Encoded> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  owner_id: Schema.NullOr(Schema.String),
-  owner_type: Schema.String,
-  total_size: Schema.Number,
-  nb_documents: Schema.Number,
-  chunk_size: Schema.NullOr(Schema.Number),
-  emoji: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  generated_description: Schema.optional(Schema.NullOr(Schema.String)),
-  explicit_user_members_count: Schema.optional(Schema.NullOr(Schema.Number)),
-  explicit_workspace_members_count: Schema.optional(Schema.NullOr(Schema.Number)),
-  org_sharing_role: Schema.optional(Schema.NullOr(Schema.String)),
-  generated_name: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const Library: Schema.Schema<Library, Library.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+    owner_id: Schema.NullOr(Schema.String),
+    owner_type: Schema.String,
+    total_size: Schema.Number,
+    nb_documents: Schema.Number,
+    chunk_size: Schema.NullOr(Schema.Number),
+    emoji: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    generated_description: Schema.optional(Schema.NullOr(Schema.String)),
+    explicit_user_members_count: Schema.optional(Schema.NullOr(Schema.Number)),
+    explicit_workspace_members_count: Schema.optional(Schema.NullOr(Schema.Number)),
+    org_sharing_role: Schema.optional(Schema.NullOr(Schema.String)),
+    generated_name: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ListLibrariesResponse {
   /** @deprecated */ readonly pagination?: PaginationInfo | null | undefined
@@ -130,13 +138,14 @@ export interface ListLibrariesResponse {
 export declare namespace ListLibrariesResponse {
   export type Encoded = ListLibrariesResponse
 }
-export const ListLibrariesResponse: Schema.Schema<ListLibrariesResponse, ListLibrariesResponse.Encoded> = Schema.Struct(
-  {
-    pagination: Schema.optional(Schema.NullOr(PaginationInfo)),
-    data: Schema.Array(Library),
-    next_page_token: Schema.optional(Schema.NullOr(Schema.String))
-  }
-)
+export const ListLibrariesResponse: Schema.Schema<ListLibrariesResponse, ListLibrariesResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      pagination: Schema.optional(Schema.NullOr(PaginationInfo)),
+      data: Schema.Array(Library),
+      next_page_token: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface UpdateLibraryRequest {
   readonly name?: string | undefined
@@ -145,10 +154,10 @@ export interface UpdateLibraryRequest {
 export declare namespace UpdateLibraryRequest {
   export type Encoded = UpdateLibraryRequest
 }
-export const UpdateLibraryRequest: Schema.Schema<UpdateLibraryRequest, UpdateLibraryRequest.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.String),
-  description: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const UpdateLibraryRequest: Schema.Schema<UpdateLibraryRequest, UpdateLibraryRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({ name: Schema.optional(Schema.String), description: Schema.optional(Schema.NullOr(Schema.String)) })
+  )
 
 /** libraries_create_v1 — POST /v1/libraries */
 export const libraries_create_v1 = Operation.make({

@@ -8,10 +8,8 @@ export type EntityType = MistralSchema.OpenEnum<"User" | "Workspace" | "Org">
 export declare namespace EntityType {
   export type Encoded = EntityType
 }
-export const EntityType: Schema.Schema<EntityType, EntityType.Encoded> = MistralSchema.openEnum(
-  "User",
-  "Workspace",
-  "Org"
+export const EntityType: Schema.Schema<EntityType, EntityType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("User", "Workspace", "Org")
 )
 
 export interface LibrariesShareCreateV1PathParameters {
@@ -23,7 +21,7 @@ export declare namespace LibrariesShareCreateV1PathParameters {
 export const LibrariesShareCreateV1PathParameters: Schema.Schema<
   LibrariesShareCreateV1PathParameters,
   LibrariesShareCreateV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesShareDeleteV1PathParameters {
   readonly library_id: string
@@ -34,7 +32,7 @@ export declare namespace LibrariesShareDeleteV1PathParameters {
 export const LibrariesShareDeleteV1PathParameters: Schema.Schema<
   LibrariesShareDeleteV1PathParameters,
   LibrariesShareDeleteV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesShareListV1PathParameters {
   readonly library_id: string
@@ -45,7 +43,7 @@ export declare namespace LibrariesShareListV1PathParameters {
 export const LibrariesShareListV1PathParameters: Schema.Schema<
   LibrariesShareListV1PathParameters,
   LibrariesShareListV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface Sharing {
   readonly library_id: string /** @deprecated */
@@ -58,14 +56,16 @@ export interface Sharing {
 export declare namespace Sharing {
   export type Encoded = Sharing
 }
-export const Sharing: Schema.Schema<Sharing, Sharing.Encoded> = Schema.Struct({
-  library_id: Schema.String,
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  org_id: Schema.String,
-  role: Schema.String,
-  share_with_type: Schema.String,
-  share_with_uuid: Schema.NullOr(Schema.String)
-})
+export const Sharing: Schema.Schema<Sharing, Sharing.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    library_id: Schema.String,
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    org_id: Schema.String,
+    role: Schema.String,
+    share_with_type: Schema.String,
+    share_with_uuid: Schema.NullOr(Schema.String)
+  })
+)
 
 export interface ListSharingResponse {
   readonly data: ReadonlyArray<Sharing>
@@ -73,15 +73,17 @@ export interface ListSharingResponse {
 export declare namespace ListSharingResponse {
   export type Encoded = ListSharingResponse
 }
-export const ListSharingResponse: Schema.Schema<ListSharingResponse, ListSharingResponse.Encoded> = Schema.Struct({
-  data: Schema.Array(Sharing)
-})
+export const ListSharingResponse: Schema.Schema<ListSharingResponse, ListSharingResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ data: Schema.Array(Sharing) })
+)
 
 export type ShareEnum = MistralSchema.OpenEnum<"Viewer" | "Editor">
 export declare namespace ShareEnum {
   export type Encoded = ShareEnum
 }
-export const ShareEnum: Schema.Schema<ShareEnum, ShareEnum.Encoded> = MistralSchema.openEnum("Viewer", "Editor")
+export const ShareEnum: Schema.Schema<ShareEnum, ShareEnum.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("Viewer", "Editor")
+)
 
 export interface SharingDelete {
   /** @deprecated */ readonly org_id?: string | null | undefined
@@ -91,11 +93,13 @@ export interface SharingDelete {
 export declare namespace SharingDelete {
   export type Encoded = SharingDelete
 }
-export const SharingDelete: Schema.Schema<SharingDelete, SharingDelete.Encoded> = Schema.Struct({
-  org_id: Schema.optional(Schema.NullOr(Schema.String)),
-  share_with_uuid: Schema.String,
-  share_with_type: EntityType
-})
+export const SharingDelete: Schema.Schema<SharingDelete, SharingDelete.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    org_id: Schema.optional(Schema.NullOr(Schema.String)),
+    share_with_uuid: Schema.String,
+    share_with_type: EntityType
+  })
+)
 
 export interface SharingRequest {
   /** @deprecated */ readonly org_id?: string | null | undefined
@@ -106,12 +110,14 @@ export interface SharingRequest {
 export declare namespace SharingRequest {
   export type Encoded = SharingRequest
 }
-export const SharingRequest: Schema.Schema<SharingRequest, SharingRequest.Encoded> = Schema.Struct({
-  org_id: Schema.optional(Schema.NullOr(Schema.String)),
-  level: ShareEnum,
-  share_with_uuid: Schema.String,
-  share_with_type: EntityType
-})
+export const SharingRequest: Schema.Schema<SharingRequest, SharingRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    org_id: Schema.optional(Schema.NullOr(Schema.String)),
+    level: ShareEnum,
+    share_with_uuid: Schema.String,
+    share_with_type: EntityType
+  })
+)
 
 /** libraries_share_create_v1 — PUT /v1/libraries/{library_id}/share */
 export const libraries_share_create_v1 = Operation.make({

@@ -10,15 +10,17 @@ export type ProcessStatus = MistralSchema.OpenEnum<
 export declare namespace ProcessStatus {
   export type Encoded = ProcessStatus
 }
-export const ProcessStatus: Schema.Schema<ProcessStatus, ProcessStatus.Encoded> = MistralSchema.openEnum(
-  "self_managed",
-  "missing_content",
-  "noop",
-  "done",
-  "todo",
-  "in_progress",
-  "error",
-  "waiting_for_capacity"
+export const ProcessStatus: Schema.Schema<ProcessStatus, ProcessStatus.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum(
+    "self_managed",
+    "missing_content",
+    "noop",
+    "done",
+    "todo",
+    "in_progress",
+    "error",
+    "waiting_for_capacity"
+  )
 )
 
 export interface Document {
@@ -47,29 +49,31 @@ export interface Document {
 export declare namespace Document {
   export type Encoded = Document
 }
-export const Document: Schema.Schema<Document, Document.Encoded> = Schema.Struct({
-  id: Schema.String,
-  library_id: Schema.String,
-  hash: Schema.NullOr(Schema.String),
-  mime_type: Schema.NullOr(Schema.String),
-  extension: Schema.NullOr(Schema.String),
-  size: Schema.NullOr(Schema.Number),
-  name: Schema.String,
-  summary: Schema.optional(Schema.NullOr(Schema.String)),
-  created_at: Schema.String,
-  last_processed_at: Schema.optional(Schema.NullOr(Schema.String)),
-  number_of_pages: Schema.optional(Schema.NullOr(Schema.Number)),
-  process_status: ProcessStatus,
-  uploaded_by_id: Schema.NullOr(Schema.String),
-  uploaded_by_type: Schema.String,
-  tokens_processing_main_content: Schema.optional(Schema.NullOr(Schema.Number)),
-  tokens_processing_summary: Schema.optional(Schema.NullOr(Schema.Number)),
-  url: Schema.optional(Schema.NullOr(Schema.String)),
-  attributes: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-  expires_at: Schema.optional(Schema.NullOr(Schema.String)),
-  processing_status: Schema.String,
-  tokens_processing_total: Schema.Number
-})
+export const Document: Schema.Schema<Document, Document.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    library_id: Schema.String,
+    hash: Schema.NullOr(Schema.String),
+    mime_type: Schema.NullOr(Schema.String),
+    extension: Schema.NullOr(Schema.String),
+    size: Schema.NullOr(Schema.Number),
+    name: Schema.String,
+    summary: Schema.optional(Schema.NullOr(Schema.String)),
+    created_at: Schema.String,
+    last_processed_at: Schema.optional(Schema.NullOr(Schema.String)),
+    number_of_pages: Schema.optional(Schema.NullOr(Schema.Number)),
+    process_status: ProcessStatus,
+    uploaded_by_id: Schema.NullOr(Schema.String),
+    uploaded_by_type: Schema.String,
+    tokens_processing_main_content: Schema.optional(Schema.NullOr(Schema.Number)),
+    tokens_processing_summary: Schema.optional(Schema.NullOr(Schema.Number)),
+    url: Schema.optional(Schema.NullOr(Schema.String)),
+    attributes: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+    expires_at: Schema.optional(Schema.NullOr(Schema.String)),
+    processing_status: Schema.String,
+    tokens_processing_total: Schema.Number
+  })
+)
 
 export interface DocumentTextContent {
   readonly text: string
@@ -77,9 +81,9 @@ export interface DocumentTextContent {
 export declare namespace DocumentTextContent {
   export type Encoded = DocumentTextContent
 }
-export const DocumentTextContent: Schema.Schema<DocumentTextContent, DocumentTextContent.Encoded> = Schema.Struct({
-  text: Schema.String
-})
+export const DocumentTextContent: Schema.Schema<DocumentTextContent, DocumentTextContent.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ text: Schema.String })
+)
 
 export interface LibrariesDocumentsDeleteV1PathParameters {
   readonly library_id: string
@@ -91,7 +95,7 @@ export declare namespace LibrariesDocumentsDeleteV1PathParameters {
 export const LibrariesDocumentsDeleteV1PathParameters: Schema.Schema<
   LibrariesDocumentsDeleteV1PathParameters,
   LibrariesDocumentsDeleteV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsGetExtractedTextSignedUrlV1PathParameters {
   readonly library_id: string
@@ -103,7 +107,7 @@ export declare namespace LibrariesDocumentsGetExtractedTextSignedUrlV1PathParame
 export const LibrariesDocumentsGetExtractedTextSignedUrlV1PathParameters: Schema.Schema<
   LibrariesDocumentsGetExtractedTextSignedUrlV1PathParameters,
   LibrariesDocumentsGetExtractedTextSignedUrlV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export type LibrariesDocumentsGetExtractedTextSignedUrlV1Response = string
 export declare namespace LibrariesDocumentsGetExtractedTextSignedUrlV1Response {
@@ -124,7 +128,7 @@ export declare namespace LibrariesDocumentsGetSignedUrlV1PathParameters {
 export const LibrariesDocumentsGetSignedUrlV1PathParameters: Schema.Schema<
   LibrariesDocumentsGetSignedUrlV1PathParameters,
   LibrariesDocumentsGetSignedUrlV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export type LibrariesDocumentsGetSignedUrlV1Response = string
 export declare namespace LibrariesDocumentsGetSignedUrlV1Response {
@@ -145,7 +149,7 @@ export declare namespace LibrariesDocumentsGetStatusV1PathParameters {
 export const LibrariesDocumentsGetStatusV1PathParameters: Schema.Schema<
   LibrariesDocumentsGetStatusV1PathParameters,
   LibrariesDocumentsGetStatusV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsGetTextContentV1PathParameters {
   readonly library_id: string
@@ -157,7 +161,7 @@ export declare namespace LibrariesDocumentsGetTextContentV1PathParameters {
 export const LibrariesDocumentsGetTextContentV1PathParameters: Schema.Schema<
   LibrariesDocumentsGetTextContentV1PathParameters,
   LibrariesDocumentsGetTextContentV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsGetTextContentV1Query {
   readonly page_start?: number | null | undefined
@@ -169,10 +173,12 @@ export declare namespace LibrariesDocumentsGetTextContentV1Query {
 export const LibrariesDocumentsGetTextContentV1Query: Schema.Schema<
   LibrariesDocumentsGetTextContentV1Query,
   LibrariesDocumentsGetTextContentV1Query.Encoded
-> = Schema.Struct({
-  page_start: Schema.optional(Schema.NullOr(Schema.Number)),
-  page_end: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    page_start: Schema.optional(Schema.NullOr(Schema.Number)),
+    page_end: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface LibrariesDocumentsGetV1PathParameters {
   readonly library_id: string
@@ -184,7 +190,7 @@ export declare namespace LibrariesDocumentsGetV1PathParameters {
 export const LibrariesDocumentsGetV1PathParameters: Schema.Schema<
   LibrariesDocumentsGetV1PathParameters,
   LibrariesDocumentsGetV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsListV1PathParameters {
   readonly library_id: string
@@ -195,7 +201,7 @@ export declare namespace LibrariesDocumentsListV1PathParameters {
 export const LibrariesDocumentsListV1PathParameters: Schema.Schema<
   LibrariesDocumentsListV1PathParameters,
   LibrariesDocumentsListV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface LibrariesDocumentsListV1Query {
   readonly search?: string | null | undefined
@@ -211,14 +217,16 @@ export declare namespace LibrariesDocumentsListV1Query {
 export const LibrariesDocumentsListV1Query: Schema.Schema<
   LibrariesDocumentsListV1Query,
   LibrariesDocumentsListV1Query.Encoded
-> = Schema.Struct({
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.Number),
-  page: Schema.optional(Schema.Number),
-  filters_attributes: Schema.optional(Schema.NullOr(Schema.String)),
-  sort_by: Schema.optional(Schema.String),
-  sort_order: Schema.optional(Schema.String)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    page_size: Schema.optional(Schema.Number),
+    page: Schema.optional(Schema.Number),
+    filters_attributes: Schema.optional(Schema.NullOr(Schema.String)),
+    sort_by: Schema.optional(Schema.String),
+    sort_order: Schema.optional(Schema.String)
+  })
+)
 
 export interface LibrariesDocumentsPatchV1PathParameters {
   readonly library_id: string
@@ -230,7 +238,7 @@ export declare namespace LibrariesDocumentsPatchV1PathParameters {
 export const LibrariesDocumentsPatchV1PathParameters: Schema.Schema<
   LibrariesDocumentsPatchV1PathParameters,
   LibrariesDocumentsPatchV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsReprocessV1PathParameters {
   readonly library_id: string
@@ -242,7 +250,7 @@ export declare namespace LibrariesDocumentsReprocessV1PathParameters {
 export const LibrariesDocumentsReprocessV1PathParameters: Schema.Schema<
   LibrariesDocumentsReprocessV1PathParameters,
   LibrariesDocumentsReprocessV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsUpdateV1PathParameters {
   readonly library_id: string
@@ -254,7 +262,7 @@ export declare namespace LibrariesDocumentsUpdateV1PathParameters {
 export const LibrariesDocumentsUpdateV1PathParameters: Schema.Schema<
   LibrariesDocumentsUpdateV1PathParameters,
   LibrariesDocumentsUpdateV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String, document_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String, document_id: Schema.String }))
 
 export interface LibrariesDocumentsUploadV1Body {
   readonly file: File
@@ -265,7 +273,7 @@ export declare namespace LibrariesDocumentsUploadV1Body {
 export const LibrariesDocumentsUploadV1Body: Schema.Schema<
   LibrariesDocumentsUploadV1Body,
   LibrariesDocumentsUploadV1Body.Encoded
-> = Schema.Struct({ file: File })
+> = MistralSchema.lazy(() => Schema.Struct({ file: File }))
 
 export interface LibrariesDocumentsUploadV1PathParameters {
   readonly library_id: string
@@ -276,7 +284,7 @@ export declare namespace LibrariesDocumentsUploadV1PathParameters {
 export const LibrariesDocumentsUploadV1PathParameters: Schema.Schema<
   LibrariesDocumentsUploadV1PathParameters,
   LibrariesDocumentsUploadV1PathParameters.Encoded
-> = Schema.Struct({ library_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ library_id: Schema.String }))
 
 export interface ListDocumentsResponse {
   readonly pagination: PaginationInfo
@@ -285,9 +293,8 @@ export interface ListDocumentsResponse {
 export declare namespace ListDocumentsResponse {
   export type Encoded = ListDocumentsResponse
 }
-export const ListDocumentsResponse: Schema.Schema<ListDocumentsResponse, ListDocumentsResponse.Encoded> = Schema.Struct(
-  { pagination: PaginationInfo, data: Schema.Array(Document) }
-)
+export const ListDocumentsResponse: Schema.Schema<ListDocumentsResponse, ListDocumentsResponse.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ pagination: PaginationInfo, data: Schema.Array(Document) }))
 
 export interface ProcessingStatus {
   readonly document_id: string
@@ -297,11 +304,9 @@ export interface ProcessingStatus {
 export declare namespace ProcessingStatus {
   export type Encoded = ProcessingStatus
 }
-export const ProcessingStatus: Schema.Schema<ProcessingStatus, ProcessingStatus.Encoded> = Schema.Struct({
-  document_id: Schema.String,
-  process_status: ProcessStatus,
-  processing_status: Schema.String
-})
+export const ProcessingStatus: Schema.Schema<ProcessingStatus, ProcessingStatus.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ document_id: Schema.String, process_status: ProcessStatus, processing_status: Schema.String })
+)
 
 export interface UpdateDocumentRequest {
   readonly name?: string | undefined
@@ -322,27 +327,28 @@ export interface UpdateDocumentRequest {
 export declare namespace UpdateDocumentRequest {
   export type Encoded = UpdateDocumentRequest
 }
-export const UpdateDocumentRequest: Schema.Schema<UpdateDocumentRequest, UpdateDocumentRequest.Encoded> = Schema.Struct(
-  {
-    name: Schema.optional(Schema.String),
-    attributes: Schema.optional(
-      Schema.NullOr(
-        Schema.Record({
-          key: Schema.String,
-          value: Schema.Union(
-            Schema.Boolean,
-            Schema.String,
-            Schema.Number,
-            Schema.Array(Schema.String),
-            Schema.Array(Schema.Number),
-            Schema.Array(Schema.Boolean)
-          )
-        })
-      )
-    ),
-    expires_at: Schema.optional(Schema.NullOr(Schema.String))
-  }
-)
+export const UpdateDocumentRequest: Schema.Schema<UpdateDocumentRequest, UpdateDocumentRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.optional(Schema.String),
+      attributes: Schema.optional(
+        Schema.NullOr(
+          Schema.Record({
+            key: Schema.String,
+            value: Schema.Union(
+              Schema.Boolean,
+              Schema.String,
+              Schema.Number,
+              Schema.Array(Schema.String),
+              Schema.Array(Schema.Number),
+              Schema.Array(Schema.Boolean)
+            )
+          })
+        )
+      ),
+      expires_at: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 /** libraries_documents_delete_v1 — DELETE /v1/libraries/{library_id}/documents/{document_id} */
 export const libraries_documents_delete_v1 = Operation.make({

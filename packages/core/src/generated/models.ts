@@ -12,11 +12,14 @@ export interface ArchiveModelResponse {
 export declare namespace ArchiveModelResponse {
   export type Encoded = ArchiveModelResponse
 }
-export const ArchiveModelResponse: Schema.Schema<ArchiveModelResponse, ArchiveModelResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.Literal("model")),
-  archived: Schema.optional(Schema.Boolean)
-})
+export const ArchiveModelResponse: Schema.Schema<ArchiveModelResponse, ArchiveModelResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.Literal("model")),
+      archived: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface ModelCapabilities {
   readonly completion_chat?: boolean | undefined
@@ -37,22 +40,24 @@ export interface ModelCapabilities {
 export declare namespace ModelCapabilities {
   export type Encoded = ModelCapabilities
 }
-export const ModelCapabilities: Schema.Schema<ModelCapabilities, ModelCapabilities.Encoded> = Schema.Struct({
-  completion_chat: Schema.optional(Schema.Boolean),
-  function_calling: Schema.optional(Schema.Boolean),
-  reasoning: Schema.optional(Schema.Boolean),
-  completion_fim: Schema.optional(Schema.Boolean),
-  fine_tuning: Schema.optional(Schema.Boolean),
-  vision: Schema.optional(Schema.Boolean),
-  ocr: Schema.optional(Schema.Boolean),
-  classification: Schema.optional(Schema.Boolean),
-  moderation: Schema.optional(Schema.Boolean),
-  audio: Schema.optional(Schema.Boolean),
-  audio_transcription: Schema.optional(Schema.Boolean),
-  audio_transcription_realtime: Schema.optional(Schema.Boolean),
-  audio_speech: Schema.optional(Schema.Boolean),
-  unified_resources: Schema.optional(Schema.Boolean)
-})
+export const ModelCapabilities: Schema.Schema<ModelCapabilities, ModelCapabilities.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    completion_chat: Schema.optional(Schema.Boolean),
+    function_calling: Schema.optional(Schema.Boolean),
+    reasoning: Schema.optional(Schema.Boolean),
+    completion_fim: Schema.optional(Schema.Boolean),
+    fine_tuning: Schema.optional(Schema.Boolean),
+    vision: Schema.optional(Schema.Boolean),
+    ocr: Schema.optional(Schema.Boolean),
+    classification: Schema.optional(Schema.Boolean),
+    moderation: Schema.optional(Schema.Boolean),
+    audio: Schema.optional(Schema.Boolean),
+    audio_transcription: Schema.optional(Schema.Boolean),
+    audio_transcription_realtime: Schema.optional(Schema.Boolean),
+    audio_speech: Schema.optional(Schema.Boolean),
+    unified_resources: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface BaseModelCard {
   readonly id: string
@@ -73,22 +78,24 @@ export interface BaseModelCard {
 export declare namespace BaseModelCard {
   export type Encoded = BaseModelCard
 }
-export const BaseModelCard: Schema.Schema<BaseModelCard, BaseModelCard.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.String),
-  created: Schema.optional(Schema.Number),
-  owned_by: Schema.optional(Schema.String),
-  capabilities: ModelCapabilities,
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  max_context_length: Schema.optional(Schema.Number),
-  aliases: Schema.optional(Schema.Array(Schema.String)),
-  deprecation: Schema.optional(Schema.NullOr(Schema.String)),
-  deprecation_replacement_model: Schema.optional(Schema.NullOr(Schema.String)),
-  default_model_temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  internal: Schema.optional(Schema.Boolean),
-  type: Schema.optional(Schema.Literal("base"))
-})
+export const BaseModelCard: Schema.Schema<BaseModelCard, BaseModelCard.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.optional(Schema.String),
+    created: Schema.optional(Schema.Number),
+    owned_by: Schema.optional(Schema.String),
+    capabilities: ModelCapabilities,
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    max_context_length: Schema.optional(Schema.Number),
+    aliases: Schema.optional(Schema.Array(Schema.String)),
+    deprecation: Schema.optional(Schema.NullOr(Schema.String)),
+    deprecation_replacement_model: Schema.optional(Schema.NullOr(Schema.String)),
+    default_model_temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    internal: Schema.optional(Schema.Boolean),
+    type: Schema.optional(Schema.Literal("base"))
+  })
+)
 
 export interface FineTunedModelCapabilities {
   readonly completion_chat?: boolean | undefined
@@ -101,20 +108,22 @@ export declare namespace FineTunedModelCapabilities {
   export type Encoded = FineTunedModelCapabilities
 }
 export const FineTunedModelCapabilities: Schema.Schema<FineTunedModelCapabilities, FineTunedModelCapabilities.Encoded> =
-  Schema.Struct({
-    completion_chat: Schema.optional(Schema.Boolean),
-    completion_fim: Schema.optional(Schema.Boolean),
-    function_calling: Schema.optional(Schema.Boolean),
-    fine_tuning: Schema.optional(Schema.Boolean),
-    classification: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      completion_chat: Schema.optional(Schema.Boolean),
+      completion_fim: Schema.optional(Schema.Boolean),
+      function_calling: Schema.optional(Schema.Boolean),
+      fine_tuning: Schema.optional(Schema.Boolean),
+      classification: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export type FTClassifierLossFunction = MistralSchema.OpenEnum<"single_class" | "multi_class">
 export declare namespace FTClassifierLossFunction {
   export type Encoded = FTClassifierLossFunction
 }
 export const FTClassifierLossFunction: Schema.Schema<FTClassifierLossFunction, FTClassifierLossFunction.Encoded> =
-  MistralSchema.openEnum("single_class", "multi_class")
+  MistralSchema.lazy(() => MistralSchema.openEnum("single_class", "multi_class"))
 
 export interface ClassifierTargetResult {
   readonly name: string
@@ -126,12 +135,14 @@ export declare namespace ClassifierTargetResult {
   export type Encoded = ClassifierTargetResult
 }
 export const ClassifierTargetResult: Schema.Schema<ClassifierTargetResult, ClassifierTargetResult.Encoded> =
-  Schema.Struct({
-    name: Schema.String,
-    labels: Schema.Array(Schema.String),
-    weight: Schema.Number,
-    loss_function: FTClassifierLossFunction
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      labels: Schema.Array(Schema.String),
+      weight: Schema.Number,
+      loss_function: FTClassifierLossFunction
+    })
+  )
 
 export interface ClassifierFineTunedModel {
   readonly id: string
@@ -155,24 +166,26 @@ export declare namespace ClassifierFineTunedModel {
   export type Encoded = ClassifierFineTunedModel
 }
 export const ClassifierFineTunedModel: Schema.Schema<ClassifierFineTunedModel, ClassifierFineTunedModel.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.optional(Schema.Literal("model")),
-    created: Schema.Number,
-    owned_by: Schema.String,
-    workspace_id: Schema.String,
-    root: Schema.String,
-    root_version: Schema.String,
-    archived: Schema.Boolean,
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    capabilities: FineTunedModelCapabilities,
-    max_context_length: Schema.optional(Schema.Number),
-    aliases: Schema.optional(Schema.Array(Schema.String)),
-    job: Schema.optional(Schema.NullOr(Schema.String)),
-    classifier_targets: Schema.Array(ClassifierTargetResult),
-    model_type: Schema.optional(Schema.Literal("classifier"))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.Literal("model")),
+      created: Schema.Number,
+      owned_by: Schema.String,
+      workspace_id: Schema.String,
+      root: Schema.String,
+      root_version: Schema.String,
+      archived: Schema.Boolean,
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      capabilities: FineTunedModelCapabilities,
+      max_context_length: Schema.optional(Schema.Number),
+      aliases: Schema.optional(Schema.Array(Schema.String)),
+      job: Schema.optional(Schema.NullOr(Schema.String)),
+      classifier_targets: Schema.Array(ClassifierTargetResult),
+      model_type: Schema.optional(Schema.Literal("classifier"))
+    })
+  )
 
 export interface CompletionFineTunedModel {
   readonly id: string
@@ -195,23 +208,25 @@ export declare namespace CompletionFineTunedModel {
   export type Encoded = CompletionFineTunedModel
 }
 export const CompletionFineTunedModel: Schema.Schema<CompletionFineTunedModel, CompletionFineTunedModel.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.optional(Schema.Literal("model")),
-    created: Schema.Number,
-    owned_by: Schema.String,
-    workspace_id: Schema.String,
-    root: Schema.String,
-    root_version: Schema.String,
-    archived: Schema.Boolean,
-    name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    capabilities: FineTunedModelCapabilities,
-    max_context_length: Schema.optional(Schema.Number),
-    aliases: Schema.optional(Schema.Array(Schema.String)),
-    job: Schema.optional(Schema.NullOr(Schema.String)),
-    model_type: Schema.optional(Schema.Literal("completion"))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.Literal("model")),
+      created: Schema.Number,
+      owned_by: Schema.String,
+      workspace_id: Schema.String,
+      root: Schema.String,
+      root_version: Schema.String,
+      archived: Schema.Boolean,
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      capabilities: FineTunedModelCapabilities,
+      max_context_length: Schema.optional(Schema.Number),
+      aliases: Schema.optional(Schema.Array(Schema.String)),
+      job: Schema.optional(Schema.NullOr(Schema.String)),
+      model_type: Schema.optional(Schema.Literal("completion"))
+    })
+  )
 
 export interface DeleteModelResponse {
   readonly id: string
@@ -221,11 +236,14 @@ export interface DeleteModelResponse {
 export declare namespace DeleteModelResponse {
   export type Encoded = DeleteModelResponse
 }
-export const DeleteModelResponse: Schema.Schema<DeleteModelResponse, DeleteModelResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.String),
-  deleted: Schema.optional(Schema.Boolean)
-})
+export const DeleteModelResponse: Schema.Schema<DeleteModelResponse, DeleteModelResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.String),
+      deleted: Schema.optional(Schema.Boolean)
+    })
+)
 
 export interface DeleteModelV1ModelsModelIdDeletePathParameters {
   readonly model_id: string
@@ -236,7 +254,7 @@ export declare namespace DeleteModelV1ModelsModelIdDeletePathParameters {
 export const DeleteModelV1ModelsModelIdDeletePathParameters: Schema.Schema<
   DeleteModelV1ModelsModelIdDeletePathParameters,
   DeleteModelV1ModelsModelIdDeletePathParameters.Encoded
-> = Schema.Struct({ model_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ model_id: Schema.String }))
 
 export interface FTModelCard {
   readonly id: string
@@ -260,25 +278,27 @@ export interface FTModelCard {
 export declare namespace FTModelCard {
   export type Encoded = FTModelCard
 }
-export const FTModelCard: Schema.Schema<FTModelCard, FTModelCard.Encoded> = Schema.Struct({
-  id: Schema.String,
-  object: Schema.optional(Schema.String),
-  created: Schema.optional(Schema.Number),
-  owned_by: Schema.optional(Schema.String),
-  capabilities: ModelCapabilities,
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  max_context_length: Schema.optional(Schema.Number),
-  aliases: Schema.optional(Schema.Array(Schema.String)),
-  deprecation: Schema.optional(Schema.NullOr(Schema.String)),
-  deprecation_replacement_model: Schema.optional(Schema.NullOr(Schema.String)),
-  default_model_temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  internal: Schema.optional(Schema.Boolean),
-  type: Schema.optional(Schema.Literal("fine-tuned")),
-  job: Schema.String,
-  root: Schema.String,
-  archived: Schema.optional(Schema.Boolean)
-})
+export const FTModelCard: Schema.Schema<FTModelCard, FTModelCard.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.optional(Schema.String),
+    created: Schema.optional(Schema.Number),
+    owned_by: Schema.optional(Schema.String),
+    capabilities: ModelCapabilities,
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    max_context_length: Schema.optional(Schema.Number),
+    aliases: Schema.optional(Schema.Array(Schema.String)),
+    deprecation: Schema.optional(Schema.NullOr(Schema.String)),
+    deprecation_replacement_model: Schema.optional(Schema.NullOr(Schema.String)),
+    default_model_temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    internal: Schema.optional(Schema.Boolean),
+    type: Schema.optional(Schema.Literal("fine-tuned")),
+    job: Schema.String,
+    root: Schema.String,
+    archived: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface JobsApiRoutesFineTuningArchiveFineTunedModelPathParameters {
   readonly model_id: string
@@ -289,7 +309,7 @@ export declare namespace JobsApiRoutesFineTuningArchiveFineTunedModelPathParamet
 export const JobsApiRoutesFineTuningArchiveFineTunedModelPathParameters: Schema.Schema<
   JobsApiRoutesFineTuningArchiveFineTunedModelPathParameters,
   JobsApiRoutesFineTuningArchiveFineTunedModelPathParameters.Encoded
-> = Schema.Struct({ model_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ model_id: Schema.String }))
 
 export interface JobsApiRoutesFineTuningUnarchiveFineTunedModelPathParameters {
   readonly model_id: string
@@ -300,7 +320,7 @@ export declare namespace JobsApiRoutesFineTuningUnarchiveFineTunedModelPathParam
 export const JobsApiRoutesFineTuningUnarchiveFineTunedModelPathParameters: Schema.Schema<
   JobsApiRoutesFineTuningUnarchiveFineTunedModelPathParameters,
   JobsApiRoutesFineTuningUnarchiveFineTunedModelPathParameters.Encoded
-> = Schema.Struct({ model_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ model_id: Schema.String }))
 
 export interface JobsApiRoutesFineTuningUpdateFineTunedModelPathParameters {
   readonly model_id: string
@@ -311,7 +331,7 @@ export declare namespace JobsApiRoutesFineTuningUpdateFineTunedModelPathParamete
 export const JobsApiRoutesFineTuningUpdateFineTunedModelPathParameters: Schema.Schema<
   JobsApiRoutesFineTuningUpdateFineTunedModelPathParameters,
   JobsApiRoutesFineTuningUpdateFineTunedModelPathParameters.Encoded
-> = Schema.Struct({ model_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ model_id: Schema.String }))
 
 export type JobsApiRoutesFineTuningUpdateFineTunedModelResponse =
   | CompletionFineTunedModel
@@ -323,10 +343,12 @@ export declare namespace JobsApiRoutesFineTuningUpdateFineTunedModelResponse {
 export const JobsApiRoutesFineTuningUpdateFineTunedModelResponse: Schema.Schema<
   JobsApiRoutesFineTuningUpdateFineTunedModelResponse,
   JobsApiRoutesFineTuningUpdateFineTunedModelResponse.Encoded
-> = MistralSchema.taggedUnion(
-  "model_type",
-  { completion: CompletionFineTunedModel, classifier: ClassifierFineTunedModel },
-  ["completion", "classifier"]
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion(
+    "model_type",
+    { completion: CompletionFineTunedModel, classifier: ClassifierFineTunedModel },
+    ["completion", "classifier"]
+  )
 )
 
 export interface ListModelsV1ModelsGetQuery {
@@ -337,10 +359,12 @@ export declare namespace ListModelsV1ModelsGetQuery {
   export type Encoded = ListModelsV1ModelsGetQuery
 }
 export const ListModelsV1ModelsGetQuery: Schema.Schema<ListModelsV1ModelsGetQuery, ListModelsV1ModelsGetQuery.Encoded> =
-  Schema.Struct({
-    provider: Schema.optional(Schema.NullOr(Schema.String)),
-    model: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      provider: Schema.optional(Schema.NullOr(Schema.String)),
+      model: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface ModelList {
   readonly object?: string | undefined
@@ -349,14 +373,16 @@ export interface ModelList {
 export declare namespace ModelList {
   export type Encoded = ModelList
 }
-export const ModelList: Schema.Schema<ModelList, ModelList.Encoded> = Schema.Struct({
-  object: Schema.optional(Schema.String),
-  data: Schema.optional(
-    Schema.Array(
-      MistralSchema.taggedUnion("type", { base: BaseModelCard, "fine-tuned": FTModelCard }, ["base", "fine-tuned"])
+export const ModelList: Schema.Schema<ModelList, ModelList.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    object: Schema.optional(Schema.String),
+    data: Schema.optional(
+      Schema.Array(
+        MistralSchema.taggedUnion("type", { base: BaseModelCard, "fine-tuned": FTModelCard }, ["base", "fine-tuned"])
+      )
     )
-  )
-})
+  })
+)
 
 export interface RetrieveModelV1ModelsModelIdGetPathParameters {
   readonly model_id: string
@@ -367,7 +393,7 @@ export declare namespace RetrieveModelV1ModelsModelIdGetPathParameters {
 export const RetrieveModelV1ModelsModelIdGetPathParameters: Schema.Schema<
   RetrieveModelV1ModelsModelIdGetPathParameters,
   RetrieveModelV1ModelsModelIdGetPathParameters.Encoded
-> = Schema.Struct({ model_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ model_id: Schema.String }))
 
 export type RetrieveModelV1ModelsModelIdGetResponse = BaseModelCard | FTModelCard | MistralSchema.Unknown<"type">
 export declare namespace RetrieveModelV1ModelsModelIdGetResponse {
@@ -376,7 +402,9 @@ export declare namespace RetrieveModelV1ModelsModelIdGetResponse {
 export const RetrieveModelV1ModelsModelIdGetResponse: Schema.Schema<
   RetrieveModelV1ModelsModelIdGetResponse,
   RetrieveModelV1ModelsModelIdGetResponse.Encoded
-> = MistralSchema.taggedUnion("type", { base: BaseModelCard, "fine-tuned": FTModelCard }, ["base", "fine-tuned"])
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion("type", { base: BaseModelCard, "fine-tuned": FTModelCard }, ["base", "fine-tuned"])
+)
 
 export interface UnarchiveModelResponse {
   readonly id: string
@@ -387,11 +415,13 @@ export declare namespace UnarchiveModelResponse {
   export type Encoded = UnarchiveModelResponse
 }
 export const UnarchiveModelResponse: Schema.Schema<UnarchiveModelResponse, UnarchiveModelResponse.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    object: Schema.optional(Schema.Literal("model")),
-    archived: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      object: Schema.optional(Schema.Literal("model")),
+      archived: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface UpdateModelRequest {
   readonly name?: string | null | undefined
@@ -400,10 +430,13 @@ export interface UpdateModelRequest {
 export declare namespace UpdateModelRequest {
   export type Encoded = UpdateModelRequest
 }
-export const UpdateModelRequest: Schema.Schema<UpdateModelRequest, UpdateModelRequest.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  description: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const UpdateModelRequest: Schema.Schema<UpdateModelRequest, UpdateModelRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 /** delete_model_v1_models__model_id__delete — DELETE /v1/models/{model_id} */
 export const delete_model_v1_models__model_id__delete = Operation.make({

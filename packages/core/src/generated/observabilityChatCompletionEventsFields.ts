@@ -36,35 +36,38 @@ export interface BaseFieldDefinition {
 export declare namespace BaseFieldDefinition {
   export type Encoded = BaseFieldDefinition
 }
-export const BaseFieldDefinition: Schema.Schema<BaseFieldDefinition, BaseFieldDefinition.Encoded> = Schema.Struct({
-  name: Schema.String,
-  label: Schema.String,
-  type: MistralSchema.openEnum("ENUM", "TEXT", "INT", "FLOAT", "BOOL", "TIMESTAMP", "ARRAY", "MAP"),
-  group: Schema.optional(Schema.NullOr(Schema.String)),
-  supported_operators: Schema.Array(
-    MistralSchema.openEnum(
-      "lt",
-      "lte",
-      "gt",
-      "gte",
-      "startswith",
-      "istartswith",
-      "endswith",
-      "iendswith",
-      "contains",
-      "icontains",
-      "matches",
-      "notcontains",
-      "inotcontains",
-      "eq",
-      "neq",
-      "isnull",
-      "includes",
-      "excludes",
-      "len_eq"
-    )
-  )
-})
+export const BaseFieldDefinition: Schema.Schema<BaseFieldDefinition, BaseFieldDefinition.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      label: Schema.String,
+      type: MistralSchema.openEnum("ENUM", "TEXT", "INT", "FLOAT", "BOOL", "TIMESTAMP", "ARRAY", "MAP"),
+      group: Schema.optional(Schema.NullOr(Schema.String)),
+      supported_operators: Schema.Array(
+        MistralSchema.openEnum(
+          "lt",
+          "lte",
+          "gt",
+          "gte",
+          "startswith",
+          "istartswith",
+          "endswith",
+          "iendswith",
+          "contains",
+          "icontains",
+          "matches",
+          "notcontains",
+          "inotcontains",
+          "eq",
+          "neq",
+          "isnull",
+          "includes",
+          "excludes",
+          "len_eq"
+        )
+      )
+    })
+)
 
 export interface FetchChatCompletionFieldOptionsResponse {
   readonly options?: ReadonlyArray<string | boolean | null> | null | undefined
@@ -75,9 +78,11 @@ export declare namespace FetchChatCompletionFieldOptionsResponse {
 export const FetchChatCompletionFieldOptionsResponse: Schema.Schema<
   FetchChatCompletionFieldOptionsResponse,
   FetchChatCompletionFieldOptionsResponse.Encoded
-> = Schema.Struct({
-  options: Schema.optional(Schema.NullOr(Schema.Array(Schema.NullOr(Schema.Union(Schema.String, Schema.Boolean)))))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    options: Schema.optional(Schema.NullOr(Schema.Array(Schema.NullOr(Schema.Union(Schema.String, Schema.Boolean)))))
+  })
+)
 
 export interface FetchFieldOptionCountsRequest {
   readonly filter_params?: FilterPayload | null | undefined
@@ -88,7 +93,7 @@ export declare namespace FetchFieldOptionCountsRequest {
 export const FetchFieldOptionCountsRequest: Schema.Schema<
   FetchFieldOptionCountsRequest,
   FetchFieldOptionCountsRequest.Encoded
-> = Schema.Struct({ filter_params: Schema.optional(Schema.NullOr(FilterPayload)) })
+> = MistralSchema.lazy(() => Schema.Struct({ filter_params: Schema.optional(Schema.NullOr(FilterPayload)) }))
 
 export interface FieldOptionCountItem {
   readonly value: string
@@ -97,10 +102,8 @@ export interface FieldOptionCountItem {
 export declare namespace FieldOptionCountItem {
   export type Encoded = FieldOptionCountItem
 }
-export const FieldOptionCountItem: Schema.Schema<FieldOptionCountItem, FieldOptionCountItem.Encoded> = Schema.Struct({
-  value: Schema.String,
-  count: Schema.Number
-})
+export const FieldOptionCountItem: Schema.Schema<FieldOptionCountItem, FieldOptionCountItem.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ value: Schema.String, count: Schema.Number }))
 
 export interface FetchFieldOptionCountsResponse {
   readonly counts: ReadonlyArray<FieldOptionCountItem>
@@ -111,7 +114,7 @@ export declare namespace FetchFieldOptionCountsResponse {
 export const FetchFieldOptionCountsResponse: Schema.Schema<
   FetchFieldOptionCountsResponse,
   FetchFieldOptionCountsResponse.Encoded
-> = Schema.Struct({ counts: Schema.Array(FieldOptionCountItem) })
+> = MistralSchema.lazy(() => Schema.Struct({ counts: Schema.Array(FieldOptionCountItem) }))
 
 export interface FieldGroup {
   readonly name: string
@@ -120,10 +123,9 @@ export interface FieldGroup {
 export declare namespace FieldGroup {
   export type Encoded = FieldGroup
 }
-export const FieldGroup: Schema.Schema<FieldGroup, FieldGroup.Encoded> = Schema.Struct({
-  name: Schema.String,
-  label: Schema.String
-})
+export const FieldGroup: Schema.Schema<FieldGroup, FieldGroup.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ name: Schema.String, label: Schema.String })
+)
 
 export interface GetChatCompletionFieldOptionsCountsV1ObservabilityChatCompletionFieldsFieldNameOptionsCountsPostPathParameters {
   readonly field_name: string
@@ -135,7 +137,7 @@ export declare namespace GetChatCompletionFieldOptionsCountsV1ObservabilityChatC
 export const GetChatCompletionFieldOptionsCountsV1ObservabilityChatCompletionFieldsFieldNameOptionsCountsPostPathParameters: Schema.Schema<
   GetChatCompletionFieldOptionsCountsV1ObservabilityChatCompletionFieldsFieldNameOptionsCountsPostPathParameters,
   GetChatCompletionFieldOptionsCountsV1ObservabilityChatCompletionFieldsFieldNameOptionsCountsPostPathParameters.Encoded
-> = Schema.Struct({ field_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ field_name: Schema.String }))
 
 export interface GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetPathParameters {
   readonly field_name: string
@@ -147,7 +149,7 @@ export declare namespace GetChatCompletionFieldOptionsV1ObservabilityChatComplet
 export const GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetPathParameters: Schema.Schema<
   GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetPathParameters,
   GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetPathParameters.Encoded
-> = Schema.Struct({ field_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ field_name: Schema.String }))
 
 export interface GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetQuery {
   readonly operator: MistralSchema.OpenEnum<
@@ -178,29 +180,31 @@ export declare namespace GetChatCompletionFieldOptionsV1ObservabilityChatComplet
 export const GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetQuery: Schema.Schema<
   GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetQuery,
   GetChatCompletionFieldOptionsV1ObservabilityChatCompletionFieldsFieldNameOptionsGetQuery.Encoded
-> = Schema.Struct({
-  operator: MistralSchema.openEnum(
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "contains",
-    "icontains",
-    "matches",
-    "notcontains",
-    "inotcontains",
-    "eq",
-    "neq",
-    "isnull",
-    "includes",
-    "excludes",
-    "len_eq"
-  )
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    operator: MistralSchema.openEnum(
+      "lt",
+      "lte",
+      "gt",
+      "gte",
+      "startswith",
+      "istartswith",
+      "endswith",
+      "iendswith",
+      "contains",
+      "icontains",
+      "matches",
+      "notcontains",
+      "inotcontains",
+      "eq",
+      "neq",
+      "isnull",
+      "includes",
+      "excludes",
+      "len_eq"
+    )
+  })
+)
 
 export interface ListChatCompletionFieldsResponse {
   readonly field_definitions: ReadonlyArray<BaseFieldDefinition>
@@ -212,7 +216,9 @@ export declare namespace ListChatCompletionFieldsResponse {
 export const ListChatCompletionFieldsResponse: Schema.Schema<
   ListChatCompletionFieldsResponse,
   ListChatCompletionFieldsResponse.Encoded
-> = Schema.Struct({ field_definitions: Schema.Array(BaseFieldDefinition), field_groups: Schema.Array(FieldGroup) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ field_definitions: Schema.Array(BaseFieldDefinition), field_groups: Schema.Array(FieldGroup) })
+)
 
 /** get_chat_completion_field_options_counts_v1_observability_chat_completion_fields__field_name__options_counts_post — POST /v1/observability/chat-completion-fields/{field_name}/options-counts */
 export const get_chat_completion_field_options_counts_v1_observability_chat_completion_fields__field_name__options_counts_post =

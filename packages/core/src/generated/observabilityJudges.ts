@@ -20,7 +20,7 @@ export declare namespace DeleteJudgeV1ObservabilityJudgesJudgeIdDeletePathParame
 export const DeleteJudgeV1ObservabilityJudgesJudgeIdDeletePathParameters: Schema.Schema<
   DeleteJudgeV1ObservabilityJudgesJudgeIdDeletePathParameters,
   DeleteJudgeV1ObservabilityJudgesJudgeIdDeletePathParameters.Encoded
-> = Schema.Struct({ judge_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ judge_id: Schema.String }))
 
 export interface GetJudgeByIdV1ObservabilityJudgesJudgeIdGetPathParameters {
   readonly judge_id: string
@@ -31,15 +31,14 @@ export declare namespace GetJudgeByIdV1ObservabilityJudgesJudgeIdGetPathParamete
 export const GetJudgeByIdV1ObservabilityJudgesJudgeIdGetPathParameters: Schema.Schema<
   GetJudgeByIdV1ObservabilityJudgesJudgeIdGetPathParameters,
   GetJudgeByIdV1ObservabilityJudgesJudgeIdGetPathParameters.Encoded
-> = Schema.Struct({ judge_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ judge_id: Schema.String }))
 
 export type JudgeOutputType = MistralSchema.OpenEnum<"REGRESSION" | "CLASSIFICATION">
 export declare namespace JudgeOutputType {
   export type Encoded = JudgeOutputType
 }
-export const JudgeOutputType: Schema.Schema<JudgeOutputType, JudgeOutputType.Encoded> = MistralSchema.openEnum(
-  "REGRESSION",
-  "CLASSIFICATION"
+export const JudgeOutputType: Schema.Schema<JudgeOutputType, JudgeOutputType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("REGRESSION", "CLASSIFICATION")
 )
 
 export interface GetJudgesV1ObservabilityJudgesGetQuery {
@@ -55,13 +54,15 @@ export declare namespace GetJudgesV1ObservabilityJudgesGetQuery {
 export const GetJudgesV1ObservabilityJudgesGetQuery: Schema.Schema<
   GetJudgesV1ObservabilityJudgesGetQuery,
   GetJudgesV1ObservabilityJudgesGetQuery.Encoded
-> = Schema.Struct({
-  type_filter: Schema.optional(Schema.NullOr(Schema.Array(JudgeOutputType))),
-  model_filter: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  page_size: Schema.optional(Schema.Number),
-  page: Schema.optional(Schema.Number),
-  q: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type_filter: Schema.optional(Schema.NullOr(Schema.Array(JudgeOutputType))),
+    model_filter: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    page_size: Schema.optional(Schema.Number),
+    page: Schema.optional(Schema.Number),
+    q: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface JudgeConversationRequest {
   readonly messages: ReadonlyArray<{ readonly [key: string]: unknown }>
@@ -71,10 +72,12 @@ export declare namespace JudgeConversationRequest {
   export type Encoded = JudgeConversationRequest
 }
 export const JudgeConversationRequest: Schema.Schema<JudgeConversationRequest, JudgeConversationRequest.Encoded> =
-  Schema.Struct({
-    messages: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-    properties: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      messages: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      properties: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    })
+  )
 
 export interface JudgeConversationV1ObservabilityJudgesJudgeIdLiveJudgingPostPathParameters {
   readonly judge_id: string
@@ -85,7 +88,7 @@ export declare namespace JudgeConversationV1ObservabilityJudgesJudgeIdLiveJudgin
 export const JudgeConversationV1ObservabilityJudgesJudgeIdLiveJudgingPostPathParameters: Schema.Schema<
   JudgeConversationV1ObservabilityJudgesJudgeIdLiveJudgingPostPathParameters,
   JudgeConversationV1ObservabilityJudgesJudgeIdLiveJudgingPostPathParameters.Encoded
-> = Schema.Struct({ judge_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ judge_id: Schema.String }))
 
 export interface PaginatedResultJudgePreview {
   readonly results?: ReadonlyArray<Judge> | undefined
@@ -99,12 +102,14 @@ export declare namespace PaginatedResultJudgePreview {
 export const PaginatedResultJudgePreview: Schema.Schema<
   PaginatedResultJudgePreview,
   PaginatedResultJudgePreview.Encoded
-> = Schema.Struct({
-  results: Schema.optional(Schema.Array(Judge)),
-  count: Schema.Number,
-  next: Schema.optional(Schema.NullOr(Schema.String)),
-  previous: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    results: Schema.optional(Schema.Array(Judge)),
+    count: Schema.Number,
+    next: Schema.optional(Schema.NullOr(Schema.String)),
+    previous: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ListJudgesResponse {
   readonly judges: PaginatedResultJudgePreview
@@ -112,9 +117,9 @@ export interface ListJudgesResponse {
 export declare namespace ListJudgesResponse {
   export type Encoded = ListJudgesResponse
 }
-export const ListJudgesResponse: Schema.Schema<ListJudgesResponse, ListJudgesResponse.Encoded> = Schema.Struct({
-  judges: PaginatedResultJudgePreview
-})
+export const ListJudgesResponse: Schema.Schema<ListJudgesResponse, ListJudgesResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ judges: PaginatedResultJudgePreview })
+)
 
 export interface UpdateJudgeRequest {
   readonly name: string
@@ -127,18 +132,21 @@ export interface UpdateJudgeRequest {
 export declare namespace UpdateJudgeRequest {
   export type Encoded = UpdateJudgeRequest
 }
-export const UpdateJudgeRequest: Schema.Schema<UpdateJudgeRequest, UpdateJudgeRequest.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.String,
-  model_name: Schema.String,
-  output: MistralSchema.taggedUnion(
-    "type",
-    { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
-    ["CLASSIFICATION", "REGRESSION"]
-  ),
-  instructions: Schema.String,
-  tools: Schema.Array(Schema.String)
-})
+export const UpdateJudgeRequest: Schema.Schema<UpdateJudgeRequest, UpdateJudgeRequest.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      description: Schema.String,
+      model_name: Schema.String,
+      output: MistralSchema.taggedUnion(
+        "type",
+        { CLASSIFICATION: JudgeClassificationOutput, REGRESSION: JudgeRegressionOutput },
+        ["CLASSIFICATION", "REGRESSION"]
+      ),
+      instructions: Schema.String,
+      tools: Schema.Array(Schema.String)
+    })
+)
 
 export interface UpdateJudgeV1ObservabilityJudgesJudgeIdPutPathParameters {
   readonly judge_id: string
@@ -149,7 +157,7 @@ export declare namespace UpdateJudgeV1ObservabilityJudgesJudgeIdPutPathParameter
 export const UpdateJudgeV1ObservabilityJudgesJudgeIdPutPathParameters: Schema.Schema<
   UpdateJudgeV1ObservabilityJudgesJudgeIdPutPathParameters,
   UpdateJudgeV1ObservabilityJudgesJudgeIdPutPathParameters.Encoded
-> = Schema.Struct({ judge_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ judge_id: Schema.String }))
 
 /** create_judge_v1_observability_judges_post — POST /v1/observability/judges */
 export const create_judge_v1_observability_judges_post = Operation.make({

@@ -29,28 +29,30 @@ export interface GetLog {
 export declare namespace GetLog {
   export type Encoded = GetLog
 }
-export const GetLog: Schema.Schema<GetLog, GetLog.Encoded> = Schema.Struct({
-  customer_id: Schema.String,
-  organization_id: Schema.String,
-  workspace_id: Schema.String,
-  user_id: Schema.String,
-  timestamp: Schema.String,
-  trace_id: Schema.String,
-  span_id: Schema.String,
-  trace_flags: Schema.Number,
-  severity_text: Schema.String,
-  severity_number: Schema.Number,
-  service_name: Schema.String,
-  body: Schema.String,
-  event_name: Schema.String,
-  resource_schema_url: Schema.String,
-  resource_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
-  scope_schema_url: Schema.String,
-  scope_name: Schema.String,
-  scope_version: Schema.String,
-  scope_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
-  log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
-})
+export const GetLog: Schema.Schema<GetLog, GetLog.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    customer_id: Schema.String,
+    organization_id: Schema.String,
+    workspace_id: Schema.String,
+    user_id: Schema.String,
+    timestamp: Schema.String,
+    trace_id: Schema.String,
+    span_id: Schema.String,
+    trace_flags: Schema.Number,
+    severity_text: Schema.String,
+    severity_number: Schema.Number,
+    service_name: Schema.String,
+    body: Schema.String,
+    event_name: Schema.String,
+    resource_schema_url: Schema.String,
+    resource_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
+    scope_schema_url: Schema.String,
+    scope_name: Schema.String,
+    scope_version: Schema.String,
+    scope_attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
+    log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
+  })
+)
 
 export interface FeedResultGetLog {
   readonly results?: ReadonlyArray<GetLog> | undefined
@@ -60,11 +62,13 @@ export interface FeedResultGetLog {
 export declare namespace FeedResultGetLog {
   export type Encoded = FeedResultGetLog
 }
-export const FeedResultGetLog: Schema.Schema<FeedResultGetLog, FeedResultGetLog.Encoded> = Schema.Struct({
-  results: Schema.optional(Schema.Array(GetLog)),
-  next: Schema.optional(Schema.NullOr(Schema.String)),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const FeedResultGetLog: Schema.Schema<FeedResultGetLog, FeedResultGetLog.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    results: Schema.optional(Schema.Array(GetLog)),
+    next: Schema.optional(Schema.NullOr(Schema.String)),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetLogFieldOptions {
   readonly options: ReadonlyArray<string> | null
@@ -72,9 +76,9 @@ export interface GetLogFieldOptions {
 export declare namespace GetLogFieldOptions {
   export type Encoded = GetLogFieldOptions
 }
-export const GetLogFieldOptions: Schema.Schema<GetLogFieldOptions, GetLogFieldOptions.Encoded> = Schema.Struct({
-  options: Schema.NullOr(Schema.Array(Schema.String))
-})
+export const GetLogFieldOptions: Schema.Schema<GetLogFieldOptions, GetLogFieldOptions.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ options: Schema.NullOr(Schema.Array(Schema.String)) })
+)
 
 export interface GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetPathParameters {
   readonly field_name: string
@@ -85,7 +89,7 @@ export declare namespace GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOpt
 export const GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetPathParameters: Schema.Schema<
   GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetPathParameters,
   GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetPathParameters.Encoded
-> = Schema.Struct({ field_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ field_name: Schema.String }))
 
 export interface GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetQuery {
   readonly from?: string | null | undefined
@@ -97,10 +101,12 @@ export declare namespace GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOpt
 export const GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetQuery: Schema.Schema<
   GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetQuery,
   GetLogFieldOptionsV1ObservabilityLogsFieldsFieldNameOptionsGetQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetLogFields {
   readonly field_definitions: ReadonlyArray<OtelFieldDefinition>
@@ -108,9 +114,9 @@ export interface GetLogFields {
 export declare namespace GetLogFields {
   export type Encoded = GetLogFields
 }
-export const GetLogFields: Schema.Schema<GetLogFields, GetLogFields.Encoded> = Schema.Struct({
-  field_definitions: Schema.Array(OtelFieldDefinition)
-})
+export const GetLogFields: Schema.Schema<GetLogFields, GetLogFields.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ field_definitions: Schema.Array(OtelFieldDefinition) })
+)
 
 export interface GetLogs {
   readonly logs: FeedResultGetLog
@@ -118,7 +124,9 @@ export interface GetLogs {
 export declare namespace GetLogs {
   export type Encoded = GetLogs
 }
-export const GetLogs: Schema.Schema<GetLogs, GetLogs.Encoded> = Schema.Struct({ logs: FeedResultGetLog })
+export const GetLogs: Schema.Schema<GetLogs, GetLogs.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ logs: FeedResultGetLog })
+)
 
 export interface LogsRequest {
   readonly search_expression?: string | null | undefined
@@ -127,10 +135,12 @@ export interface LogsRequest {
 export declare namespace LogsRequest {
   export type Encoded = LogsRequest
 }
-export const LogsRequest: Schema.Schema<LogsRequest, LogsRequest.Encoded> = Schema.Struct({
-  search_expression: Schema.optional(Schema.NullOr(Schema.String)),
-  order: Schema.optional(MistralSchema.openEnum("asc", "desc"))
-})
+export const LogsRequest: Schema.Schema<LogsRequest, LogsRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    search_expression: Schema.optional(Schema.NullOr(Schema.String)),
+    order: Schema.optional(MistralSchema.openEnum("asc", "desc"))
+  })
+)
 
 export interface SearchLogsV1ObservabilityLogsSearchPostQuery {
   readonly from?: string | null | undefined
@@ -144,12 +154,14 @@ export declare namespace SearchLogsV1ObservabilityLogsSearchPostQuery {
 export const SearchLogsV1ObservabilityLogsSearchPostQuery: Schema.Schema<
   SearchLogsV1ObservabilityLogsSearchPostQuery,
   SearchLogsV1ObservabilityLogsSearchPostQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String)),
+    page_size: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 /** get_log_field_options_v1_observability_logs_fields__field_name__options_get — GET /v1/observability/logs/fields/{field_name}/options */
 export const get_log_field_options_v1_observability_logs_fields__field_name__options_get = Operation.make({

@@ -21,10 +21,12 @@ export declare namespace AggregateTracesV1ObservabilityTracesAggregatePostQuery 
 export const AggregateTracesV1ObservabilityTracesAggregatePostQuery: Schema.Schema<
   AggregateTracesV1ObservabilityTracesAggregatePostQuery,
   AggregateTracesV1ObservabilityTracesAggregatePostQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetTrace {
   readonly customer_id: string
@@ -65,42 +67,44 @@ export interface GetTrace {
 export declare namespace GetTrace {
   export type Encoded = GetTrace
 }
-export const GetTrace: Schema.Schema<GetTrace, GetTrace.Encoded> = Schema.Struct({
-  customer_id: Schema.String,
-  organization_id: Schema.String,
-  workspace_id: Schema.String,
-  user_id: Schema.String,
-  trace_id: Schema.String,
-  root_span_id: Schema.String,
-  root_span_name: Schema.String,
-  start_time: Schema.String,
-  end_time: Schema.String,
-  duration_ns: Schema.Number,
-  service_name: Schema.String,
-  environment: Schema.String,
-  conversation_id: Schema.String,
-  workflow_name: Schema.String,
-  agent_id: Schema.String,
-  agent_name: Schema.String,
-  status_code: MistralSchema.openEnum("Error", "Unset"),
-  error_count: Schema.Number,
-  span_count: Schema.Number,
-  gen_ai_span_count: Schema.Number,
-  llm_call_count: Schema.Number,
-  tool_call_count: Schema.Number,
-  retrieval_count: Schema.Number,
-  evaluation_count: Schema.Number,
-  input_tokens: Schema.Number,
-  output_tokens: Schema.Number,
-  cache_read_input_tokens: Schema.Number,
-  cache_creation_input_tokens: Schema.Number,
-  models_used: Schema.Array(Schema.String),
-  tools_used: Schema.Array(Schema.String),
-  first_turn_last_input_message: Schema.String,
-  first_turn_last_output_message: Schema.String,
-  last_turn_last_input_message: Schema.String,
-  last_turn_last_output_message: Schema.String
-})
+export const GetTrace: Schema.Schema<GetTrace, GetTrace.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    customer_id: Schema.String,
+    organization_id: Schema.String,
+    workspace_id: Schema.String,
+    user_id: Schema.String,
+    trace_id: Schema.String,
+    root_span_id: Schema.String,
+    root_span_name: Schema.String,
+    start_time: Schema.String,
+    end_time: Schema.String,
+    duration_ns: Schema.Number,
+    service_name: Schema.String,
+    environment: Schema.String,
+    conversation_id: Schema.String,
+    workflow_name: Schema.String,
+    agent_id: Schema.String,
+    agent_name: Schema.String,
+    status_code: MistralSchema.openEnum("Error", "Unset"),
+    error_count: Schema.Number,
+    span_count: Schema.Number,
+    gen_ai_span_count: Schema.Number,
+    llm_call_count: Schema.Number,
+    tool_call_count: Schema.Number,
+    retrieval_count: Schema.Number,
+    evaluation_count: Schema.Number,
+    input_tokens: Schema.Number,
+    output_tokens: Schema.Number,
+    cache_read_input_tokens: Schema.Number,
+    cache_creation_input_tokens: Schema.Number,
+    models_used: Schema.Array(Schema.String),
+    tools_used: Schema.Array(Schema.String),
+    first_turn_last_input_message: Schema.String,
+    first_turn_last_output_message: Schema.String,
+    last_turn_last_input_message: Schema.String,
+    last_turn_last_output_message: Schema.String
+  })
+)
 
 export interface FeedResultGetTrace {
   readonly results?: ReadonlyArray<GetTrace> | undefined
@@ -110,11 +114,14 @@ export interface FeedResultGetTrace {
 export declare namespace FeedResultGetTrace {
   export type Encoded = FeedResultGetTrace
 }
-export const FeedResultGetTrace: Schema.Schema<FeedResultGetTrace, FeedResultGetTrace.Encoded> = Schema.Struct({
-  results: Schema.optional(Schema.Array(GetTrace)),
-  next: Schema.optional(Schema.NullOr(Schema.String)),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const FeedResultGetTrace: Schema.Schema<FeedResultGetTrace, FeedResultGetTrace.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      results: Schema.optional(Schema.Array(GetTrace)),
+      next: Schema.optional(Schema.NullOr(Schema.String)),
+      cursor: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetPathParameters {
   readonly trace_id: string
@@ -126,7 +133,7 @@ export declare namespace GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetPa
 export const GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetPathParameters: Schema.Schema<
   GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetPathParameters,
   GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetPathParameters.Encoded
-> = Schema.Struct({ trace_id: Schema.String, span_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ trace_id: Schema.String, span_id: Schema.String }))
 
 export interface GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetQuery {
   readonly from?: string | null | undefined
@@ -138,10 +145,12 @@ export declare namespace GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetQu
 export const GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetQuery: Schema.Schema<
   GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetQuery,
   GetSpanByIdV1ObservabilityTracesTraceIdSpansSpanIdGetQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetTraceByIdV1ObservabilityTracesTraceIdGetPathParameters {
   readonly trace_id: string
@@ -152,7 +161,7 @@ export declare namespace GetTraceByIdV1ObservabilityTracesTraceIdGetPathParamete
 export const GetTraceByIdV1ObservabilityTracesTraceIdGetPathParameters: Schema.Schema<
   GetTraceByIdV1ObservabilityTracesTraceIdGetPathParameters,
   GetTraceByIdV1ObservabilityTracesTraceIdGetPathParameters.Encoded
-> = Schema.Struct({ trace_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ trace_id: Schema.String }))
 
 export interface GetTraceFieldOptions {
   readonly options: ReadonlyArray<string> | null
@@ -160,9 +169,8 @@ export interface GetTraceFieldOptions {
 export declare namespace GetTraceFieldOptions {
   export type Encoded = GetTraceFieldOptions
 }
-export const GetTraceFieldOptions: Schema.Schema<GetTraceFieldOptions, GetTraceFieldOptions.Encoded> = Schema.Struct({
-  options: Schema.NullOr(Schema.Array(Schema.String))
-})
+export const GetTraceFieldOptions: Schema.Schema<GetTraceFieldOptions, GetTraceFieldOptions.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ options: Schema.NullOr(Schema.Array(Schema.String)) }))
 
 export interface GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetPathParameters {
   readonly field_name: string
@@ -173,7 +181,7 @@ export declare namespace GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNam
 export const GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetPathParameters: Schema.Schema<
   GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetPathParameters,
   GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetPathParameters.Encoded
-> = Schema.Struct({ field_name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ field_name: Schema.String }))
 
 export interface GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetQuery {
   readonly from?: string | null | undefined
@@ -185,10 +193,12 @@ export declare namespace GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNam
 export const GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetQuery: Schema.Schema<
   GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetQuery,
   GetTraceFieldOptionsV1ObservabilityTracesFieldsFieldNameOptionsGetQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetTraceFields {
   readonly field_definitions: ReadonlyArray<OtelFieldDefinition>
@@ -196,9 +206,9 @@ export interface GetTraceFields {
 export declare namespace GetTraceFields {
   export type Encoded = GetTraceFields
 }
-export const GetTraceFields: Schema.Schema<GetTraceFields, GetTraceFields.Encoded> = Schema.Struct({
-  field_definitions: Schema.Array(OtelFieldDefinition)
-})
+export const GetTraceFields: Schema.Schema<GetTraceFields, GetTraceFields.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ field_definitions: Schema.Array(OtelFieldDefinition) })
+)
 
 export interface GetTraceSpansV1ObservabilityTracesTraceIdSpansGetPathParameters {
   readonly trace_id: string
@@ -209,7 +219,7 @@ export declare namespace GetTraceSpansV1ObservabilityTracesTraceIdSpansGetPathPa
 export const GetTraceSpansV1ObservabilityTracesTraceIdSpansGetPathParameters: Schema.Schema<
   GetTraceSpansV1ObservabilityTracesTraceIdSpansGetPathParameters,
   GetTraceSpansV1ObservabilityTracesTraceIdSpansGetPathParameters.Encoded
-> = Schema.Struct({ trace_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ trace_id: Schema.String }))
 
 export interface GetTraceSpansV1ObservabilityTracesTraceIdSpansGetQuery {
   readonly from?: string | null | undefined
@@ -223,12 +233,14 @@ export declare namespace GetTraceSpansV1ObservabilityTracesTraceIdSpansGetQuery 
 export const GetTraceSpansV1ObservabilityTracesTraceIdSpansGetQuery: Schema.Schema<
   GetTraceSpansV1ObservabilityTracesTraceIdSpansGetQuery,
   GetTraceSpansV1ObservabilityTracesTraceIdSpansGetQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String)),
+    page_size: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetTraces {
   readonly traces: FeedResultGetTrace
@@ -236,7 +248,9 @@ export interface GetTraces {
 export declare namespace GetTraces {
   export type Encoded = GetTraces
 }
-export const GetTraces: Schema.Schema<GetTraces, GetTraces.Encoded> = Schema.Struct({ traces: FeedResultGetTrace })
+export const GetTraces: Schema.Schema<GetTraces, GetTraces.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ traces: FeedResultGetTrace })
+)
 
 export interface SearchTracesV1ObservabilityTracesSearchPostQuery {
   readonly from?: string | null | undefined
@@ -250,12 +264,14 @@ export declare namespace SearchTracesV1ObservabilityTracesSearchPostQuery {
 export const SearchTracesV1ObservabilityTracesSearchPostQuery: Schema.Schema<
   SearchTracesV1ObservabilityTracesSearchPostQuery,
   SearchTracesV1ObservabilityTracesSearchPostQuery.Encoded
-> = Schema.Struct({
-  from: Schema.optional(Schema.NullOr(Schema.String)),
-  to: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    from: Schema.optional(Schema.NullOr(Schema.String)),
+    to: Schema.optional(Schema.NullOr(Schema.String)),
+    page_size: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface TracesRequest {
   readonly search_expression?: string | null | undefined
@@ -263,9 +279,9 @@ export interface TracesRequest {
 export declare namespace TracesRequest {
   export type Encoded = TracesRequest
 }
-export const TracesRequest: Schema.Schema<TracesRequest, TracesRequest.Encoded> = Schema.Struct({
-  search_expression: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const TracesRequest: Schema.Schema<TracesRequest, TracesRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ search_expression: Schema.optional(Schema.NullOr(Schema.String)) })
+)
 
 /** aggregate_traces_v1_observability_traces_aggregate_post — POST /v1/observability/traces/aggregate */
 export const aggregate_traces_v1_observability_traces_aggregate_post = Operation.make({

@@ -13,11 +13,13 @@ export declare namespace OCRBlockConfidenceScores {
   export type Encoded = OCRBlockConfidenceScores
 }
 export const OCRBlockConfidenceScores: Schema.Schema<OCRBlockConfidenceScores, OCRBlockConfidenceScores.Encoded> =
-  Schema.Struct({
-    average_content_confidence_score: Schema.optional(Schema.NullOr(Schema.Number)),
-    minimum_content_confidence_score: Schema.optional(Schema.NullOr(Schema.Number)),
-    block_type_confidence_score: Schema.optional(Schema.NullOr(Schema.Number))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      average_content_confidence_score: Schema.optional(Schema.NullOr(Schema.Number)),
+      minimum_content_confidence_score: Schema.optional(Schema.NullOr(Schema.Number)),
+      block_type_confidence_score: Schema.optional(Schema.NullOr(Schema.Number))
+    })
+  )
 
 export interface OCRAsideTextBlock {
   readonly top_left_x: number
@@ -31,15 +33,17 @@ export interface OCRAsideTextBlock {
 export declare namespace OCRAsideTextBlock {
   export type Encoded = OCRAsideTextBlock
 }
-export const OCRAsideTextBlock: Schema.Schema<OCRAsideTextBlock, OCRAsideTextBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("aside_text"))
-})
+export const OCRAsideTextBlock: Schema.Schema<OCRAsideTextBlock, OCRAsideTextBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("aside_text"))
+  })
+)
 
 export interface OCRCaptionBlock {
   readonly top_left_x: number
@@ -53,15 +57,17 @@ export interface OCRCaptionBlock {
 export declare namespace OCRCaptionBlock {
   export type Encoded = OCRCaptionBlock
 }
-export const OCRCaptionBlock: Schema.Schema<OCRCaptionBlock, OCRCaptionBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("caption"))
-})
+export const OCRCaptionBlock: Schema.Schema<OCRCaptionBlock, OCRCaptionBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("caption"))
+  })
+)
 
 export interface OCRCodeBlock {
   readonly top_left_x: number
@@ -75,15 +81,17 @@ export interface OCRCodeBlock {
 export declare namespace OCRCodeBlock {
   export type Encoded = OCRCodeBlock
 }
-export const OCRCodeBlock: Schema.Schema<OCRCodeBlock, OCRCodeBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("code"))
-})
+export const OCRCodeBlock: Schema.Schema<OCRCodeBlock, OCRCodeBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("code"))
+  })
+)
 
 export interface OCRConfidenceScore {
   readonly text: string
@@ -93,11 +101,9 @@ export interface OCRConfidenceScore {
 export declare namespace OCRConfidenceScore {
   export type Encoded = OCRConfidenceScore
 }
-export const OCRConfidenceScore: Schema.Schema<OCRConfidenceScore, OCRConfidenceScore.Encoded> = Schema.Struct({
-  text: Schema.String,
-  confidence: Schema.Number,
-  start_index: Schema.Number
-})
+export const OCRConfidenceScore: Schema.Schema<OCRConfidenceScore, OCRConfidenceScore.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ text: Schema.String, confidence: Schema.Number, start_index: Schema.Number })
+)
 
 export interface OCREquationBlock {
   readonly top_left_x: number
@@ -111,15 +117,17 @@ export interface OCREquationBlock {
 export declare namespace OCREquationBlock {
   export type Encoded = OCREquationBlock
 }
-export const OCREquationBlock: Schema.Schema<OCREquationBlock, OCREquationBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("equation"))
-})
+export const OCREquationBlock: Schema.Schema<OCREquationBlock, OCREquationBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("equation"))
+  })
+)
 
 export interface OCRFooterBlock {
   readonly top_left_x: number
@@ -133,15 +141,17 @@ export interface OCRFooterBlock {
 export declare namespace OCRFooterBlock {
   export type Encoded = OCRFooterBlock
 }
-export const OCRFooterBlock: Schema.Schema<OCRFooterBlock, OCRFooterBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("footer"))
-})
+export const OCRFooterBlock: Schema.Schema<OCRFooterBlock, OCRFooterBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("footer"))
+  })
+)
 
 export interface OCRHeaderBlock {
   readonly top_left_x: number
@@ -155,15 +165,17 @@ export interface OCRHeaderBlock {
 export declare namespace OCRHeaderBlock {
   export type Encoded = OCRHeaderBlock
 }
-export const OCRHeaderBlock: Schema.Schema<OCRHeaderBlock, OCRHeaderBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("header"))
-})
+export const OCRHeaderBlock: Schema.Schema<OCRHeaderBlock, OCRHeaderBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("header"))
+  })
+)
 
 export interface OCRImageBlock {
   readonly top_left_x: number
@@ -178,16 +190,18 @@ export interface OCRImageBlock {
 export declare namespace OCRImageBlock {
   export type Encoded = OCRImageBlock
 }
-export const OCRImageBlock: Schema.Schema<OCRImageBlock, OCRImageBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("image")),
-  image_id: Schema.String
-})
+export const OCRImageBlock: Schema.Schema<OCRImageBlock, OCRImageBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("image")),
+    image_id: Schema.String
+  })
+)
 
 export interface OCRImageObject {
   readonly id: string
@@ -201,15 +215,17 @@ export interface OCRImageObject {
 export declare namespace OCRImageObject {
   export type Encoded = OCRImageObject
 }
-export const OCRImageObject: Schema.Schema<OCRImageObject, OCRImageObject.Encoded> = Schema.Struct({
-  id: Schema.String,
-  top_left_x: Schema.NullOr(Schema.Number),
-  top_left_y: Schema.NullOr(Schema.Number),
-  bottom_right_x: Schema.NullOr(Schema.Number),
-  bottom_right_y: Schema.NullOr(Schema.Number),
-  image_base64: Schema.optional(Schema.NullOr(Schema.String)),
-  image_annotation: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const OCRImageObject: Schema.Schema<OCRImageObject, OCRImageObject.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    top_left_x: Schema.NullOr(Schema.Number),
+    top_left_y: Schema.NullOr(Schema.Number),
+    bottom_right_x: Schema.NullOr(Schema.Number),
+    bottom_right_y: Schema.NullOr(Schema.Number),
+    image_base64: Schema.optional(Schema.NullOr(Schema.String)),
+    image_annotation: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface OCRListBlock {
   readonly top_left_x: number
@@ -223,15 +239,17 @@ export interface OCRListBlock {
 export declare namespace OCRListBlock {
   export type Encoded = OCRListBlock
 }
-export const OCRListBlock: Schema.Schema<OCRListBlock, OCRListBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("list"))
-})
+export const OCRListBlock: Schema.Schema<OCRListBlock, OCRListBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("list"))
+  })
+)
 
 export interface OCRPageConfidenceScores {
   readonly word_confidence_scores?: ReadonlyArray<OCRConfidenceScore> | undefined
@@ -242,11 +260,13 @@ export declare namespace OCRPageConfidenceScores {
   export type Encoded = OCRPageConfidenceScores
 }
 export const OCRPageConfidenceScores: Schema.Schema<OCRPageConfidenceScores, OCRPageConfidenceScores.Encoded> =
-  Schema.Struct({
-    word_confidence_scores: Schema.optional(Schema.Array(OCRConfidenceScore)),
-    average_page_confidence_score: Schema.Number,
-    minimum_page_confidence_score: Schema.Number
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      word_confidence_scores: Schema.optional(Schema.Array(OCRConfidenceScore)),
+      average_page_confidence_score: Schema.Number,
+      minimum_page_confidence_score: Schema.Number
+    })
+  )
 
 export interface OCRPageDimensions {
   readonly dpi: number
@@ -256,11 +276,9 @@ export interface OCRPageDimensions {
 export declare namespace OCRPageDimensions {
   export type Encoded = OCRPageDimensions
 }
-export const OCRPageDimensions: Schema.Schema<OCRPageDimensions, OCRPageDimensions.Encoded> = Schema.Struct({
-  dpi: Schema.Number,
-  height: Schema.Number,
-  width: Schema.Number
-})
+export const OCRPageDimensions: Schema.Schema<OCRPageDimensions, OCRPageDimensions.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ dpi: Schema.Number, height: Schema.Number, width: Schema.Number })
+)
 
 export interface OCRTableObject {
   readonly id: string
@@ -271,12 +289,14 @@ export interface OCRTableObject {
 export declare namespace OCRTableObject {
   export type Encoded = OCRTableObject
 }
-export const OCRTableObject: Schema.Schema<OCRTableObject, OCRTableObject.Encoded> = Schema.Struct({
-  id: Schema.String,
-  content: Schema.String,
-  format: MistralSchema.openEnum("markdown", "html"),
-  word_confidence_scores: Schema.optional(Schema.NullOr(Schema.Array(OCRConfidenceScore)))
-})
+export const OCRTableObject: Schema.Schema<OCRTableObject, OCRTableObject.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    content: Schema.String,
+    format: MistralSchema.openEnum("markdown", "html"),
+    word_confidence_scores: Schema.optional(Schema.NullOr(Schema.Array(OCRConfidenceScore)))
+  })
+)
 
 export interface OCRTextBlock {
   readonly top_left_x: number
@@ -290,15 +310,17 @@ export interface OCRTextBlock {
 export declare namespace OCRTextBlock {
   export type Encoded = OCRTextBlock
 }
-export const OCRTextBlock: Schema.Schema<OCRTextBlock, OCRTextBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("text"))
-})
+export const OCRTextBlock: Schema.Schema<OCRTextBlock, OCRTextBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("text"))
+  })
+)
 
 export interface OCRTableBlock {
   readonly top_left_x: number
@@ -313,16 +335,18 @@ export interface OCRTableBlock {
 export declare namespace OCRTableBlock {
   export type Encoded = OCRTableBlock
 }
-export const OCRTableBlock: Schema.Schema<OCRTableBlock, OCRTableBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("table")),
-  table_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const OCRTableBlock: Schema.Schema<OCRTableBlock, OCRTableBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("table")),
+    table_id: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface OCRTitleBlock {
   readonly top_left_x: number
@@ -336,15 +360,17 @@ export interface OCRTitleBlock {
 export declare namespace OCRTitleBlock {
   export type Encoded = OCRTitleBlock
 }
-export const OCRTitleBlock: Schema.Schema<OCRTitleBlock, OCRTitleBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("title"))
-})
+export const OCRTitleBlock: Schema.Schema<OCRTitleBlock, OCRTitleBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("title"))
+  })
+)
 
 export interface OCRReferencesBlock {
   readonly top_left_x: number
@@ -358,15 +384,18 @@ export interface OCRReferencesBlock {
 export declare namespace OCRReferencesBlock {
   export type Encoded = OCRReferencesBlock
 }
-export const OCRReferencesBlock: Schema.Schema<OCRReferencesBlock, OCRReferencesBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("references"))
-})
+export const OCRReferencesBlock: Schema.Schema<OCRReferencesBlock, OCRReferencesBlock.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      top_left_x: Schema.Number,
+      top_left_y: Schema.Number,
+      bottom_right_x: Schema.Number,
+      bottom_right_y: Schema.Number,
+      content: Schema.String,
+      confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+      type: Schema.optional(Schema.Literal("references"))
+    })
+)
 
 export interface OCRSignatureBlock {
   readonly top_left_x: number
@@ -380,15 +409,17 @@ export interface OCRSignatureBlock {
 export declare namespace OCRSignatureBlock {
   export type Encoded = OCRSignatureBlock
 }
-export const OCRSignatureBlock: Schema.Schema<OCRSignatureBlock, OCRSignatureBlock.Encoded> = Schema.Struct({
-  top_left_x: Schema.Number,
-  top_left_y: Schema.Number,
-  bottom_right_x: Schema.Number,
-  bottom_right_y: Schema.Number,
-  content: Schema.String,
-  confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
-  type: Schema.optional(Schema.Literal("signature"))
-})
+export const OCRSignatureBlock: Schema.Schema<OCRSignatureBlock, OCRSignatureBlock.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    top_left_x: Schema.Number,
+    top_left_y: Schema.Number,
+    bottom_right_x: Schema.Number,
+    bottom_right_y: Schema.Number,
+    content: Schema.String,
+    confidence_scores: Schema.optional(Schema.NullOr(OCRBlockConfidenceScores)),
+    type: Schema.optional(Schema.Literal("signature"))
+  })
+)
 
 export interface OCRPageObject {
   readonly index: number
@@ -423,56 +454,58 @@ export interface OCRPageObject {
 export declare namespace OCRPageObject {
   export type Encoded = OCRPageObject
 }
-export const OCRPageObject: Schema.Schema<OCRPageObject, OCRPageObject.Encoded> = Schema.Struct({
-  index: Schema.Number,
-  markdown: Schema.String,
-  images: Schema.Array(OCRImageObject),
-  tables: Schema.optional(Schema.Array(OCRTableObject)),
-  hyperlinks: Schema.optional(Schema.Array(Schema.String)),
-  header: Schema.optional(Schema.NullOr(Schema.String)),
-  footer: Schema.optional(Schema.NullOr(Schema.String)),
-  dimensions: Schema.NullOr(OCRPageDimensions),
-  confidence_scores: Schema.optional(Schema.NullOr(OCRPageConfidenceScores)),
-  blocks: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        MistralSchema.taggedUnion(
-          "type",
-          {
-            text: OCRTextBlock,
-            list: OCRListBlock,
-            image: OCRImageBlock,
-            table: OCRTableBlock,
-            title: OCRTitleBlock,
-            equation: OCREquationBlock,
-            caption: OCRCaptionBlock,
-            code: OCRCodeBlock,
-            references: OCRReferencesBlock,
-            aside_text: OCRAsideTextBlock,
-            header: OCRHeaderBlock,
-            footer: OCRFooterBlock,
-            signature: OCRSignatureBlock
-          },
-          [
-            "text",
-            "list",
-            "image",
-            "table",
-            "title",
-            "equation",
-            "caption",
-            "code",
-            "references",
-            "aside_text",
-            "header",
-            "footer",
-            "signature"
-          ]
+export const OCRPageObject: Schema.Schema<OCRPageObject, OCRPageObject.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    index: Schema.Number,
+    markdown: Schema.String,
+    images: Schema.Array(OCRImageObject),
+    tables: Schema.optional(Schema.Array(OCRTableObject)),
+    hyperlinks: Schema.optional(Schema.Array(Schema.String)),
+    header: Schema.optional(Schema.NullOr(Schema.String)),
+    footer: Schema.optional(Schema.NullOr(Schema.String)),
+    dimensions: Schema.NullOr(OCRPageDimensions),
+    confidence_scores: Schema.optional(Schema.NullOr(OCRPageConfidenceScores)),
+    blocks: Schema.optional(
+      Schema.NullOr(
+        Schema.Array(
+          MistralSchema.taggedUnion(
+            "type",
+            {
+              text: OCRTextBlock,
+              list: OCRListBlock,
+              image: OCRImageBlock,
+              table: OCRTableBlock,
+              title: OCRTitleBlock,
+              equation: OCREquationBlock,
+              caption: OCRCaptionBlock,
+              code: OCRCodeBlock,
+              references: OCRReferencesBlock,
+              aside_text: OCRAsideTextBlock,
+              header: OCRHeaderBlock,
+              footer: OCRFooterBlock,
+              signature: OCRSignatureBlock
+            },
+            [
+              "text",
+              "list",
+              "image",
+              "table",
+              "title",
+              "equation",
+              "caption",
+              "code",
+              "references",
+              "aside_text",
+              "header",
+              "footer",
+              "signature"
+            ]
+          )
         )
       )
     )
-  )
-})
+  })
+)
 
 export interface OCRRequest {
   readonly model: string | null
@@ -493,26 +526,28 @@ export interface OCRRequest {
 export declare namespace OCRRequest {
   export type Encoded = OCRRequest
 }
-export const OCRRequest: Schema.Schema<OCRRequest, OCRRequest.Encoded> = Schema.Struct({
-  model: Schema.NullOr(Schema.String),
-  document: MistralSchema.taggedUnion(
-    "type",
-    { file: FileChunk, document_url: DocumentURLChunk, image_url: ImageURLChunk },
-    ["file", "document_url", "image_url"]
-  ),
-  pages: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(Schema.Number)))),
-  include_image_base64: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  image_limit: Schema.optional(Schema.NullOr(Schema.Number)),
-  image_min_size: Schema.optional(Schema.NullOr(Schema.Number)),
-  bbox_annotation_format: Schema.optional(Schema.NullOr(ResponseFormat)),
-  document_annotation_format: Schema.optional(Schema.NullOr(ResponseFormat)),
-  document_annotation_prompt: Schema.optional(Schema.NullOr(Schema.String)),
-  table_format: Schema.optional(Schema.NullOr(MistralSchema.openEnum("markdown", "html"))),
-  extract_header: Schema.optional(Schema.Boolean),
-  extract_footer: Schema.optional(Schema.Boolean),
-  include_blocks: Schema.optional(Schema.Boolean),
-  confidence_scores_granularity: Schema.optional(Schema.NullOr(MistralSchema.openEnum("word", "page", "block")))
-})
+export const OCRRequest: Schema.Schema<OCRRequest, OCRRequest.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    model: Schema.NullOr(Schema.String),
+    document: MistralSchema.taggedUnion(
+      "type",
+      { file: FileChunk, document_url: DocumentURLChunk, image_url: ImageURLChunk },
+      ["file", "document_url", "image_url"]
+    ),
+    pages: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(Schema.Number)))),
+    include_image_base64: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    image_limit: Schema.optional(Schema.NullOr(Schema.Number)),
+    image_min_size: Schema.optional(Schema.NullOr(Schema.Number)),
+    bbox_annotation_format: Schema.optional(Schema.NullOr(ResponseFormat)),
+    document_annotation_format: Schema.optional(Schema.NullOr(ResponseFormat)),
+    document_annotation_prompt: Schema.optional(Schema.NullOr(Schema.String)),
+    table_format: Schema.optional(Schema.NullOr(MistralSchema.openEnum("markdown", "html"))),
+    extract_header: Schema.optional(Schema.Boolean),
+    extract_footer: Schema.optional(Schema.Boolean),
+    include_blocks: Schema.optional(Schema.Boolean),
+    confidence_scores_granularity: Schema.optional(Schema.NullOr(MistralSchema.openEnum("word", "page", "block")))
+  })
+)
 
 export interface OCRUsageInfo {
   readonly pages_processed: number
@@ -521,10 +556,9 @@ export interface OCRUsageInfo {
 export declare namespace OCRUsageInfo {
   export type Encoded = OCRUsageInfo
 }
-export const OCRUsageInfo: Schema.Schema<OCRUsageInfo, OCRUsageInfo.Encoded> = Schema.Struct({
-  pages_processed: Schema.Number,
-  doc_size_bytes: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const OCRUsageInfo: Schema.Schema<OCRUsageInfo, OCRUsageInfo.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ pages_processed: Schema.Number, doc_size_bytes: Schema.optional(Schema.NullOr(Schema.Number)) })
+)
 
 export interface OCRResponse {
   readonly pages: ReadonlyArray<OCRPageObject>
@@ -535,12 +569,14 @@ export interface OCRResponse {
 export declare namespace OCRResponse {
   export type Encoded = OCRResponse
 }
-export const OCRResponse: Schema.Schema<OCRResponse, OCRResponse.Encoded> = Schema.Struct({
-  pages: Schema.Array(OCRPageObject),
-  model: Schema.String,
-  document_annotation: Schema.optional(Schema.NullOr(Schema.String)),
-  usage_info: OCRUsageInfo
-})
+export const OCRResponse: Schema.Schema<OCRResponse, OCRResponse.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    pages: Schema.Array(OCRPageObject),
+    model: Schema.String,
+    document_annotation: Schema.optional(Schema.NullOr(Schema.String)),
+    usage_info: OCRUsageInfo
+  })
+)
 
 /** ocr_v1_ocr_post — POST /v1/ocr */
 export const ocr_v1_ocr_post = Operation.make({

@@ -15,7 +15,9 @@ export declare namespace GetDeploymentSummariesResponseVespaIndex {
 export const GetDeploymentSummariesResponseVespaIndex: Schema.Schema<
   GetDeploymentSummariesResponseVespaIndex,
   GetDeploymentSummariesResponseVespaIndex.Encoded
-> = Schema.Struct({ id: Schema.String, name: Schema.String, document_count: Schema.NullOr(Schema.Number) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ id: Schema.String, name: Schema.String, document_count: Schema.NullOr(Schema.Number) })
+)
 
 export interface GetDeploymentSummariesResponseVespaDeployment {
   readonly type?: "vespa" | undefined
@@ -27,10 +29,12 @@ export declare namespace GetDeploymentSummariesResponseVespaDeployment {
 export const GetDeploymentSummariesResponseVespaDeployment: Schema.Schema<
   GetDeploymentSummariesResponseVespaDeployment,
   GetDeploymentSummariesResponseVespaDeployment.Encoded
-> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("vespa")),
-  indexes: Schema.Array(GetDeploymentSummariesResponseVespaIndex)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("vespa")),
+    indexes: Schema.Array(GetDeploymentSummariesResponseVespaIndex)
+  })
+)
 
 export interface GetDeploymentSummariesResponseDeployment {
   readonly id: string
@@ -48,16 +52,18 @@ export declare namespace GetDeploymentSummariesResponseDeployment {
 export const GetDeploymentSummariesResponseDeployment: Schema.Schema<
   GetDeploymentSummariesResponseDeployment,
   GetDeploymentSummariesResponseDeployment.Encoded
-> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  creator_id: Schema.String,
-  document_count: Schema.Number,
-  status: MistralSchema.openEnum("online", "offline"),
-  created_at: Schema.String,
-  modified_at: Schema.String,
-  deployment: GetDeploymentSummariesResponseVespaDeployment
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    creator_id: Schema.String,
+    document_count: Schema.Number,
+    status: MistralSchema.openEnum("online", "offline"),
+    created_at: Schema.String,
+    modified_at: Schema.String,
+    deployment: GetDeploymentSummariesResponseVespaDeployment
+  })
+)
 
 export interface GetDeploymentSummariesResponse {
   readonly deployments: ReadonlyArray<GetDeploymentSummariesResponseDeployment>
@@ -68,22 +74,22 @@ export declare namespace GetDeploymentSummariesResponse {
 export const GetDeploymentSummariesResponse: Schema.Schema<
   GetDeploymentSummariesResponse,
   GetDeploymentSummariesResponse.Encoded
-> = Schema.Struct({ deployments: Schema.Array(GetDeploymentSummariesResponseDeployment) })
+> = MistralSchema.lazy(() => Schema.Struct({ deployments: Schema.Array(GetDeploymentSummariesResponseDeployment) }))
 
 export type SchemaFieldDataType = MistralSchema.OpenEnum<"int" | "bool" | "string" | "embedding" | "long" | "float">
 export declare namespace SchemaFieldDataType {
   export type Encoded = SchemaFieldDataType
 }
-export const SchemaFieldDataType: Schema.Schema<SchemaFieldDataType, SchemaFieldDataType.Encoded> =
-  MistralSchema.openEnum("int", "bool", "string", "embedding", "long", "float")
+export const SchemaFieldDataType: Schema.Schema<SchemaFieldDataType, SchemaFieldDataType.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("int", "bool", "string", "embedding", "long", "float")
+)
 
 export type SchemaFieldStorage = MistralSchema.OpenEnum<"in_memory" | "on_disk">
 export declare namespace SchemaFieldStorage {
   export type Encoded = SchemaFieldStorage
 }
-export const SchemaFieldStorage: Schema.Schema<SchemaFieldStorage, SchemaFieldStorage.Encoded> = MistralSchema.openEnum(
-  "in_memory",
-  "on_disk"
+export const SchemaFieldStorage: Schema.Schema<SchemaFieldStorage, SchemaFieldStorage.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("in_memory", "on_disk")
 )
 
 export type SchemaFieldRankingType = MistralSchema.OpenEnum<
@@ -93,16 +99,16 @@ export declare namespace SchemaFieldRankingType {
   export type Encoded = SchemaFieldRankingType
 }
 export const SchemaFieldRankingType: Schema.Schema<SchemaFieldRankingType, SchemaFieldRankingType.Encoded> =
-  MistralSchema.openEnum("count", "embedding", "timestamp", "text", "string", "bool", "int", "language")
+  MistralSchema.lazy(() =>
+    MistralSchema.openEnum("count", "embedding", "timestamp", "text", "string", "bool", "int", "language")
+  )
 
 export type SchemaFieldIndex = MistralSchema.OpenEnum<"ann" | "bm25" | "attribute">
 export declare namespace SchemaFieldIndex {
   export type Encoded = SchemaFieldIndex
 }
-export const SchemaFieldIndex: Schema.Schema<SchemaFieldIndex, SchemaFieldIndex.Encoded> = MistralSchema.openEnum(
-  "ann",
-  "bm25",
-  "attribute"
+export const SchemaFieldIndex: Schema.Schema<SchemaFieldIndex, SchemaFieldIndex.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("ann", "bm25", "attribute")
 )
 
 export interface RegisterDeploymentRequestVespaField {
@@ -119,14 +125,16 @@ export declare namespace RegisterDeploymentRequestVespaField {
 export const RegisterDeploymentRequestVespaField: Schema.Schema<
   RegisterDeploymentRequestVespaField,
   RegisterDeploymentRequestVespaField.Encoded
-> = Schema.Struct({
-  name: Schema.String,
-  type: SchemaFieldDataType,
-  storage: SchemaFieldStorage,
-  ranking: SchemaFieldRankingType,
-  index_type: Schema.NullOr(SchemaFieldIndex),
-  multidimensional: Schema.Boolean
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    type: SchemaFieldDataType,
+    storage: SchemaFieldStorage,
+    ranking: SchemaFieldRankingType,
+    index_type: Schema.NullOr(SchemaFieldIndex),
+    multidimensional: Schema.Boolean
+  })
+)
 
 export interface RegisterDeploymentRequestVespaIndex {
   readonly name: string
@@ -139,7 +147,9 @@ export declare namespace RegisterDeploymentRequestVespaIndex {
 export const RegisterDeploymentRequestVespaIndex: Schema.Schema<
   RegisterDeploymentRequestVespaIndex,
   RegisterDeploymentRequestVespaIndex.Encoded
-> = Schema.Struct({ name: Schema.String, fields: Schema.Array(RegisterDeploymentRequestVespaField), sd: Schema.String })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ name: Schema.String, fields: Schema.Array(RegisterDeploymentRequestVespaField), sd: Schema.String })
+)
 
 export interface RegisterDeploymentRequestVespaDeployment {
   readonly type?: "vespa" | undefined
@@ -153,12 +163,14 @@ export declare namespace RegisterDeploymentRequestVespaDeployment {
 export const RegisterDeploymentRequestVespaDeployment: Schema.Schema<
   RegisterDeploymentRequestVespaDeployment,
   RegisterDeploymentRequestVespaDeployment.Encoded
-> = Schema.Struct({
-  type: Schema.optional(Schema.Literal("vespa")),
-  vespa_version: Schema.String,
-  indexes: Schema.Array(RegisterDeploymentRequestVespaIndex),
-  query_url: Schema.String
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(Schema.Literal("vespa")),
+    vespa_version: Schema.String,
+    indexes: Schema.Array(RegisterDeploymentRequestVespaIndex),
+    query_url: Schema.String
+  })
+)
 
 export interface RegisterDeploymentRequestDeployment {
   readonly name: string
@@ -171,11 +183,13 @@ export declare namespace RegisterDeploymentRequestDeployment {
 export const RegisterDeploymentRequestDeployment: Schema.Schema<
   RegisterDeploymentRequestDeployment,
   RegisterDeploymentRequestDeployment.Encoded
-> = Schema.Struct({
-  name: Schema.String,
-  status: Schema.optional(MistralSchema.openEnum("online", "offline")),
-  deployment: RegisterDeploymentRequestVespaDeployment
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    status: Schema.optional(MistralSchema.openEnum("online", "offline")),
+    deployment: RegisterDeploymentRequestVespaDeployment
+  })
+)
 
 export interface RegisterSearchIndexResponseIndex {
   readonly id: string
@@ -186,7 +200,7 @@ export declare namespace RegisterSearchIndexResponseIndex {
 export const RegisterSearchIndexResponseIndex: Schema.Schema<
   RegisterSearchIndexResponseIndex,
   RegisterSearchIndexResponseIndex.Encoded
-> = Schema.Struct({ id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ id: Schema.String }))
 
 export interface UnregisterDeploymentV1RagDeploymentsDeploymentIdDeletePathParameters {
   readonly deployment_id: string
@@ -197,7 +211,7 @@ export declare namespace UnregisterDeploymentV1RagDeploymentsDeploymentIdDeleteP
 export const UnregisterDeploymentV1RagDeploymentsDeploymentIdDeletePathParameters: Schema.Schema<
   UnregisterDeploymentV1RagDeploymentsDeploymentIdDeletePathParameters,
   UnregisterDeploymentV1RagDeploymentsDeploymentIdDeletePathParameters.Encoded
-> = Schema.Struct({ deployment_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ deployment_id: Schema.String }))
 
 export type UnregisterDeploymentV1RagDeploymentsDeploymentIdDeleteResponse = unknown
 export declare namespace UnregisterDeploymentV1RagDeploymentsDeploymentIdDeleteResponse {
@@ -218,7 +232,7 @@ export declare namespace UpdateMetricsRequestIndexMetrics {
 export const UpdateMetricsRequestIndexMetrics: Schema.Schema<
   UpdateMetricsRequestIndexMetrics,
   UpdateMetricsRequestIndexMetrics.Encoded
-> = Schema.Struct({ name: Schema.String, document_count: Schema.Number })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String, document_count: Schema.Number }))
 
 export interface UpdateMetricsRequestDeploymentMetricsOnline {
   readonly status: "online"
@@ -231,11 +245,13 @@ export declare namespace UpdateMetricsRequestDeploymentMetricsOnline {
 export const UpdateMetricsRequestDeploymentMetricsOnline: Schema.Schema<
   UpdateMetricsRequestDeploymentMetricsOnline,
   UpdateMetricsRequestDeploymentMetricsOnline.Encoded
-> = Schema.Struct({
-  status: Schema.Literal("online"),
-  document_count: Schema.Number,
-  index_metrics: Schema.Array(UpdateMetricsRequestIndexMetrics)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    status: Schema.Literal("online"),
+    document_count: Schema.Number,
+    index_metrics: Schema.Array(UpdateMetricsRequestIndexMetrics)
+  })
+)
 
 export interface UpdateMetricsRequestDeploymentMetricsOffline {
   readonly status: "offline"
@@ -247,7 +263,9 @@ export declare namespace UpdateMetricsRequestDeploymentMetricsOffline {
 export const UpdateMetricsRequestDeploymentMetricsOffline: Schema.Schema<
   UpdateMetricsRequestDeploymentMetricsOffline,
   UpdateMetricsRequestDeploymentMetricsOffline.Encoded
-> = Schema.Struct({ status: Schema.Literal("offline"), clear_metrics: Schema.optional(Schema.Boolean) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ status: Schema.Literal("offline"), clear_metrics: Schema.optional(Schema.Boolean) })
+)
 
 export type UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutBody =
   | UpdateMetricsRequestDeploymentMetricsOnline
@@ -259,10 +277,12 @@ export declare namespace UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPu
 export const UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutBody: Schema.Schema<
   UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutBody,
   UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutBody.Encoded
-> = MistralSchema.taggedUnion("status", {
-  online: UpdateMetricsRequestDeploymentMetricsOnline,
-  offline: UpdateMetricsRequestDeploymentMetricsOffline
-})
+> = MistralSchema.lazy(() =>
+  MistralSchema.taggedUnion("status", {
+    online: UpdateMetricsRequestDeploymentMetricsOnline,
+    offline: UpdateMetricsRequestDeploymentMetricsOffline
+  })
+)
 
 export interface UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutPathParameters {
   readonly deployment_id: string
@@ -273,7 +293,7 @@ export declare namespace UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPu
 export const UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutPathParameters: Schema.Schema<
   UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutPathParameters,
   UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutPathParameters.Encoded
-> = Schema.Struct({ deployment_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ deployment_id: Schema.String }))
 
 export type UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutResponse = unknown
 export declare namespace UpdateIndexMetricsV1RagDeploymentsDeploymentIdMetricsPutResponse {

@@ -13,7 +13,7 @@ export declare namespace ArchiveWorkflowV1WorkflowsWorkflowIdentifierArchivePutP
 export const ArchiveWorkflowV1WorkflowsWorkflowIdentifierArchivePutPathParameters: Schema.Schema<
   ArchiveWorkflowV1WorkflowsWorkflowIdentifierArchivePutPathParameters,
   ArchiveWorkflowV1WorkflowsWorkflowIdentifierArchivePutPathParameters.Encoded
-> = Schema.Struct({ workflow_identifier: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_identifier: Schema.String }))
 
 export interface ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostPathParameters {
   readonly workflow_registration_id: string
@@ -25,7 +25,7 @@ export declare namespace ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWork
 export const ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostPathParameters: Schema.Schema<
   ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostPathParameters,
   ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostPathParameters.Encoded
-> = Schema.Struct({ workflow_registration_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_registration_id: Schema.String }))
 
 export interface WorkflowExecutionSyncResponse {
   readonly workflow_name: string
@@ -38,7 +38,9 @@ export declare namespace WorkflowExecutionSyncResponse {
 export const WorkflowExecutionSyncResponse: Schema.Schema<
   WorkflowExecutionSyncResponse,
   WorkflowExecutionSyncResponse.Encoded
-> = Schema.Struct({ workflow_name: Schema.String, execution_id: Schema.String, result: Schema.Unknown })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ workflow_name: Schema.String, execution_id: Schema.String, result: Schema.Unknown })
+)
 
 export type ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostResponse =
   | WorkflowExecutionResponse
@@ -49,7 +51,7 @@ export declare namespace ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWork
 export const ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostResponse: Schema.Schema<
   ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostResponse,
   ExecuteWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdExecutePostResponse.Encoded
-> = Schema.Union(WorkflowExecutionResponse, WorkflowExecutionSyncResponse)
+> = MistralSchema.lazy(() => Schema.Union(WorkflowExecutionResponse, WorkflowExecutionSyncResponse))
 
 export interface ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostPathParameters {
   readonly workflow_identifier: string
@@ -60,7 +62,7 @@ export declare namespace ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePost
 export const ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostPathParameters: Schema.Schema<
   ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostPathParameters,
   ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostPathParameters.Encoded
-> = Schema.Struct({ workflow_identifier: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_identifier: Schema.String }))
 
 export type ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostResponse =
   | WorkflowExecutionResponse
@@ -71,7 +73,7 @@ export declare namespace ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePost
 export const ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostResponse: Schema.Schema<
   ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostResponse,
   ExecuteWorkflowV1WorkflowsWorkflowIdentifierExecutePostResponse.Encoded
-> = Schema.Union(WorkflowExecutionResponse, WorkflowExecutionSyncResponse)
+> = MistralSchema.lazy(() => Schema.Union(WorkflowExecutionResponse, WorkflowExecutionSyncResponse))
 
 export interface GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetPathParameters {
   readonly workflow_registration_id: string
@@ -82,7 +84,7 @@ export declare namespace GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflow
 export const GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetPathParameters: Schema.Schema<
   GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetPathParameters,
   GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetPathParameters.Encoded
-> = Schema.Struct({ workflow_registration_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_registration_id: Schema.String }))
 
 export interface GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetQuery {
   readonly with_workflow?: boolean | undefined
@@ -94,7 +96,9 @@ export declare namespace GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflow
 export const GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetQuery: Schema.Schema<
   GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetQuery,
   GetWorkflowRegistrationV1WorkflowsRegistrationsWorkflowRegistrationIdGetQuery.Encoded
-> = Schema.Struct({ with_workflow: Schema.optional(Schema.Boolean), include_shared: Schema.optional(Schema.Boolean) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ with_workflow: Schema.optional(Schema.Boolean), include_shared: Schema.optional(Schema.Boolean) })
+)
 
 export interface GetWorkflowRegistrationsV1WorkflowsRegistrationsGetQuery {
   readonly workflow_id?: string | null | undefined
@@ -114,18 +118,20 @@ export declare namespace GetWorkflowRegistrationsV1WorkflowsRegistrationsGetQuer
 export const GetWorkflowRegistrationsV1WorkflowsRegistrationsGetQuery: Schema.Schema<
   GetWorkflowRegistrationsV1WorkflowsRegistrationsGetQuery,
   GetWorkflowRegistrationsV1WorkflowsRegistrationsGetQuery.Encoded
-> = Schema.Struct({
-  workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-  task_queue: Schema.optional(Schema.NullOr(Schema.String)),
-  active_only: Schema.optional(Schema.Boolean),
-  include_shared: Schema.optional(Schema.Boolean),
-  workflow_search: Schema.optional(Schema.NullOr(Schema.String)),
-  archived: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  with_workflow: Schema.optional(Schema.Boolean),
-  available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  limit: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+    task_queue: Schema.optional(Schema.NullOr(Schema.String)),
+    active_only: Schema.optional(Schema.Boolean),
+    include_shared: Schema.optional(Schema.Boolean),
+    workflow_search: Schema.optional(Schema.NullOr(Schema.String)),
+    archived: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    with_workflow: Schema.optional(Schema.Boolean),
+    available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    limit: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GetWorkflowV1WorkflowsWorkflowIdentifierGetPathParameters {
   readonly workflow_identifier: string
@@ -136,7 +142,7 @@ export declare namespace GetWorkflowV1WorkflowsWorkflowIdentifierGetPathParamete
 export const GetWorkflowV1WorkflowsWorkflowIdentifierGetPathParameters: Schema.Schema<
   GetWorkflowV1WorkflowsWorkflowIdentifierGetPathParameters,
   GetWorkflowV1WorkflowsWorkflowIdentifierGetPathParameters.Encoded
-> = Schema.Struct({ workflow_identifier: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_identifier: Schema.String }))
 
 export interface GetWorkflowsV1WorkflowsGetQuery {
   readonly status?: WorkflowExecutionStatus | ReadonlyArray<WorkflowExecutionStatus> | null | undefined
@@ -159,21 +165,25 @@ export declare namespace GetWorkflowsV1WorkflowsGetQuery {
 export const GetWorkflowsV1WorkflowsGetQuery: Schema.Schema<
   GetWorkflowsV1WorkflowsGetQuery,
   GetWorkflowsV1WorkflowsGetQuery.Encoded
-> = Schema.Struct({
-  status: Schema.optional(Schema.NullOr(Schema.Union(WorkflowExecutionStatus, Schema.Array(WorkflowExecutionStatus)))),
-  include_shared: Schema.optional(Schema.Boolean),
-  available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  deployment_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "inactive"))),
-  archived: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  sort_by: Schema.optional(Schema.NullOr(Schema.Literal("display_name"))),
-  order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
-  cursor: Schema.optional(Schema.NullOr(Schema.String)),
-  limit: Schema.optional(Schema.Number),
-  active_only: Schema.optional(Schema.Boolean),
-  search: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    status: Schema.optional(
+      Schema.NullOr(Schema.Union(WorkflowExecutionStatus, Schema.Array(WorkflowExecutionStatus)))
+    ),
+    include_shared: Schema.optional(Schema.Boolean),
+    available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    deployment_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "inactive"))),
+    archived: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    sort_by: Schema.optional(Schema.NullOr(Schema.Literal("display_name"))),
+    order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
+    cursor: Schema.optional(Schema.NullOr(Schema.String)),
+    limit: Schema.optional(Schema.Number),
+    active_only: Schema.optional(Schema.Boolean),
+    search: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface QueryDefinition {
   readonly name: string
@@ -184,12 +194,14 @@ export interface QueryDefinition {
 export declare namespace QueryDefinition {
   export type Encoded = QueryDefinition
 }
-export const QueryDefinition: Schema.Schema<QueryDefinition, QueryDefinition.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-})
+export const QueryDefinition: Schema.Schema<QueryDefinition, QueryDefinition.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+)
 
 export interface SignalDefinition {
   readonly name: string
@@ -199,11 +211,13 @@ export interface SignalDefinition {
 export declare namespace SignalDefinition {
   export type Encoded = SignalDefinition
 }
-export const SignalDefinition: Schema.Schema<SignalDefinition, SignalDefinition.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-})
+export const SignalDefinition: Schema.Schema<SignalDefinition, SignalDefinition.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  })
+)
 
 export interface UnarchiveWorkflowV1WorkflowsWorkflowIdentifierUnarchivePutPathParameters {
   readonly workflow_identifier: string
@@ -214,7 +228,7 @@ export declare namespace UnarchiveWorkflowV1WorkflowsWorkflowIdentifierUnarchive
 export const UnarchiveWorkflowV1WorkflowsWorkflowIdentifierUnarchivePutPathParameters: Schema.Schema<
   UnarchiveWorkflowV1WorkflowsWorkflowIdentifierUnarchivePutPathParameters,
   UnarchiveWorkflowV1WorkflowsWorkflowIdentifierUnarchivePutPathParameters.Encoded
-> = Schema.Struct({ workflow_identifier: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_identifier: Schema.String }))
 
 export interface UpdateDefinition {
   readonly name: string
@@ -225,12 +239,14 @@ export interface UpdateDefinition {
 export declare namespace UpdateDefinition {
   export type Encoded = UpdateDefinition
 }
-export const UpdateDefinition: Schema.Schema<UpdateDefinition, UpdateDefinition.Encoded> = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-})
+export const UpdateDefinition: Schema.Schema<UpdateDefinition, UpdateDefinition.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+)
 
 export interface UpdateWorkflowV1WorkflowsWorkflowIdentifierPutPathParameters {
   readonly workflow_identifier: string
@@ -241,13 +257,15 @@ export declare namespace UpdateWorkflowV1WorkflowsWorkflowIdentifierPutPathParam
 export const UpdateWorkflowV1WorkflowsWorkflowIdentifierPutPathParameters: Schema.Schema<
   UpdateWorkflowV1WorkflowsWorkflowIdentifierPutPathParameters,
   UpdateWorkflowV1WorkflowsWorkflowIdentifierPutPathParameters.Encoded
-> = Schema.Struct({ workflow_identifier: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_identifier: Schema.String }))
 
 export type WorkflowType = MistralSchema.OpenEnum<"code">
 export declare namespace WorkflowType {
   export type Encoded = WorkflowType
 }
-export const WorkflowType: Schema.Schema<WorkflowType, WorkflowType.Encoded> = MistralSchema.openEnum("code")
+export const WorkflowType: Schema.Schema<WorkflowType, WorkflowType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("code")
+)
 
 export interface Workflow {
   readonly id: string
@@ -266,20 +284,22 @@ export interface Workflow {
 export declare namespace Workflow {
   export type Encoded = Workflow
 }
-export const Workflow: Schema.Schema<Workflow, Workflow.Encoded> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  display_name: Schema.String,
-  type: WorkflowType,
-  description: Schema.optional(Schema.NullOr(Schema.String)),
-  customer_id: Schema.String,
-  workspace_id: Schema.String,
-  shared_namespace: Schema.optional(Schema.NullOr(Schema.String)),
-  available_in_chat_assistant: Schema.optional(Schema.Boolean),
-  is_technical: Schema.optional(Schema.Boolean),
-  archived: Schema.optional(Schema.Boolean),
-  tags: Schema.optional(Schema.Array(Schema.String))
-})
+export const Workflow: Schema.Schema<Workflow, Workflow.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    display_name: Schema.String,
+    type: WorkflowType,
+    description: Schema.optional(Schema.NullOr(Schema.String)),
+    customer_id: Schema.String,
+    workspace_id: Schema.String,
+    shared_namespace: Schema.optional(Schema.NullOr(Schema.String)),
+    available_in_chat_assistant: Schema.optional(Schema.Boolean),
+    is_technical: Schema.optional(Schema.Boolean),
+    archived: Schema.optional(Schema.Boolean),
+    tags: Schema.optional(Schema.Array(Schema.String))
+  })
+)
 
 export interface WorkflowArchiveResponse {
   readonly workflow: Workflow
@@ -288,7 +308,7 @@ export declare namespace WorkflowArchiveResponse {
   export type Encoded = WorkflowArchiveResponse
 }
 export const WorkflowArchiveResponse: Schema.Schema<WorkflowArchiveResponse, WorkflowArchiveResponse.Encoded> =
-  Schema.Struct({ workflow: Workflow })
+  MistralSchema.lazy(() => Schema.Struct({ workflow: Workflow }))
 
 export interface WorkflowMetadata {
   readonly shared_namespace?: string | null | undefined
@@ -296,9 +316,9 @@ export interface WorkflowMetadata {
 export declare namespace WorkflowMetadata {
   export type Encoded = WorkflowMetadata
 }
-export const WorkflowMetadata: Schema.Schema<WorkflowMetadata, WorkflowMetadata.Encoded> = Schema.Struct({
-  shared_namespace: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const WorkflowMetadata: Schema.Schema<WorkflowMetadata, WorkflowMetadata.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ shared_namespace: Schema.optional(Schema.NullOr(Schema.String)) })
+)
 
 export interface WorkflowBasicDefinition {
   readonly id: string
@@ -313,15 +333,17 @@ export declare namespace WorkflowBasicDefinition {
   export type Encoded = WorkflowBasicDefinition
 }
 export const WorkflowBasicDefinition: Schema.Schema<WorkflowBasicDefinition, WorkflowBasicDefinition.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    name: Schema.String,
-    display_name: Schema.String,
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    metadata: Schema.optional(WorkflowMetadata),
-    archived: Schema.Boolean,
-    tags: Schema.optional(Schema.Array(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      name: Schema.String,
+      display_name: Schema.String,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      metadata: Schema.optional(WorkflowMetadata),
+      archived: Schema.Boolean,
+      tags: Schema.optional(Schema.Array(Schema.String))
+    })
+  )
 
 export interface WorkflowBulkArchiveRequest {
   readonly workflow_ids: ReadonlyArray<string>
@@ -330,7 +352,7 @@ export declare namespace WorkflowBulkArchiveRequest {
   export type Encoded = WorkflowBulkArchiveRequest
 }
 export const WorkflowBulkArchiveRequest: Schema.Schema<WorkflowBulkArchiveRequest, WorkflowBulkArchiveRequest.Encoded> =
-  Schema.Struct({ workflow_ids: Schema.Array(Schema.String) })
+  MistralSchema.lazy(() => Schema.Struct({ workflow_ids: Schema.Array(Schema.String) }))
 
 export interface WorkflowBulkError {
   readonly workflow_id: string
@@ -340,11 +362,13 @@ export interface WorkflowBulkError {
 export declare namespace WorkflowBulkError {
   export type Encoded = WorkflowBulkError
 }
-export const WorkflowBulkError: Schema.Schema<WorkflowBulkError, WorkflowBulkError.Encoded> = Schema.Struct({
-  workflow_id: Schema.String,
-  workflow: Schema.optional(Schema.NullOr(Workflow)),
-  message: Schema.String
-})
+export const WorkflowBulkError: Schema.Schema<WorkflowBulkError, WorkflowBulkError.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_id: Schema.String,
+    workflow: Schema.optional(Schema.NullOr(Workflow)),
+    message: Schema.String
+  })
+)
 
 export interface WorkflowBulkArchiveResponse {
   readonly archived: ReadonlyArray<Workflow>
@@ -356,7 +380,9 @@ export declare namespace WorkflowBulkArchiveResponse {
 export const WorkflowBulkArchiveResponse: Schema.Schema<
   WorkflowBulkArchiveResponse,
   WorkflowBulkArchiveResponse.Encoded
-> = Schema.Struct({ archived: Schema.Array(Workflow), errored: Schema.optional(Schema.Array(WorkflowBulkError)) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ archived: Schema.Array(Workflow), errored: Schema.optional(Schema.Array(WorkflowBulkError)) })
+)
 
 export interface WorkflowBulkUnarchiveRequest {
   readonly workflow_ids: ReadonlyArray<string>
@@ -367,7 +393,7 @@ export declare namespace WorkflowBulkUnarchiveRequest {
 export const WorkflowBulkUnarchiveRequest: Schema.Schema<
   WorkflowBulkUnarchiveRequest,
   WorkflowBulkUnarchiveRequest.Encoded
-> = Schema.Struct({ workflow_ids: Schema.Array(Schema.String) })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_ids: Schema.Array(Schema.String) }))
 
 export interface WorkflowBulkUnarchiveResponse {
   readonly unarchived: ReadonlyArray<Workflow>
@@ -379,7 +405,9 @@ export declare namespace WorkflowBulkUnarchiveResponse {
 export const WorkflowBulkUnarchiveResponse: Schema.Schema<
   WorkflowBulkUnarchiveResponse,
   WorkflowBulkUnarchiveResponse.Encoded
-> = Schema.Struct({ unarchived: Schema.Array(Workflow), errored: Schema.optional(Schema.Array(WorkflowBulkError)) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ unarchived: Schema.Array(Workflow), errored: Schema.optional(Schema.Array(WorkflowBulkError)) })
+)
 
 export interface WorkflowCodeDefinition {
   readonly input_schema: { readonly [key: string]: unknown }
@@ -396,17 +424,19 @@ export declare namespace WorkflowCodeDefinition {
   export type Encoded = WorkflowCodeDefinition
 }
 export const WorkflowCodeDefinition: Schema.Schema<WorkflowCodeDefinition, WorkflowCodeDefinition.Encoded> =
-  Schema.Struct({
-    input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-    output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    signals: Schema.optional(Schema.Array(SignalDefinition)),
-    queries: Schema.optional(Schema.Array(QueryDefinition)),
-    updates: Schema.optional(Schema.Array(UpdateDefinition)),
-    enforce_determinism: Schema.optional(Schema.Boolean),
-    on_behalf_of: Schema.optional(Schema.Boolean),
-    execution_timeout: Schema.optional(Schema.Number),
-    plugin_metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      input_schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+      output_schema: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      signals: Schema.optional(Schema.Array(SignalDefinition)),
+      queries: Schema.optional(Schema.Array(QueryDefinition)),
+      updates: Schema.optional(Schema.Array(UpdateDefinition)),
+      enforce_determinism: Schema.optional(Schema.Boolean),
+      on_behalf_of: Schema.optional(Schema.Boolean),
+      execution_timeout: Schema.optional(Schema.Number),
+      plugin_metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+    })
+  )
 
 export interface WorkflowExecutionRequest {
   readonly execution_id?: string | null | undefined
@@ -423,19 +453,21 @@ export declare namespace WorkflowExecutionRequest {
   export type Encoded = WorkflowExecutionRequest
 }
 export const WorkflowExecutionRequest: Schema.Schema<WorkflowExecutionRequest, WorkflowExecutionRequest.Encoded> =
-  Schema.Struct({
-    execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-    input: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    wait_for_result: Schema.optional(Schema.Boolean),
-    timeout_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
-    custom_tracing_attributes: Schema.optional(
-      Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))
-    ),
-    force_new_trace: Schema.optional(Schema.Boolean),
-    extensions: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
-    task_queue: Schema.optional(Schema.NullOr(Schema.String)),
-    deployment_name: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+      input: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      wait_for_result: Schema.optional(Schema.Boolean),
+      timeout_seconds: Schema.optional(Schema.NullOr(Schema.Number)),
+      custom_tracing_attributes: Schema.optional(
+        Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))
+      ),
+      force_new_trace: Schema.optional(Schema.Boolean),
+      extensions: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+      task_queue: Schema.optional(Schema.NullOr(Schema.String)),
+      deployment_name: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface WorkflowWithWorkerStatus {
   readonly id: string
@@ -456,21 +488,23 @@ export declare namespace WorkflowWithWorkerStatus {
   export type Encoded = WorkflowWithWorkerStatus
 }
 export const WorkflowWithWorkerStatus: Schema.Schema<WorkflowWithWorkerStatus, WorkflowWithWorkerStatus.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    name: Schema.String,
-    display_name: Schema.String,
-    type: WorkflowType,
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    customer_id: Schema.String,
-    workspace_id: Schema.String,
-    shared_namespace: Schema.optional(Schema.NullOr(Schema.String)),
-    available_in_chat_assistant: Schema.optional(Schema.Boolean),
-    is_technical: Schema.optional(Schema.Boolean),
-    archived: Schema.optional(Schema.Boolean),
-    tags: Schema.optional(Schema.Array(Schema.String)),
-    active: Schema.Boolean
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      name: Schema.String,
+      display_name: Schema.String,
+      type: WorkflowType,
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      customer_id: Schema.String,
+      workspace_id: Schema.String,
+      shared_namespace: Schema.optional(Schema.NullOr(Schema.String)),
+      available_in_chat_assistant: Schema.optional(Schema.Boolean),
+      is_technical: Schema.optional(Schema.Boolean),
+      archived: Schema.optional(Schema.Boolean),
+      tags: Schema.optional(Schema.Array(Schema.String)),
+      active: Schema.Boolean
+    })
+  )
 
 export interface WorkflowGetResponse {
   readonly workflow: WorkflowWithWorkerStatus
@@ -478,9 +512,9 @@ export interface WorkflowGetResponse {
 export declare namespace WorkflowGetResponse {
   export type Encoded = WorkflowGetResponse
 }
-export const WorkflowGetResponse: Schema.Schema<WorkflowGetResponse, WorkflowGetResponse.Encoded> = Schema.Struct({
-  workflow: WorkflowWithWorkerStatus
-})
+export const WorkflowGetResponse: Schema.Schema<WorkflowGetResponse, WorkflowGetResponse.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ workflow: WorkflowWithWorkerStatus })
+)
 
 export interface WorkflowListResponse {
   readonly workflows: ReadonlyArray<WorkflowBasicDefinition>
@@ -489,10 +523,10 @@ export interface WorkflowListResponse {
 export declare namespace WorkflowListResponse {
   export type Encoded = WorkflowListResponse
 }
-export const WorkflowListResponse: Schema.Schema<WorkflowListResponse, WorkflowListResponse.Encoded> = Schema.Struct({
-  workflows: Schema.Array(WorkflowBasicDefinition),
-  next_cursor: Schema.NullOr(Schema.String)
-})
+export const WorkflowListResponse: Schema.Schema<WorkflowListResponse, WorkflowListResponse.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({ workflows: Schema.Array(WorkflowBasicDefinition), next_cursor: Schema.NullOr(Schema.String) })
+  )
 
 export interface WorkflowRegistration {
   readonly id: string /** @deprecated */
@@ -507,16 +541,19 @@ export interface WorkflowRegistration {
 export declare namespace WorkflowRegistration {
   export type Encoded = WorkflowRegistration
 }
-export const WorkflowRegistration: Schema.Schema<WorkflowRegistration, WorkflowRegistration.Encoded> = Schema.Struct({
-  id: Schema.String,
-  deployment_id: Schema.optional(Schema.NullOr(Schema.String)),
-  task_queue: Schema.optional(Schema.NullOr(Schema.String)),
-  definition: WorkflowCodeDefinition,
-  workflow_id: Schema.String,
-  workflow: Schema.optional(Schema.NullOr(Workflow)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  compatible_with_chat_assistant: Schema.optional(Schema.Boolean)
-})
+export const WorkflowRegistration: Schema.Schema<WorkflowRegistration, WorkflowRegistration.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      deployment_id: Schema.optional(Schema.NullOr(Schema.String)),
+      task_queue: Schema.optional(Schema.NullOr(Schema.String)),
+      definition: WorkflowCodeDefinition,
+      workflow_id: Schema.String,
+      workflow: Schema.optional(Schema.NullOr(Workflow)),
+      deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+      compatible_with_chat_assistant: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface WorkflowRegistrationWithWorkerStatus {
   readonly id: string /** @deprecated */
@@ -535,17 +572,19 @@ export declare namespace WorkflowRegistrationWithWorkerStatus {
 export const WorkflowRegistrationWithWorkerStatus: Schema.Schema<
   WorkflowRegistrationWithWorkerStatus,
   WorkflowRegistrationWithWorkerStatus.Encoded
-> = Schema.Struct({
-  id: Schema.String,
-  deployment_id: Schema.optional(Schema.NullOr(Schema.String)),
-  task_queue: Schema.optional(Schema.NullOr(Schema.String)),
-  definition: WorkflowCodeDefinition,
-  workflow_id: Schema.String,
-  workflow: Schema.optional(Schema.NullOr(Workflow)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  compatible_with_chat_assistant: Schema.optional(Schema.Boolean),
-  active: Schema.Boolean
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    deployment_id: Schema.optional(Schema.NullOr(Schema.String)),
+    task_queue: Schema.optional(Schema.NullOr(Schema.String)),
+    definition: WorkflowCodeDefinition,
+    workflow_id: Schema.String,
+    workflow: Schema.optional(Schema.NullOr(Workflow)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    compatible_with_chat_assistant: Schema.optional(Schema.Boolean),
+    active: Schema.Boolean
+  })
+)
 
 export interface WorkflowRegistrationGetResponse {
   readonly workflow_registration: WorkflowRegistrationWithWorkerStatus
@@ -557,10 +596,12 @@ export declare namespace WorkflowRegistrationGetResponse {
 export const WorkflowRegistrationGetResponse: Schema.Schema<
   WorkflowRegistrationGetResponse,
   WorkflowRegistrationGetResponse.Encoded
-> = Schema.Struct({
-  workflow_registration: WorkflowRegistrationWithWorkerStatus,
-  workflow_version: WorkflowRegistrationWithWorkerStatus
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_registration: WorkflowRegistrationWithWorkerStatus,
+    workflow_version: WorkflowRegistrationWithWorkerStatus
+  })
+)
 
 export interface WorkflowRegistrationListResponse {
   readonly workflow_registrations: ReadonlyArray<WorkflowRegistration>
@@ -573,11 +614,13 @@ export declare namespace WorkflowRegistrationListResponse {
 export const WorkflowRegistrationListResponse: Schema.Schema<
   WorkflowRegistrationListResponse,
   WorkflowRegistrationListResponse.Encoded
-> = Schema.Struct({
-  workflow_registrations: Schema.Array(WorkflowRegistration),
-  next_cursor: Schema.NullOr(Schema.String),
-  workflow_versions: Schema.Array(WorkflowRegistration)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_registrations: Schema.Array(WorkflowRegistration),
+    next_cursor: Schema.NullOr(Schema.String),
+    workflow_versions: Schema.Array(WorkflowRegistration)
+  })
+)
 
 export interface WorkflowUnarchiveResponse {
   readonly workflow: Workflow
@@ -586,7 +629,7 @@ export declare namespace WorkflowUnarchiveResponse {
   export type Encoded = WorkflowUnarchiveResponse
 }
 export const WorkflowUnarchiveResponse: Schema.Schema<WorkflowUnarchiveResponse, WorkflowUnarchiveResponse.Encoded> =
-  Schema.Struct({ workflow: Workflow })
+  MistralSchema.lazy(() => Schema.Struct({ workflow: Workflow }))
 
 export interface WorkflowUpdateRequest {
   readonly display_name?: string | null | undefined
@@ -597,14 +640,15 @@ export interface WorkflowUpdateRequest {
 export declare namespace WorkflowUpdateRequest {
   export type Encoded = WorkflowUpdateRequest
 }
-export const WorkflowUpdateRequest: Schema.Schema<WorkflowUpdateRequest, WorkflowUpdateRequest.Encoded> = Schema.Struct(
-  {
-    display_name: Schema.optional(Schema.NullOr(Schema.String)),
-    description: Schema.optional(Schema.NullOr(Schema.String)),
-    available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-  }
-)
+export const WorkflowUpdateRequest: Schema.Schema<WorkflowUpdateRequest, WorkflowUpdateRequest.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      display_name: Schema.optional(Schema.NullOr(Schema.String)),
+      description: Schema.optional(Schema.NullOr(Schema.String)),
+      available_in_chat_assistant: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+    })
+  )
 
 export interface WorkflowUpdateResponse {
   readonly workflow: Workflow
@@ -613,7 +657,7 @@ export declare namespace WorkflowUpdateResponse {
   export type Encoded = WorkflowUpdateResponse
 }
 export const WorkflowUpdateResponse: Schema.Schema<WorkflowUpdateResponse, WorkflowUpdateResponse.Encoded> =
-  Schema.Struct({ workflow: Workflow })
+  MistralSchema.lazy(() => Schema.Struct({ workflow: Workflow }))
 
 /** archive_workflow_v1_workflows__workflow_identifier__archive_put — PUT /v1/workflows/{workflow_identifier}/archive */
 export const archive_workflow_v1_workflows__workflow_identifier__archive_put = Operation.make({

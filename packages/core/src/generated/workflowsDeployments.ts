@@ -14,12 +14,14 @@ export declare namespace DeploymentWorkerSpecInput {
   export type Encoded = DeploymentWorkerSpecInput
 }
 export const DeploymentWorkerSpecInput: Schema.Schema<DeploymentWorkerSpecInput, DeploymentWorkerSpecInput.Encoded> =
-  Schema.Struct({
-    github_url: Schema.String,
-    revision: Schema.optional(Schema.NullOr(Schema.String)),
-    entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
-    working_dir: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      github_url: Schema.String,
+      revision: Schema.optional(Schema.NullOr(Schema.String)),
+      entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
+      working_dir: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface DeploymentResourceConfig {
   readonly replicas?: number | null | undefined
@@ -32,13 +34,15 @@ export declare namespace DeploymentResourceConfig {
   export type Encoded = DeploymentResourceConfig
 }
 export const DeploymentResourceConfig: Schema.Schema<DeploymentResourceConfig, DeploymentResourceConfig.Encoded> =
-  Schema.Struct({
-    replicas: Schema.optional(Schema.NullOr(Schema.Number)),
-    cpu_request: Schema.optional(Schema.NullOr(Schema.String)),
-    cpu_limit: Schema.optional(Schema.NullOr(Schema.String)),
-    memory_request: Schema.optional(Schema.NullOr(Schema.String)),
-    memory_limit: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      replicas: Schema.optional(Schema.NullOr(Schema.Number)),
+      cpu_request: Schema.optional(Schema.NullOr(Schema.String)),
+      cpu_limit: Schema.optional(Schema.NullOr(Schema.String)),
+      memory_request: Schema.optional(Schema.NullOr(Schema.String)),
+      memory_limit: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface CreateDeploymentRequest {
   readonly name: string
@@ -50,12 +54,14 @@ export declare namespace CreateDeploymentRequest {
   export type Encoded = CreateDeploymentRequest
 }
 export const CreateDeploymentRequest: Schema.Schema<CreateDeploymentRequest, CreateDeploymentRequest.Encoded> =
-  Schema.Struct({
-    name: Schema.String,
-    spec: DeploymentWorkerSpecInput,
-    resources: Schema.optional(Schema.NullOr(DeploymentResourceConfig)),
-    hardened: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      spec: DeploymentWorkerSpecInput,
+      resources: Schema.optional(Schema.NullOr(DeploymentResourceConfig)),
+      hardened: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface DeleteDeploymentV1WorkflowsDeploymentsNameDeletePathParameters {
   readonly name: string
@@ -66,7 +72,7 @@ export declare namespace DeleteDeploymentV1WorkflowsDeploymentsNameDeletePathPar
 export const DeleteDeploymentV1WorkflowsDeploymentsNameDeletePathParameters: Schema.Schema<
   DeleteDeploymentV1WorkflowsDeploymentsNameDeletePathParameters,
   DeleteDeploymentV1WorkflowsDeploymentsNameDeletePathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface DeploymentBuildState {
   readonly phase?: string | null | undefined
@@ -79,23 +85,24 @@ export interface DeploymentBuildState {
 export declare namespace DeploymentBuildState {
   export type Encoded = DeploymentBuildState
 }
-export const DeploymentBuildState: Schema.Schema<DeploymentBuildState, DeploymentBuildState.Encoded> = Schema.Struct({
-  phase: Schema.optional(Schema.NullOr(Schema.String)),
-  commit_sha: Schema.optional(Schema.NullOr(Schema.String)),
-  image: Schema.optional(Schema.NullOr(Schema.String)),
-  message: Schema.optional(Schema.NullOr(Schema.String)),
-  started_at: Schema.optional(Schema.NullOr(Schema.String)),
-  finished_at: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const DeploymentBuildState: Schema.Schema<DeploymentBuildState, DeploymentBuildState.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      phase: Schema.optional(Schema.NullOr(Schema.String)),
+      commit_sha: Schema.optional(Schema.NullOr(Schema.String)),
+      image: Schema.optional(Schema.NullOr(Schema.String)),
+      message: Schema.optional(Schema.NullOr(Schema.String)),
+      started_at: Schema.optional(Schema.NullOr(Schema.String)),
+      finished_at: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export type LocationType = MistralSchema.OpenEnum<"local" | "k8s" | "managed">
 export declare namespace LocationType {
   export type Encoded = LocationType
 }
-export const LocationType: Schema.Schema<LocationType, LocationType.Encoded> = MistralSchema.openEnum(
-  "local",
-  "k8s",
-  "managed"
+export const LocationType: Schema.Schema<LocationType, LocationType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("local", "k8s", "managed")
 )
 
 export interface DeploymentLocation {
@@ -106,11 +113,14 @@ export interface DeploymentLocation {
 export declare namespace DeploymentLocation {
   export type Encoded = DeploymentLocation
 }
-export const DeploymentLocation: Schema.Schema<DeploymentLocation, DeploymentLocation.Encoded> = Schema.Struct({
-  location_type: LocationType,
-  k8s_cluster: Schema.optional(Schema.NullOr(Schema.String)),
-  k8s_namespace: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const DeploymentLocation: Schema.Schema<DeploymentLocation, DeploymentLocation.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      location_type: LocationType,
+      k8s_cluster: Schema.optional(Schema.NullOr(Schema.String)),
+      k8s_namespace: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface GitCommitAuthor {
   readonly name?: string | null | undefined
@@ -120,11 +130,13 @@ export interface GitCommitAuthor {
 export declare namespace GitCommitAuthor {
   export type Encoded = GitCommitAuthor
 }
-export const GitCommitAuthor: Schema.Schema<GitCommitAuthor, GitCommitAuthor.Encoded> = Schema.Struct({
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  username: Schema.optional(Schema.NullOr(Schema.String)),
-  html_url: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const GitCommitAuthor: Schema.Schema<GitCommitAuthor, GitCommitAuthor.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    username: Schema.optional(Schema.NullOr(Schema.String)),
+    html_url: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface GitCommitMetadata {
   readonly sha: string
@@ -135,12 +147,14 @@ export interface GitCommitMetadata {
 export declare namespace GitCommitMetadata {
   export type Encoded = GitCommitMetadata
 }
-export const GitCommitMetadata: Schema.Schema<GitCommitMetadata, GitCommitMetadata.Encoded> = Schema.Struct({
-  sha: Schema.String,
-  message: Schema.optional(Schema.NullOr(Schema.String)),
-  author: Schema.optional(Schema.NullOr(GitCommitAuthor)),
-  html_url: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const GitCommitMetadata: Schema.Schema<GitCommitMetadata, GitCommitMetadata.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    sha: Schema.String,
+    message: Schema.optional(Schema.NullOr(Schema.String)),
+    author: Schema.optional(Schema.NullOr(GitCommitAuthor)),
+    html_url: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface DeploymentWorkerSpecResponse {
   readonly github_url: string
@@ -158,16 +172,18 @@ export declare namespace DeploymentWorkerSpecResponse {
 export const DeploymentWorkerSpecResponse: Schema.Schema<
   DeploymentWorkerSpecResponse,
   DeploymentWorkerSpecResponse.Encoded
-> = Schema.Struct({
-  github_url: Schema.String,
-  type: Schema.optional(Schema.String),
-  revision: Schema.optional(Schema.NullOr(Schema.String)),
-  entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
-  working_dir: Schema.optional(Schema.NullOr(Schema.String)),
-  restarted_at: Schema.optional(Schema.NullOr(Schema.String)),
-  commit_sha: Schema.optional(Schema.NullOr(Schema.String)),
-  commit: Schema.optional(Schema.NullOr(GitCommitMetadata))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    github_url: Schema.String,
+    type: Schema.optional(Schema.String),
+    revision: Schema.optional(Schema.NullOr(Schema.String)),
+    entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
+    working_dir: Schema.optional(Schema.NullOr(Schema.String)),
+    restarted_at: Schema.optional(Schema.NullOr(Schema.String)),
+    commit_sha: Schema.optional(Schema.NullOr(Schema.String)),
+    commit: Schema.optional(Schema.NullOr(GitCommitMetadata))
+  })
+)
 
 export interface DeploymentObservedState {
   readonly phase?: string | null | undefined
@@ -184,17 +200,19 @@ export declare namespace DeploymentObservedState {
   export type Encoded = DeploymentObservedState
 }
 export const DeploymentObservedState: Schema.Schema<DeploymentObservedState, DeploymentObservedState.Encoded> =
-  Schema.Struct({
-    phase: Schema.optional(Schema.NullOr(Schema.String)),
-    available_replicas: Schema.optional(Schema.Number),
-    ready_replicas: Schema.optional(Schema.Number),
-    endpoint: Schema.optional(Schema.NullOr(Schema.String)),
-    message: Schema.optional(Schema.NullOr(Schema.String)),
-    last_seen: Schema.optional(Schema.NullOr(Schema.String)),
-    deployed_revision: Schema.optional(Schema.NullOr(Schema.String)),
-    generation: Schema.optional(Schema.NullOr(Schema.Number)),
-    build_state: Schema.optional(Schema.NullOr(DeploymentBuildState))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      phase: Schema.optional(Schema.NullOr(Schema.String)),
+      available_replicas: Schema.optional(Schema.Number),
+      ready_replicas: Schema.optional(Schema.Number),
+      endpoint: Schema.optional(Schema.NullOr(Schema.String)),
+      message: Schema.optional(Schema.NullOr(Schema.String)),
+      last_seen: Schema.optional(Schema.NullOr(Schema.String)),
+      deployed_revision: Schema.optional(Schema.NullOr(Schema.String)),
+      generation: Schema.optional(Schema.NullOr(Schema.Number)),
+      build_state: Schema.optional(Schema.NullOr(DeploymentBuildState))
+    })
+  )
 
 export interface ManagedDeploymentResponse {
   readonly service_id: string
@@ -216,22 +234,24 @@ export declare namespace ManagedDeploymentResponse {
   export type Encoded = ManagedDeploymentResponse
 }
 export const ManagedDeploymentResponse: Schema.Schema<ManagedDeploymentResponse, ManagedDeploymentResponse.Encoded> =
-  Schema.Struct({
-    service_id: Schema.String,
-    name: Schema.String,
-    spec: DeploymentWorkerSpecResponse,
-    resources: DeploymentResourceConfig,
-    status: DeploymentObservedState,
-    created_at: Schema.String,
-    updated_at: Schema.String,
-    stopped: Schema.optional(Schema.Boolean),
-    rollout_status: Schema.optional(Schema.NullOr(Schema.String)),
-    created_by: Schema.optional(Schema.NullOr(Schema.String)),
-    updated_by: Schema.optional(Schema.NullOr(Schema.String)),
-    deployed_by: Schema.optional(Schema.NullOr(Schema.String)),
-    deployed_at: Schema.optional(Schema.NullOr(Schema.String)),
-    is_hardened: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      service_id: Schema.String,
+      name: Schema.String,
+      spec: DeploymentWorkerSpecResponse,
+      resources: DeploymentResourceConfig,
+      status: DeploymentObservedState,
+      created_at: Schema.String,
+      updated_at: Schema.String,
+      stopped: Schema.optional(Schema.Boolean),
+      rollout_status: Schema.optional(Schema.NullOr(Schema.String)),
+      created_by: Schema.optional(Schema.NullOr(Schema.String)),
+      updated_by: Schema.optional(Schema.NullOr(Schema.String)),
+      deployed_by: Schema.optional(Schema.NullOr(Schema.String)),
+      deployed_at: Schema.optional(Schema.NullOr(Schema.String)),
+      is_hardened: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface DeploymentWorkerResponse {
   readonly name: string
@@ -244,13 +264,15 @@ export declare namespace DeploymentWorkerResponse {
   export type Encoded = DeploymentWorkerResponse
 }
 export const DeploymentWorkerResponse: Schema.Schema<DeploymentWorkerResponse, DeploymentWorkerResponse.Encoded> =
-  Schema.Struct({
-    name: Schema.String,
-    created_at: Schema.String,
-    updated_at: Schema.String,
-    is_active: Schema.Boolean,
-    location: Schema.optional(Schema.NullOr(DeploymentLocation))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      created_at: Schema.String,
+      updated_at: Schema.String,
+      is_active: Schema.Boolean,
+      location: Schema.optional(Schema.NullOr(DeploymentLocation))
+    })
+  )
 
 export interface DeploymentDetailResponse {
   readonly id: string
@@ -270,20 +292,22 @@ export declare namespace DeploymentDetailResponse {
   export type Encoded = DeploymentDetailResponse
 }
 export const DeploymentDetailResponse: Schema.Schema<DeploymentDetailResponse, DeploymentDetailResponse.Encoded> =
-  Schema.Struct({
-    id: Schema.String,
-    name: Schema.String,
-    is_active: Schema.Boolean,
-    is_hardened: Schema.optional(Schema.Boolean),
-    created_at: Schema.String,
-    updated_at: Schema.String,
-    location: Schema.optional(Schema.NullOr(DeploymentLocation)),
-    worker_count: Schema.optional(Schema.Number),
-    active_worker_count: Schema.optional(Schema.Number),
-    locations: Schema.optional(Schema.Array(LocationType)),
-    managed: Schema.optional(Schema.NullOr(ManagedDeploymentResponse)),
-    workers: Schema.Array(DeploymentWorkerResponse)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      id: Schema.String,
+      name: Schema.String,
+      is_active: Schema.Boolean,
+      is_hardened: Schema.optional(Schema.Boolean),
+      created_at: Schema.String,
+      updated_at: Schema.String,
+      location: Schema.optional(Schema.NullOr(DeploymentLocation)),
+      worker_count: Schema.optional(Schema.Number),
+      active_worker_count: Schema.optional(Schema.Number),
+      locations: Schema.optional(Schema.Array(LocationType)),
+      managed: Schema.optional(Schema.NullOr(ManagedDeploymentResponse)),
+      workers: Schema.Array(DeploymentWorkerResponse)
+    })
+  )
 
 export interface DeploymentResponse {
   readonly id: string
@@ -301,19 +325,22 @@ export interface DeploymentResponse {
 export declare namespace DeploymentResponse {
   export type Encoded = DeploymentResponse
 }
-export const DeploymentResponse: Schema.Schema<DeploymentResponse, DeploymentResponse.Encoded> = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  is_active: Schema.Boolean,
-  is_hardened: Schema.optional(Schema.Boolean),
-  created_at: Schema.String,
-  updated_at: Schema.String,
-  location: Schema.optional(Schema.NullOr(DeploymentLocation)),
-  worker_count: Schema.optional(Schema.Number),
-  active_worker_count: Schema.optional(Schema.Number),
-  locations: Schema.optional(Schema.Array(LocationType)),
-  managed: Schema.optional(Schema.NullOr(ManagedDeploymentResponse))
-})
+export const DeploymentResponse: Schema.Schema<DeploymentResponse, DeploymentResponse.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      id: Schema.String,
+      name: Schema.String,
+      is_active: Schema.Boolean,
+      is_hardened: Schema.optional(Schema.Boolean),
+      created_at: Schema.String,
+      updated_at: Schema.String,
+      location: Schema.optional(Schema.NullOr(DeploymentLocation)),
+      worker_count: Schema.optional(Schema.Number),
+      active_worker_count: Schema.optional(Schema.Number),
+      locations: Schema.optional(Schema.Array(LocationType)),
+      managed: Schema.optional(Schema.NullOr(ManagedDeploymentResponse))
+    })
+)
 
 export interface DeploymentListResponse {
   readonly deployments: ReadonlyArray<DeploymentResponse>
@@ -324,11 +351,13 @@ export declare namespace DeploymentListResponse {
   export type Encoded = DeploymentListResponse
 }
 export const DeploymentListResponse: Schema.Schema<DeploymentListResponse, DeploymentListResponse.Encoded> =
-  Schema.Struct({
-    deployments: Schema.Array(DeploymentResponse),
-    next_cursor: Schema.NullOr(Schema.String),
-    workspace_id: Schema.String
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      deployments: Schema.Array(DeploymentResponse),
+      next_cursor: Schema.NullOr(Schema.String),
+      workspace_id: Schema.String
+    })
+  )
 
 export interface DeploymentLogRecord {
   readonly timestamp: string
@@ -341,14 +370,17 @@ export interface DeploymentLogRecord {
 export declare namespace DeploymentLogRecord {
   export type Encoded = DeploymentLogRecord
 }
-export const DeploymentLogRecord: Schema.Schema<DeploymentLogRecord, DeploymentLogRecord.Encoded> = Schema.Struct({
-  timestamp: Schema.String,
-  trace_id: Schema.String,
-  span_id: Schema.String,
-  severity_text: Schema.String,
-  body: Schema.String,
-  log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
-})
+export const DeploymentLogRecord: Schema.Schema<DeploymentLogRecord, DeploymentLogRecord.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      timestamp: Schema.String,
+      trace_id: Schema.String,
+      span_id: Schema.String,
+      severity_text: Schema.String,
+      body: Schema.String,
+      log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
+    })
+)
 
 export interface DeploymentLogSearchResponse {
   readonly results: ReadonlyArray<DeploymentLogRecord>
@@ -360,10 +392,12 @@ export declare namespace DeploymentLogSearchResponse {
 export const DeploymentLogSearchResponse: Schema.Schema<
   DeploymentLogSearchResponse,
   DeploymentLogSearchResponse.Encoded
-> = Schema.Struct({
-  results: Schema.Array(DeploymentLogRecord),
-  next_cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    results: Schema.Array(DeploymentLogRecord),
+    next_cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface DeploymentResourceConfigUpdate {
   readonly replicas?: number | null | undefined
@@ -378,13 +412,15 @@ export declare namespace DeploymentResourceConfigUpdate {
 export const DeploymentResourceConfigUpdate: Schema.Schema<
   DeploymentResourceConfigUpdate,
   DeploymentResourceConfigUpdate.Encoded
-> = Schema.Struct({
-  replicas: Schema.optional(Schema.NullOr(Schema.Number)),
-  cpu_request: Schema.optional(Schema.NullOr(Schema.String)),
-  cpu_limit: Schema.optional(Schema.NullOr(Schema.String)),
-  memory_request: Schema.optional(Schema.NullOr(Schema.String)),
-  memory_limit: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    replicas: Schema.optional(Schema.NullOr(Schema.Number)),
+    cpu_request: Schema.optional(Schema.NullOr(Schema.String)),
+    cpu_limit: Schema.optional(Schema.NullOr(Schema.String)),
+    memory_request: Schema.optional(Schema.NullOr(Schema.String)),
+    memory_limit: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface DeploymentWorkerListResponse {
   readonly workers: ReadonlyArray<DeploymentWorkerResponse>
@@ -396,7 +432,9 @@ export declare namespace DeploymentWorkerListResponse {
 export const DeploymentWorkerListResponse: Schema.Schema<
   DeploymentWorkerListResponse,
   DeploymentWorkerListResponse.Encoded
-> = Schema.Struct({ workers: Schema.Array(DeploymentWorkerResponse), next_cursor: Schema.NullOr(Schema.String) })
+> = MistralSchema.lazy(() =>
+  Schema.Struct({ workers: Schema.Array(DeploymentWorkerResponse), next_cursor: Schema.NullOr(Schema.String) })
+)
 
 export interface GetDeploymentLogsPathParameters {
   readonly name: string
@@ -407,7 +445,7 @@ export declare namespace GetDeploymentLogsPathParameters {
 export const GetDeploymentLogsPathParameters: Schema.Schema<
   GetDeploymentLogsPathParameters,
   GetDeploymentLogsPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface GetDeploymentLogsQuery {
   readonly worker_name?: string | null | undefined
@@ -422,15 +460,17 @@ export declare namespace GetDeploymentLogsQuery {
   export type Encoded = GetDeploymentLogsQuery
 }
 export const GetDeploymentLogsQuery: Schema.Schema<GetDeploymentLogsQuery, GetDeploymentLogsQuery.Encoded> =
-  Schema.Struct({
-    worker_name: Schema.optional(Schema.NullOr(Schema.String)),
-    workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
-    after: Schema.optional(Schema.NullOr(Schema.String)),
-    before: Schema.optional(Schema.NullOr(Schema.String)),
-    order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
-    cursor: Schema.optional(Schema.NullOr(Schema.String)),
-    limit: Schema.optional(Schema.Number)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      worker_name: Schema.optional(Schema.NullOr(Schema.String)),
+      workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
+      after: Schema.optional(Schema.NullOr(Schema.String)),
+      before: Schema.optional(Schema.NullOr(Schema.String)),
+      order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
+      cursor: Schema.optional(Schema.NullOr(Schema.String)),
+      limit: Schema.optional(Schema.Number)
+    })
+  )
 
 export interface GetDeploymentV1WorkflowsDeploymentsNameGetPathParameters {
   readonly name: string
@@ -441,7 +481,7 @@ export declare namespace GetDeploymentV1WorkflowsDeploymentsNameGetPathParameter
 export const GetDeploymentV1WorkflowsDeploymentsNameGetPathParameters: Schema.Schema<
   GetDeploymentV1WorkflowsDeploymentsNameGetPathParameters,
   GetDeploymentV1WorkflowsDeploymentsNameGetPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface GetDeploymentV1WorkflowsDeploymentsNameGetQuery {
   readonly workflow_name?: string | null | undefined
@@ -452,7 +492,7 @@ export declare namespace GetDeploymentV1WorkflowsDeploymentsNameGetQuery {
 export const GetDeploymentV1WorkflowsDeploymentsNameGetQuery: Schema.Schema<
   GetDeploymentV1WorkflowsDeploymentsNameGetQuery,
   GetDeploymentV1WorkflowsDeploymentsNameGetQuery.Encoded
-> = Schema.Struct({ workflow_name: Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() => Schema.Struct({ workflow_name: Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export interface ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetPathParameters {
   readonly name: string
@@ -463,7 +503,7 @@ export declare namespace ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersG
 export const ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetPathParameters: Schema.Schema<
   ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetPathParameters,
   ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetQuery {
   readonly worker_status?: MistralSchema.OpenEnum<"active" | "inactive"> | null | undefined
@@ -476,11 +516,13 @@ export declare namespace ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersG
 export const ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetQuery: Schema.Schema<
   ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetQuery,
   ListDeploymentWorkersV1WorkflowsDeploymentsNameWorkersGetQuery.Encoded
-> = Schema.Struct({
-  worker_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "inactive"))),
-  limit: Schema.optional(Schema.Number),
-  cursor: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    worker_status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "inactive"))),
+    limit: Schema.optional(Schema.Number),
+    cursor: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ListDeploymentsV1WorkflowsDeploymentsGetQuery {
   readonly active_only?: boolean | undefined
@@ -499,17 +541,19 @@ export declare namespace ListDeploymentsV1WorkflowsDeploymentsGetQuery {
 export const ListDeploymentsV1WorkflowsDeploymentsGetQuery: Schema.Schema<
   ListDeploymentsV1WorkflowsDeploymentsGetQuery,
   ListDeploymentsV1WorkflowsDeploymentsGetQuery.Encoded
-> = Schema.Struct({
-  active_only: Schema.optional(Schema.Boolean),
-  is_hardened: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  order_by: Schema.optional(Schema.NullOr(MistralSchema.openEnum("updated_at", "created_at"))),
-  order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
-  limit: Schema.optional(Schema.NullOr(Schema.Number)),
-  cursor: Schema.optional(Schema.NullOr(Schema.String)),
-  workspace_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    active_only: Schema.optional(Schema.Boolean),
+    is_hardened: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    order_by: Schema.optional(Schema.NullOr(MistralSchema.openEnum("updated_at", "created_at"))),
+    order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
+    limit: Schema.optional(Schema.NullOr(Schema.Number)),
+    cursor: Schema.optional(Schema.NullOr(Schema.String)),
+    workspace_id: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface RestartDeploymentV1WorkflowsDeploymentsNameRestartPostPathParameters {
   readonly name: string
@@ -520,7 +564,7 @@ export declare namespace RestartDeploymentV1WorkflowsDeploymentsNameRestartPostP
 export const RestartDeploymentV1WorkflowsDeploymentsNameRestartPostPathParameters: Schema.Schema<
   RestartDeploymentV1WorkflowsDeploymentsNameRestartPostPathParameters,
   RestartDeploymentV1WorkflowsDeploymentsNameRestartPostPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface StartDeploymentV1WorkflowsDeploymentsNameStartPostPathParameters {
   readonly name: string
@@ -531,7 +575,7 @@ export declare namespace StartDeploymentV1WorkflowsDeploymentsNameStartPostPathP
 export const StartDeploymentV1WorkflowsDeploymentsNameStartPostPathParameters: Schema.Schema<
   StartDeploymentV1WorkflowsDeploymentsNameStartPostPathParameters,
   StartDeploymentV1WorkflowsDeploymentsNameStartPostPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface StopDeploymentV1WorkflowsDeploymentsNameStopPostPathParameters {
   readonly name: string
@@ -542,14 +586,14 @@ export declare namespace StopDeploymentV1WorkflowsDeploymentsNameStopPostPathPar
 export const StopDeploymentV1WorkflowsDeploymentsNameStopPostPathParameters: Schema.Schema<
   StopDeploymentV1WorkflowsDeploymentsNameStopPostPathParameters,
   StopDeploymentV1WorkflowsDeploymentsNameStopPostPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export type StreamDeploymentLogsEvent = DeploymentLogRecord | StreamError
 export declare namespace StreamDeploymentLogsEvent {
   export type Encoded = StreamDeploymentLogsEvent
 }
 export const StreamDeploymentLogsEvent: Schema.Schema<StreamDeploymentLogsEvent, StreamDeploymentLogsEvent.Encoded> =
-  Schema.Union(DeploymentLogRecord, StreamError)
+  MistralSchema.lazy(() => Schema.Union(DeploymentLogRecord, StreamError))
 
 export interface StreamDeploymentLogsHeaders {
   readonly "Last-Event-ID"?: string | null | undefined
@@ -560,7 +604,7 @@ export declare namespace StreamDeploymentLogsHeaders {
 export const StreamDeploymentLogsHeaders: Schema.Schema<
   StreamDeploymentLogsHeaders,
   StreamDeploymentLogsHeaders.Encoded
-> = Schema.Struct({ "Last-Event-ID": Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() => Schema.Struct({ "Last-Event-ID": Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export interface StreamDeploymentLogsPathParameters {
   readonly name: string
@@ -571,7 +615,7 @@ export declare namespace StreamDeploymentLogsPathParameters {
 export const StreamDeploymentLogsPathParameters: Schema.Schema<
   StreamDeploymentLogsPathParameters,
   StreamDeploymentLogsPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 export interface StreamDeploymentLogsQuery {
   readonly worker_name?: string | null | undefined
@@ -583,12 +627,14 @@ export declare namespace StreamDeploymentLogsQuery {
   export type Encoded = StreamDeploymentLogsQuery
 }
 export const StreamDeploymentLogsQuery: Schema.Schema<StreamDeploymentLogsQuery, StreamDeploymentLogsQuery.Encoded> =
-  Schema.Struct({
-    worker_name: Schema.optional(Schema.NullOr(Schema.String)),
-    workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
-    after: Schema.optional(Schema.NullOr(Schema.String)),
-    last_event_id: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      worker_name: Schema.optional(Schema.NullOr(Schema.String)),
+      workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
+      after: Schema.optional(Schema.NullOr(Schema.String)),
+      last_event_id: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface WorkflowsWorkerSpecUpdate {
   readonly github_url?: string | null | undefined
@@ -600,12 +646,14 @@ export declare namespace WorkflowsWorkerSpecUpdate {
   export type Encoded = WorkflowsWorkerSpecUpdate
 }
 export const WorkflowsWorkerSpecUpdate: Schema.Schema<WorkflowsWorkerSpecUpdate, WorkflowsWorkerSpecUpdate.Encoded> =
-  Schema.Struct({
-    github_url: Schema.optional(Schema.NullOr(Schema.String)),
-    revision: Schema.optional(Schema.NullOr(Schema.String)),
-    entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
-    working_dir: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      github_url: Schema.optional(Schema.NullOr(Schema.String)),
+      revision: Schema.optional(Schema.NullOr(Schema.String)),
+      entrypoint: Schema.optional(Schema.NullOr(Schema.String)),
+      working_dir: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface UpdateDeploymentRequest {
   readonly spec?: WorkflowsWorkerSpecUpdate | null | undefined
@@ -615,10 +663,12 @@ export declare namespace UpdateDeploymentRequest {
   export type Encoded = UpdateDeploymentRequest
 }
 export const UpdateDeploymentRequest: Schema.Schema<UpdateDeploymentRequest, UpdateDeploymentRequest.Encoded> =
-  Schema.Struct({
-    spec: Schema.optional(Schema.NullOr(WorkflowsWorkerSpecUpdate)),
-    resources: Schema.optional(Schema.NullOr(DeploymentResourceConfigUpdate))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      spec: Schema.optional(Schema.NullOr(WorkflowsWorkerSpecUpdate)),
+      resources: Schema.optional(Schema.NullOr(DeploymentResourceConfigUpdate))
+    })
+  )
 
 export interface UpdateDeploymentV1WorkflowsDeploymentsNamePatchPathParameters {
   readonly name: string
@@ -629,7 +679,7 @@ export declare namespace UpdateDeploymentV1WorkflowsDeploymentsNamePatchPathPara
 export const UpdateDeploymentV1WorkflowsDeploymentsNamePatchPathParameters: Schema.Schema<
   UpdateDeploymentV1WorkflowsDeploymentsNamePatchPathParameters,
   UpdateDeploymentV1WorkflowsDeploymentsNamePatchPathParameters.Encoded
-> = Schema.Struct({ name: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ name: Schema.String }))
 
 /** create_deployment_v1_workflows_deployments_post — POST /v1/workflows/deployments */
 export const create_deployment_v1_workflows_deployments_post = Operation.make({

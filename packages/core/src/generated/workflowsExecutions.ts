@@ -18,9 +18,9 @@ export interface BatchExecutionBody {
 export declare namespace BatchExecutionBody {
   export type Encoded = BatchExecutionBody
 }
-export const BatchExecutionBody: Schema.Schema<BatchExecutionBody, BatchExecutionBody.Encoded> = Schema.Struct({
-  execution_ids: Schema.Array(Schema.String)
-})
+export const BatchExecutionBody: Schema.Schema<BatchExecutionBody, BatchExecutionBody.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ execution_ids: Schema.Array(Schema.String) })
+)
 
 export interface BatchExecutionResult {
   readonly status: string
@@ -29,10 +29,10 @@ export interface BatchExecutionResult {
 export declare namespace BatchExecutionResult {
   export type Encoded = BatchExecutionResult
 }
-export const BatchExecutionResult: Schema.Schema<BatchExecutionResult, BatchExecutionResult.Encoded> = Schema.Struct({
-  status: Schema.String,
-  error: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const BatchExecutionResult: Schema.Schema<BatchExecutionResult, BatchExecutionResult.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({ status: Schema.String, error: Schema.optional(Schema.NullOr(Schema.String)) })
+  )
 
 export interface BatchExecutionResponse {
   readonly results?: { readonly [key: string]: BatchExecutionResult } | undefined
@@ -41,7 +41,9 @@ export declare namespace BatchExecutionResponse {
   export type Encoded = BatchExecutionResponse
 }
 export const BatchExecutionResponse: Schema.Schema<BatchExecutionResponse, BatchExecutionResponse.Encoded> =
-  Schema.Struct({ results: Schema.optional(Schema.Record({ key: Schema.String, value: BatchExecutionResult })) })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ results: Schema.optional(Schema.Record({ key: Schema.String, value: BatchExecutionResult })) })
+  )
 
 export interface CancelWorkflowExecutionV1WorkflowsExecutionsExecutionIdCancelPostPathParameters {
   readonly execution_id: string
@@ -52,30 +54,31 @@ export declare namespace CancelWorkflowExecutionV1WorkflowsExecutionsExecutionId
 export const CancelWorkflowExecutionV1WorkflowsExecutionsExecutionIdCancelPostPathParameters: Schema.Schema<
   CancelWorkflowExecutionV1WorkflowsExecutionsExecutionIdCancelPostPathParameters,
   CancelWorkflowExecutionV1WorkflowsExecutionsExecutionIdCancelPostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export type EventProgressStatus = MistralSchema.OpenEnum<"RUNNING" | "COMPLETED" | "FAILED">
 export declare namespace EventProgressStatus {
   export type Encoded = EventProgressStatus
 }
-export const EventProgressStatus: Schema.Schema<EventProgressStatus, EventProgressStatus.Encoded> =
-  MistralSchema.openEnum("RUNNING", "COMPLETED", "FAILED")
+export const EventProgressStatus: Schema.Schema<EventProgressStatus, EventProgressStatus.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("RUNNING", "COMPLETED", "FAILED")
+)
 
 export type EventSource = MistralSchema.OpenEnum<"DATABASE" | "LIVE" | "HYBRID">
 export declare namespace EventSource {
   export type Encoded = EventSource
 }
-export const EventSource: Schema.Schema<EventSource, EventSource.Encoded> = MistralSchema.openEnum(
-  "DATABASE",
-  "LIVE",
-  "HYBRID"
+export const EventSource: Schema.Schema<EventSource, EventSource.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("DATABASE", "LIVE", "HYBRID")
 )
 
 export type EventType = MistralSchema.OpenEnum<"EVENT" | "EVENT_PROGRESS">
 export declare namespace EventType {
   export type Encoded = EventType
 }
-export const EventType: Schema.Schema<EventType, EventType.Encoded> = MistralSchema.openEnum("EVENT", "EVENT_PROGRESS")
+export const EventType: Schema.Schema<EventType, EventType.Encoded> = MistralSchema.lazy(() =>
+  MistralSchema.openEnum("EVENT", "EVENT_PROGRESS")
+)
 
 export interface ExecutionLogRecord {
   readonly timestamp: string
@@ -88,14 +91,17 @@ export interface ExecutionLogRecord {
 export declare namespace ExecutionLogRecord {
   export type Encoded = ExecutionLogRecord
 }
-export const ExecutionLogRecord: Schema.Schema<ExecutionLogRecord, ExecutionLogRecord.Encoded> = Schema.Struct({
-  timestamp: Schema.String,
-  trace_id: Schema.String,
-  span_id: Schema.String,
-  severity_text: Schema.String,
-  body: Schema.String,
-  log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
-})
+export const ExecutionLogRecord: Schema.Schema<ExecutionLogRecord, ExecutionLogRecord.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      timestamp: Schema.String,
+      trace_id: Schema.String,
+      span_id: Schema.String,
+      severity_text: Schema.String,
+      body: Schema.String,
+      log_attributes: Schema.Record({ key: Schema.String, value: Schema.String })
+    })
+)
 
 export interface ExecutionLogSearchResponse {
   readonly results: ReadonlyArray<ExecutionLogRecord>
@@ -105,10 +111,12 @@ export declare namespace ExecutionLogSearchResponse {
   export type Encoded = ExecutionLogSearchResponse
 }
 export const ExecutionLogSearchResponse: Schema.Schema<ExecutionLogSearchResponse, ExecutionLogSearchResponse.Encoded> =
-  Schema.Struct({
-    results: Schema.Array(ExecutionLogRecord),
-    next_cursor: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      results: Schema.Array(ExecutionLogRecord),
+      next_cursor: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface ExecutionTraceInfoResponse {
   readonly otel_trace_id?: string | null | undefined
@@ -118,10 +126,12 @@ export declare namespace ExecutionTraceInfoResponse {
   export type Encoded = ExecutionTraceInfoResponse
 }
 export const ExecutionTraceInfoResponse: Schema.Schema<ExecutionTraceInfoResponse, ExecutionTraceInfoResponse.Encoded> =
-  Schema.Struct({
-    otel_trace_id: Schema.optional(Schema.NullOr(Schema.String)),
-    has_trace_data: Schema.optional(Schema.Boolean)
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      otel_trace_id: Schema.optional(Schema.NullOr(Schema.String)),
+      has_trace_data: Schema.optional(Schema.Boolean)
+    })
+  )
 
 export interface GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetPathParameters {
   readonly execution_id: string
@@ -132,7 +142,7 @@ export declare namespace GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecuti
 export const GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetPathParameters: Schema.Schema<
   GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetPathParameters,
   GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetQuery {
   readonly decode_payloads?: boolean | undefined
@@ -143,7 +153,7 @@ export declare namespace GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecuti
 export const GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetQuery: Schema.Schema<
   GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetQuery,
   GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetQuery.Encoded
-> = Schema.Struct({ decode_payloads: Schema.optional(Schema.Boolean) })
+> = MistralSchema.lazy(() => Schema.Struct({ decode_payloads: Schema.optional(Schema.Boolean) }))
 
 export type GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetResponse = unknown
 export declare namespace GetWorkflowExecutionHistoryV1WorkflowsExecutionsExecutionIdHistoryGetResponse {
@@ -163,7 +173,7 @@ export declare namespace GetWorkflowExecutionLogsPathParameters {
 export const GetWorkflowExecutionLogsPathParameters: Schema.Schema<
   GetWorkflowExecutionLogsPathParameters,
   GetWorkflowExecutionLogsPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionLogsQuery {
   readonly run_id?: string | null | undefined
@@ -180,15 +190,17 @@ export declare namespace GetWorkflowExecutionLogsQuery {
 export const GetWorkflowExecutionLogsQuery: Schema.Schema<
   GetWorkflowExecutionLogsQuery,
   GetWorkflowExecutionLogsQuery.Encoded
-> = Schema.Struct({
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  activity_id: Schema.optional(Schema.NullOr(Schema.String)),
-  after: Schema.optional(Schema.NullOr(Schema.String)),
-  before: Schema.optional(Schema.NullOr(Schema.String)),
-  order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
-  cursor: Schema.optional(Schema.NullOr(Schema.String)),
-  limit: Schema.optional(Schema.Number)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    activity_id: Schema.optional(Schema.NullOr(Schema.String)),
+    after: Schema.optional(Schema.NullOr(Schema.String)),
+    before: Schema.optional(Schema.NullOr(Schema.String)),
+    order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
+    cursor: Schema.optional(Schema.NullOr(Schema.String)),
+    limit: Schema.optional(Schema.Number)
+  })
+)
 
 export interface GetWorkflowExecutionTraceEventsPathParameters {
   readonly execution_id: string
@@ -199,7 +211,7 @@ export declare namespace GetWorkflowExecutionTraceEventsPathParameters {
 export const GetWorkflowExecutionTraceEventsPathParameters: Schema.Schema<
   GetWorkflowExecutionTraceEventsPathParameters,
   GetWorkflowExecutionTraceEventsPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionTraceEventsQuery {
   readonly merge_same_id_events?: boolean | undefined
@@ -211,10 +223,12 @@ export declare namespace GetWorkflowExecutionTraceEventsQuery {
 export const GetWorkflowExecutionTraceEventsQuery: Schema.Schema<
   GetWorkflowExecutionTraceEventsQuery,
   GetWorkflowExecutionTraceEventsQuery.Encoded
-> = Schema.Struct({
-  merge_same_id_events: Schema.optional(Schema.Boolean),
-  include_internal_events: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    merge_same_id_events: Schema.optional(Schema.Boolean),
+    include_internal_events: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface GetWorkflowExecutionTraceInfoPathParameters {
   readonly execution_id: string
@@ -225,7 +239,7 @@ export declare namespace GetWorkflowExecutionTraceInfoPathParameters {
 export const GetWorkflowExecutionTraceInfoPathParameters: Schema.Schema<
   GetWorkflowExecutionTraceInfoPathParameters,
   GetWorkflowExecutionTraceInfoPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionTraceOtelPathParameters {
   readonly execution_id: string
@@ -236,7 +250,7 @@ export declare namespace GetWorkflowExecutionTraceOtelPathParameters {
 export const GetWorkflowExecutionTraceOtelPathParameters: Schema.Schema<
   GetWorkflowExecutionTraceOtelPathParameters,
   GetWorkflowExecutionTraceOtelPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionTraceSummaryPathParameters {
   readonly execution_id: string
@@ -247,7 +261,7 @@ export declare namespace GetWorkflowExecutionTraceSummaryPathParameters {
 export const GetWorkflowExecutionTraceSummaryPathParameters: Schema.Schema<
   GetWorkflowExecutionTraceSummaryPathParameters,
   GetWorkflowExecutionTraceSummaryPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface GetWorkflowExecutionV1WorkflowsExecutionsExecutionIdGetPathParameters {
   readonly execution_id: string
@@ -258,7 +272,7 @@ export declare namespace GetWorkflowExecutionV1WorkflowsExecutionsExecutionIdGet
 export const GetWorkflowExecutionV1WorkflowsExecutionsExecutionIdGetPathParameters: Schema.Schema<
   GetWorkflowExecutionV1WorkflowsExecutionsExecutionIdGetPathParameters,
   GetWorkflowExecutionV1WorkflowsExecutionsExecutionIdGetPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface NetworkEncodedInput {
   readonly b64payload: string
@@ -268,11 +282,14 @@ export interface NetworkEncodedInput {
 export declare namespace NetworkEncodedInput {
   export type Encoded = NetworkEncodedInput
 }
-export const NetworkEncodedInput: Schema.Schema<NetworkEncodedInput, NetworkEncodedInput.Encoded> = Schema.Struct({
-  b64payload: Schema.String,
-  encoding_options: Schema.optional(Schema.Array(EncodedPayloadOptions)),
-  empty: Schema.optional(Schema.Boolean)
-})
+export const NetworkEncodedInput: Schema.Schema<NetworkEncodedInput, NetworkEncodedInput.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      b64payload: Schema.String,
+      encoding_options: Schema.optional(Schema.Array(EncodedPayloadOptions)),
+      empty: Schema.optional(Schema.Boolean)
+    })
+)
 
 export interface QueryInvocationBody {
   readonly name: string
@@ -281,12 +298,15 @@ export interface QueryInvocationBody {
 export declare namespace QueryInvocationBody {
   export type Encoded = QueryInvocationBody
 }
-export const QueryInvocationBody: Schema.Schema<QueryInvocationBody, QueryInvocationBody.Encoded> = Schema.Struct({
-  name: Schema.String,
-  input: Schema.optional(
-    Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-  )
-})
+export const QueryInvocationBody: Schema.Schema<QueryInvocationBody, QueryInvocationBody.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      name: Schema.String,
+      input: Schema.optional(
+        Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+      )
+    })
+)
 
 export interface QueryWorkflowExecutionV1WorkflowsExecutionsExecutionIdQueriesPostPathParameters {
   readonly execution_id: string
@@ -297,7 +317,7 @@ export declare namespace QueryWorkflowExecutionV1WorkflowsExecutionsExecutionIdQ
 export const QueryWorkflowExecutionV1WorkflowsExecutionsExecutionIdQueriesPostPathParameters: Schema.Schema<
   QueryWorkflowExecutionV1WorkflowsExecutionsExecutionIdQueriesPostPathParameters,
   QueryWorkflowExecutionV1WorkflowsExecutionsExecutionIdQueriesPostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface QueryWorkflowResponse {
   readonly query_name: string
@@ -306,9 +326,8 @@ export interface QueryWorkflowResponse {
 export declare namespace QueryWorkflowResponse {
   export type Encoded = QueryWorkflowResponse
 }
-export const QueryWorkflowResponse: Schema.Schema<QueryWorkflowResponse, QueryWorkflowResponse.Encoded> = Schema.Struct(
-  { query_name: Schema.String, result: Schema.Unknown }
-)
+export const QueryWorkflowResponse: Schema.Schema<QueryWorkflowResponse, QueryWorkflowResponse.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ query_name: Schema.String, result: Schema.Unknown }))
 
 export interface ResetInvocationBody {
   readonly event_id: number
@@ -319,12 +338,15 @@ export interface ResetInvocationBody {
 export declare namespace ResetInvocationBody {
   export type Encoded = ResetInvocationBody
 }
-export const ResetInvocationBody: Schema.Schema<ResetInvocationBody, ResetInvocationBody.Encoded> = Schema.Struct({
-  event_id: Schema.Number,
-  reason: Schema.optional(Schema.NullOr(Schema.String)),
-  exclude_signals: Schema.optional(Schema.Boolean),
-  exclude_updates: Schema.optional(Schema.Boolean)
-})
+export const ResetInvocationBody: Schema.Schema<ResetInvocationBody, ResetInvocationBody.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      event_id: Schema.Number,
+      reason: Schema.optional(Schema.NullOr(Schema.String)),
+      exclude_signals: Schema.optional(Schema.Boolean),
+      exclude_updates: Schema.optional(Schema.Boolean)
+    })
+)
 
 export interface ResetWorkflowV1WorkflowsExecutionsExecutionIdResetPostPathParameters {
   readonly execution_id: string
@@ -335,7 +357,7 @@ export declare namespace ResetWorkflowV1WorkflowsExecutionsExecutionIdResetPostP
 export const ResetWorkflowV1WorkflowsExecutionsExecutionIdResetPostPathParameters: Schema.Schema<
   ResetWorkflowV1WorkflowsExecutionsExecutionIdResetPostPathParameters,
   ResetWorkflowV1WorkflowsExecutionsExecutionIdResetPostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface SignalInvocationBody {
   readonly name: string
@@ -344,12 +366,15 @@ export interface SignalInvocationBody {
 export declare namespace SignalInvocationBody {
   export type Encoded = SignalInvocationBody
 }
-export const SignalInvocationBody: Schema.Schema<SignalInvocationBody, SignalInvocationBody.Encoded> = Schema.Struct({
-  name: Schema.String,
-  input: Schema.optional(
-    Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+export const SignalInvocationBody: Schema.Schema<SignalInvocationBody, SignalInvocationBody.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      input: Schema.optional(
+        Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+      )
+    })
   )
-})
 
 export interface SignalWorkflowExecutionV1WorkflowsExecutionsExecutionIdSignalsPostPathParameters {
   readonly execution_id: string
@@ -360,7 +385,7 @@ export declare namespace SignalWorkflowExecutionV1WorkflowsExecutionsExecutionId
 export const SignalWorkflowExecutionV1WorkflowsExecutionsExecutionIdSignalsPostPathParameters: Schema.Schema<
   SignalWorkflowExecutionV1WorkflowsExecutionsExecutionIdSignalsPostPathParameters,
   SignalWorkflowExecutionV1WorkflowsExecutionsExecutionIdSignalsPostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface SignalWorkflowResponse {
   readonly message?: string | undefined
@@ -369,7 +394,7 @@ export declare namespace SignalWorkflowResponse {
   export type Encoded = SignalWorkflowResponse
 }
 export const SignalWorkflowResponse: Schema.Schema<SignalWorkflowResponse, SignalWorkflowResponse.Encoded> =
-  Schema.Struct({ message: Schema.optional(Schema.String) })
+  MistralSchema.lazy(() => Schema.Struct({ message: Schema.optional(Schema.String) }))
 
 export type StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent = StreamEventSsePayload | StreamEventSseErrorData
 export declare namespace StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent {
@@ -378,7 +403,7 @@ export declare namespace StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent {
 export const StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent: Schema.Schema<
   StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent,
   StreamV1WorkflowsExecutionsExecutionIdStreamGetEvent.Encoded
-> = Schema.Union(StreamEventSsePayload, StreamEventSseErrorData)
+> = MistralSchema.lazy(() => Schema.Union(StreamEventSsePayload, StreamEventSseErrorData))
 
 export interface StreamV1WorkflowsExecutionsExecutionIdStreamGetPathParameters {
   readonly execution_id: string
@@ -389,7 +414,7 @@ export declare namespace StreamV1WorkflowsExecutionsExecutionIdStreamGetPathPara
 export const StreamV1WorkflowsExecutionsExecutionIdStreamGetPathParameters: Schema.Schema<
   StreamV1WorkflowsExecutionsExecutionIdStreamGetPathParameters,
   StreamV1WorkflowsExecutionsExecutionIdStreamGetPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface StreamV1WorkflowsExecutionsExecutionIdStreamGetQuery {
   readonly event_source?: EventSource | null | undefined
@@ -401,10 +426,12 @@ export declare namespace StreamV1WorkflowsExecutionsExecutionIdStreamGetQuery {
 export const StreamV1WorkflowsExecutionsExecutionIdStreamGetQuery: Schema.Schema<
   StreamV1WorkflowsExecutionsExecutionIdStreamGetQuery,
   StreamV1WorkflowsExecutionsExecutionIdStreamGetQuery.Encoded
-> = Schema.Struct({
-  event_source: Schema.optional(Schema.NullOr(EventSource)),
-  last_event_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    event_source: Schema.optional(Schema.NullOr(EventSource)),
+    last_event_id: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export type StreamWorkflowExecutionLogsEvent = ExecutionLogRecord | StreamError
 export declare namespace StreamWorkflowExecutionLogsEvent {
@@ -413,7 +440,7 @@ export declare namespace StreamWorkflowExecutionLogsEvent {
 export const StreamWorkflowExecutionLogsEvent: Schema.Schema<
   StreamWorkflowExecutionLogsEvent,
   StreamWorkflowExecutionLogsEvent.Encoded
-> = Schema.Union(ExecutionLogRecord, StreamError)
+> = MistralSchema.lazy(() => Schema.Union(ExecutionLogRecord, StreamError))
 
 export interface StreamWorkflowExecutionLogsHeaders {
   readonly "Last-Event-ID"?: string | null | undefined
@@ -424,7 +451,7 @@ export declare namespace StreamWorkflowExecutionLogsHeaders {
 export const StreamWorkflowExecutionLogsHeaders: Schema.Schema<
   StreamWorkflowExecutionLogsHeaders,
   StreamWorkflowExecutionLogsHeaders.Encoded
-> = Schema.Struct({ "Last-Event-ID": Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() => Schema.Struct({ "Last-Event-ID": Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export interface StreamWorkflowExecutionLogsPathParameters {
   readonly execution_id: string
@@ -435,7 +462,7 @@ export declare namespace StreamWorkflowExecutionLogsPathParameters {
 export const StreamWorkflowExecutionLogsPathParameters: Schema.Schema<
   StreamWorkflowExecutionLogsPathParameters,
   StreamWorkflowExecutionLogsPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface StreamWorkflowExecutionLogsQuery {
   readonly run_id?: string | null | undefined
@@ -449,12 +476,14 @@ export declare namespace StreamWorkflowExecutionLogsQuery {
 export const StreamWorkflowExecutionLogsQuery: Schema.Schema<
   StreamWorkflowExecutionLogsQuery,
   StreamWorkflowExecutionLogsQuery.Encoded
-> = Schema.Struct({
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  activity_id: Schema.optional(Schema.NullOr(Schema.String)),
-  after: Schema.optional(Schema.NullOr(Schema.String)),
-  last_event_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    activity_id: Schema.optional(Schema.NullOr(Schema.String)),
+    after: Schema.optional(Schema.NullOr(Schema.String)),
+    last_event_id: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface TempoTraceAttributeStringValue {
   readonly stringValue: string
@@ -465,7 +494,7 @@ export declare namespace TempoTraceAttributeStringValue {
 export const TempoTraceAttributeStringValue: Schema.Schema<
   TempoTraceAttributeStringValue,
   TempoTraceAttributeStringValue.Encoded
-> = Schema.Struct({ stringValue: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ stringValue: Schema.String }))
 
 export interface TempoTraceAttributeIntValue {
   readonly intValue: string
@@ -476,7 +505,7 @@ export declare namespace TempoTraceAttributeIntValue {
 export const TempoTraceAttributeIntValue: Schema.Schema<
   TempoTraceAttributeIntValue,
   TempoTraceAttributeIntValue.Encoded
-> = Schema.Struct({ intValue: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ intValue: Schema.String }))
 
 export interface TempoTraceAttributeBoolValue {
   readonly boolValue: boolean
@@ -487,7 +516,7 @@ export declare namespace TempoTraceAttributeBoolValue {
 export const TempoTraceAttributeBoolValue: Schema.Schema<
   TempoTraceAttributeBoolValue,
   TempoTraceAttributeBoolValue.Encoded
-> = Schema.Struct({ boolValue: Schema.Boolean })
+> = MistralSchema.lazy(() => Schema.Struct({ boolValue: Schema.Boolean }))
 
 export interface TempoTraceAttributeArrayElement {
   readonly stringValue?: string | null | undefined
@@ -500,11 +529,13 @@ export declare namespace TempoTraceAttributeArrayElement {
 export const TempoTraceAttributeArrayElement: Schema.Schema<
   TempoTraceAttributeArrayElement,
   TempoTraceAttributeArrayElement.Encoded
-> = Schema.Struct({
-  stringValue: Schema.optional(Schema.NullOr(Schema.String)),
-  intValue: Schema.optional(Schema.NullOr(Schema.String)),
-  boolValue: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    stringValue: Schema.optional(Schema.NullOr(Schema.String)),
+    intValue: Schema.optional(Schema.NullOr(Schema.String)),
+    boolValue: Schema.optional(Schema.NullOr(Schema.Boolean))
+  })
+)
 
 export interface TempoTraceAttributeArrayContainer {
   readonly values?: ReadonlyArray<TempoTraceAttributeArrayElement> | undefined
@@ -515,7 +546,7 @@ export declare namespace TempoTraceAttributeArrayContainer {
 export const TempoTraceAttributeArrayContainer: Schema.Schema<
   TempoTraceAttributeArrayContainer,
   TempoTraceAttributeArrayContainer.Encoded
-> = Schema.Struct({ values: Schema.optional(Schema.Array(TempoTraceAttributeArrayElement)) })
+> = MistralSchema.lazy(() => Schema.Struct({ values: Schema.optional(Schema.Array(TempoTraceAttributeArrayElement)) }))
 
 export interface TempoTraceAttributeArrayValue {
   readonly arrayValue: TempoTraceAttributeArrayContainer
@@ -526,7 +557,7 @@ export declare namespace TempoTraceAttributeArrayValue {
 export const TempoTraceAttributeArrayValue: Schema.Schema<
   TempoTraceAttributeArrayValue,
   TempoTraceAttributeArrayValue.Encoded
-> = Schema.Struct({ arrayValue: TempoTraceAttributeArrayContainer })
+> = MistralSchema.lazy(() => Schema.Struct({ arrayValue: TempoTraceAttributeArrayContainer }))
 
 export interface TempoTraceAttribute {
   readonly key: string
@@ -539,15 +570,18 @@ export interface TempoTraceAttribute {
 export declare namespace TempoTraceAttribute {
   export type Encoded = TempoTraceAttribute
 }
-export const TempoTraceAttribute: Schema.Schema<TempoTraceAttribute, TempoTraceAttribute.Encoded> = Schema.Struct({
-  key: Schema.String,
-  value: Schema.Union(
-    TempoTraceAttributeStringValue,
-    TempoTraceAttributeIntValue,
-    TempoTraceAttributeBoolValue,
-    TempoTraceAttributeArrayValue
-  )
-})
+export const TempoTraceAttribute: Schema.Schema<TempoTraceAttribute, TempoTraceAttribute.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      key: Schema.String,
+      value: Schema.Union(
+        TempoTraceAttributeStringValue,
+        TempoTraceAttributeIntValue,
+        TempoTraceAttributeBoolValue,
+        TempoTraceAttributeArrayValue
+      )
+    })
+)
 
 export interface TempoTraceResource {
   readonly attributes?: ReadonlyArray<TempoTraceAttribute> | undefined
@@ -555,9 +589,9 @@ export interface TempoTraceResource {
 export declare namespace TempoTraceResource {
   export type Encoded = TempoTraceResource
 }
-export const TempoTraceResource: Schema.Schema<TempoTraceResource, TempoTraceResource.Encoded> = Schema.Struct({
-  attributes: Schema.optional(Schema.Array(TempoTraceAttribute))
-})
+export const TempoTraceResource: Schema.Schema<TempoTraceResource, TempoTraceResource.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ attributes: Schema.optional(Schema.Array(TempoTraceAttribute)) })
+)
 
 export interface TempoTraceScope {
   readonly name: string
@@ -565,16 +599,17 @@ export interface TempoTraceScope {
 export declare namespace TempoTraceScope {
   export type Encoded = TempoTraceScope
 }
-export const TempoTraceScope: Schema.Schema<TempoTraceScope, TempoTraceScope.Encoded> = Schema.Struct({
-  name: Schema.String
-})
+export const TempoTraceScope: Schema.Schema<TempoTraceScope, TempoTraceScope.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ name: Schema.String })
+)
 
 export type TempoTraceScopeKind = MistralSchema.OpenEnum<"SPAN_KIND_INTERNAL" | "SPAN_KIND_SERVER" | "SPAN_KIND_CLIENT">
 export declare namespace TempoTraceScopeKind {
   export type Encoded = TempoTraceScopeKind
 }
-export const TempoTraceScopeKind: Schema.Schema<TempoTraceScopeKind, TempoTraceScopeKind.Encoded> =
-  MistralSchema.openEnum("SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT")
+export const TempoTraceScopeKind: Schema.Schema<TempoTraceScopeKind, TempoTraceScopeKind.Encoded> = MistralSchema.lazy(
+  () => MistralSchema.openEnum("SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT")
+)
 
 export interface TempoTraceEvent {
   readonly name: string
@@ -584,11 +619,13 @@ export interface TempoTraceEvent {
 export declare namespace TempoTraceEvent {
   export type Encoded = TempoTraceEvent
 }
-export const TempoTraceEvent: Schema.Schema<TempoTraceEvent, TempoTraceEvent.Encoded> = Schema.Struct({
-  name: Schema.String,
-  timeUnixNano: Schema.String,
-  attributes: Schema.optional(Schema.Array(TempoTraceAttribute))
-})
+export const TempoTraceEvent: Schema.Schema<TempoTraceEvent, TempoTraceEvent.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    timeUnixNano: Schema.String,
+    attributes: Schema.optional(Schema.Array(TempoTraceAttribute))
+  })
+)
 
 export interface TempoTraceSpan {
   readonly traceId: string
@@ -604,17 +641,19 @@ export interface TempoTraceSpan {
 export declare namespace TempoTraceSpan {
   export type Encoded = TempoTraceSpan
 }
-export const TempoTraceSpan: Schema.Schema<TempoTraceSpan, TempoTraceSpan.Encoded> = Schema.Struct({
-  traceId: Schema.String,
-  spanId: Schema.String,
-  parentSpanId: Schema.optional(Schema.NullOr(Schema.String)),
-  name: Schema.String,
-  kind: TempoTraceScopeKind,
-  startTimeUnixNano: Schema.String,
-  endTimeUnixNano: Schema.String,
-  attributes: Schema.optional(Schema.Array(TempoTraceAttribute)),
-  events: Schema.optional(Schema.Array(TempoTraceEvent))
-})
+export const TempoTraceSpan: Schema.Schema<TempoTraceSpan, TempoTraceSpan.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    traceId: Schema.String,
+    spanId: Schema.String,
+    parentSpanId: Schema.optional(Schema.NullOr(Schema.String)),
+    name: Schema.String,
+    kind: TempoTraceScopeKind,
+    startTimeUnixNano: Schema.String,
+    endTimeUnixNano: Schema.String,
+    attributes: Schema.optional(Schema.Array(TempoTraceAttribute)),
+    events: Schema.optional(Schema.Array(TempoTraceEvent))
+  })
+)
 
 export interface TempoTraceScopeSpan {
   readonly scope: TempoTraceScope
@@ -623,10 +662,9 @@ export interface TempoTraceScopeSpan {
 export declare namespace TempoTraceScopeSpan {
   export type Encoded = TempoTraceScopeSpan
 }
-export const TempoTraceScopeSpan: Schema.Schema<TempoTraceScopeSpan, TempoTraceScopeSpan.Encoded> = Schema.Struct({
-  scope: TempoTraceScope,
-  spans: Schema.optional(Schema.Array(TempoTraceSpan))
-})
+export const TempoTraceScopeSpan: Schema.Schema<TempoTraceScopeSpan, TempoTraceScopeSpan.Encoded> = MistralSchema.lazy(
+  () => Schema.Struct({ scope: TempoTraceScope, spans: Schema.optional(Schema.Array(TempoTraceSpan)) })
+)
 
 export interface TempoTraceBatch {
   readonly resource: TempoTraceResource
@@ -635,10 +673,9 @@ export interface TempoTraceBatch {
 export declare namespace TempoTraceBatch {
   export type Encoded = TempoTraceBatch
 }
-export const TempoTraceBatch: Schema.Schema<TempoTraceBatch, TempoTraceBatch.Encoded> = Schema.Struct({
-  resource: TempoTraceResource,
-  scopeSpans: Schema.optional(Schema.Array(TempoTraceScopeSpan))
-})
+export const TempoTraceBatch: Schema.Schema<TempoTraceBatch, TempoTraceBatch.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ resource: TempoTraceResource, scopeSpans: Schema.optional(Schema.Array(TempoTraceScopeSpan)) })
+)
 
 export interface TempoGetTraceResponse {
   readonly batches?: ReadonlyArray<TempoTraceBatch> | undefined
@@ -646,9 +683,8 @@ export interface TempoGetTraceResponse {
 export declare namespace TempoGetTraceResponse {
   export type Encoded = TempoGetTraceResponse
 }
-export const TempoGetTraceResponse: Schema.Schema<TempoGetTraceResponse, TempoGetTraceResponse.Encoded> = Schema.Struct(
-  { batches: Schema.optional(Schema.Array(TempoTraceBatch)) }
-)
+export const TempoGetTraceResponse: Schema.Schema<TempoGetTraceResponse, TempoGetTraceResponse.Encoded> =
+  MistralSchema.lazy(() => Schema.Struct({ batches: Schema.optional(Schema.Array(TempoTraceBatch)) }))
 
 export interface TerminateWorkflowExecutionV1WorkflowsExecutionsExecutionIdTerminatePostPathParameters {
   readonly execution_id: string
@@ -659,7 +695,7 @@ export declare namespace TerminateWorkflowExecutionV1WorkflowsExecutionsExecutio
 export const TerminateWorkflowExecutionV1WorkflowsExecutionsExecutionIdTerminatePostPathParameters: Schema.Schema<
   TerminateWorkflowExecutionV1WorkflowsExecutionsExecutionIdTerminatePostPathParameters,
   TerminateWorkflowExecutionV1WorkflowsExecutionsExecutionIdTerminatePostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface UpdateInvocationBody {
   readonly name: string
@@ -668,12 +704,15 @@ export interface UpdateInvocationBody {
 export declare namespace UpdateInvocationBody {
   export type Encoded = UpdateInvocationBody
 }
-export const UpdateInvocationBody: Schema.Schema<UpdateInvocationBody, UpdateInvocationBody.Encoded> = Schema.Struct({
-  name: Schema.String,
-  input: Schema.optional(
-    Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+export const UpdateInvocationBody: Schema.Schema<UpdateInvocationBody, UpdateInvocationBody.Encoded> =
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      name: Schema.String,
+      input: Schema.optional(
+        Schema.NullOr(Schema.Union(NetworkEncodedInput, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+      )
+    })
   )
-})
 
 export interface UpdateWorkflowExecutionV1WorkflowsExecutionsExecutionIdUpdatesPostPathParameters {
   readonly execution_id: string
@@ -684,7 +723,7 @@ export declare namespace UpdateWorkflowExecutionV1WorkflowsExecutionsExecutionId
 export const UpdateWorkflowExecutionV1WorkflowsExecutionsExecutionIdUpdatesPostPathParameters: Schema.Schema<
   UpdateWorkflowExecutionV1WorkflowsExecutionsExecutionIdUpdatesPostPathParameters,
   UpdateWorkflowExecutionV1WorkflowsExecutionsExecutionIdUpdatesPostPathParameters.Encoded
-> = Schema.Struct({ execution_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ execution_id: Schema.String }))
 
 export interface UpdateWorkflowResponse {
   readonly update_name: string
@@ -694,7 +733,7 @@ export declare namespace UpdateWorkflowResponse {
   export type Encoded = UpdateWorkflowResponse
 }
 export const UpdateWorkflowResponse: Schema.Schema<UpdateWorkflowResponse, UpdateWorkflowResponse.Encoded> =
-  Schema.Struct({ update_name: Schema.String, result: Schema.Unknown })
+  MistralSchema.lazy(() => Schema.Struct({ update_name: Schema.String, result: Schema.Unknown }))
 
 export type WorkflowExecutionTraceSummaryAttributesValues = string | number | boolean | ReadonlyArray<unknown> | null
 export declare namespace WorkflowExecutionTraceSummaryAttributesValues {
@@ -703,7 +742,9 @@ export declare namespace WorkflowExecutionTraceSummaryAttributesValues {
 export const WorkflowExecutionTraceSummaryAttributesValues: Schema.Schema<
   WorkflowExecutionTraceSummaryAttributesValues,
   WorkflowExecutionTraceSummaryAttributesValues.Encoded
-> = Schema.NullOr(Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Array(Schema.Unknown)))
+> = MistralSchema.lazy(() =>
+  Schema.NullOr(Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Array(Schema.Unknown)))
+)
 
 export interface WorkflowExecutionProgressTraceEvent {
   readonly type?: EventType | undefined
@@ -723,18 +764,20 @@ export declare namespace WorkflowExecutionProgressTraceEvent {
 export const WorkflowExecutionProgressTraceEvent: Schema.Schema<
   WorkflowExecutionProgressTraceEvent,
   WorkflowExecutionProgressTraceEvent.Encoded
-> = Schema.Struct({
-  type: Schema.optional(EventType),
-  name: Schema.String,
-  id: Schema.String,
-  timestamp_unix_nano: Schema.Number,
-  attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
-  internal: Schema.optional(Schema.Boolean),
-  status: Schema.optional(EventProgressStatus),
-  start_time_unix_ms: Schema.Number,
-  end_time_unix_ms: Schema.optional(Schema.NullOr(Schema.Number)),
-  error: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(EventType),
+    name: Schema.String,
+    id: Schema.String,
+    timestamp_unix_nano: Schema.Number,
+    attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
+    internal: Schema.optional(Schema.Boolean),
+    status: Schema.optional(EventProgressStatus),
+    start_time_unix_ms: Schema.Number,
+    end_time_unix_ms: Schema.optional(Schema.NullOr(Schema.Number)),
+    error: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface WorkflowExecutionTraceEvent {
   readonly type?: EventType | undefined
@@ -750,14 +793,16 @@ export declare namespace WorkflowExecutionTraceEvent {
 export const WorkflowExecutionTraceEvent: Schema.Schema<
   WorkflowExecutionTraceEvent,
   WorkflowExecutionTraceEvent.Encoded
-> = Schema.Struct({
-  type: Schema.optional(EventType),
-  name: Schema.String,
-  id: Schema.String,
-  timestamp_unix_nano: Schema.Number,
-  attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
-  internal: Schema.optional(Schema.Boolean)
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    type: Schema.optional(EventType),
+    name: Schema.String,
+    id: Schema.String,
+    timestamp_unix_nano: Schema.Number,
+    attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
+    internal: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface WorkflowExecutionTraceEventsResponse {
   readonly workflow_name: string
@@ -781,22 +826,26 @@ export declare namespace WorkflowExecutionTraceEventsResponse {
 export const WorkflowExecutionTraceEventsResponse: Schema.Schema<
   WorkflowExecutionTraceEventsResponse,
   WorkflowExecutionTraceEventsResponse.Encoded
-> = Schema.Struct({
-  workflow_name: Schema.String,
-  workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  execution_id: Schema.String,
-  parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-  root_execution_id: Schema.String,
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.NullOr(WorkflowExecutionStatus),
-  start_time: Schema.String,
-  end_time: Schema.NullOr(Schema.String),
-  total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
-  result: Schema.Unknown,
-  events: Schema.optional(Schema.Array(Schema.Union(WorkflowExecutionTraceEvent, WorkflowExecutionProgressTraceEvent)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_name: Schema.String,
+    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    execution_id: Schema.String,
+    parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+    root_execution_id: Schema.String,
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.NullOr(WorkflowExecutionStatus),
+    start_time: Schema.String,
+    end_time: Schema.NullOr(Schema.String),
+    total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
+    result: Schema.Unknown,
+    events: Schema.optional(
+      Schema.Array(Schema.Union(WorkflowExecutionTraceEvent, WorkflowExecutionProgressTraceEvent))
+    )
+  })
+)
 
 export interface WorkflowExecutionTraceOTelResponse {
   readonly workflow_name: string
@@ -822,24 +871,26 @@ export declare namespace WorkflowExecutionTraceOTelResponse {
 export const WorkflowExecutionTraceOTelResponse: Schema.Schema<
   WorkflowExecutionTraceOTelResponse,
   WorkflowExecutionTraceOTelResponse.Encoded
-> = Schema.Struct({
-  workflow_name: Schema.String,
-  workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  execution_id: Schema.String,
-  parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-  root_execution_id: Schema.String,
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.NullOr(WorkflowExecutionStatus),
-  start_time: Schema.String,
-  end_time: Schema.NullOr(Schema.String),
-  total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
-  result: Schema.Unknown,
-  data_source: Schema.String,
-  otel_trace_id: Schema.optional(Schema.NullOr(Schema.String)),
-  otel_trace_data: Schema.optional(Schema.NullOr(TempoGetTraceResponse))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_name: Schema.String,
+    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    execution_id: Schema.String,
+    parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+    root_execution_id: Schema.String,
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.NullOr(WorkflowExecutionStatus),
+    start_time: Schema.String,
+    end_time: Schema.NullOr(Schema.String),
+    total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
+    result: Schema.Unknown,
+    data_source: Schema.String,
+    otel_trace_id: Schema.optional(Schema.NullOr(Schema.String)),
+    otel_trace_data: Schema.optional(Schema.NullOr(TempoGetTraceResponse))
+  })
+)
 
 export interface WorkflowExecutionTraceSummarySpan {
   readonly span_id: string
@@ -856,22 +907,24 @@ export declare namespace WorkflowExecutionTraceSummarySpan {
 export const WorkflowExecutionTraceSummarySpan: Schema.Schema<
   WorkflowExecutionTraceSummarySpan,
   WorkflowExecutionTraceSummarySpan.Encoded
-> = Schema.Struct({
-  span_id: Schema.String,
-  name: Schema.String,
-  start_time_unix_nano: Schema.Number,
-  end_time_unix_nano: Schema.NullOr(Schema.Number),
-  attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
-  events: Schema.Array(WorkflowExecutionTraceEvent),
-  children: Schema.optional(
-    Schema.Array(
-      Schema.suspend(
-        (): Schema.Schema<WorkflowExecutionTraceSummarySpan, WorkflowExecutionTraceSummarySpan.Encoded> =>
-          WorkflowExecutionTraceSummarySpan
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    span_id: Schema.String,
+    name: Schema.String,
+    start_time_unix_nano: Schema.Number,
+    end_time_unix_nano: Schema.NullOr(Schema.Number),
+    attributes: Schema.Record({ key: Schema.String, value: WorkflowExecutionTraceSummaryAttributesValues }),
+    events: Schema.Array(WorkflowExecutionTraceEvent),
+    children: Schema.optional(
+      Schema.Array(
+        Schema.suspend(
+          (): Schema.Schema<WorkflowExecutionTraceSummarySpan, WorkflowExecutionTraceSummarySpan.Encoded> =>
+            WorkflowExecutionTraceSummarySpan
+        )
       )
     )
-  )
-})
+  })
+)
 
 export interface WorkflowExecutionTraceSummaryResponse {
   readonly workflow_name: string
@@ -895,22 +948,24 @@ export declare namespace WorkflowExecutionTraceSummaryResponse {
 export const WorkflowExecutionTraceSummaryResponse: Schema.Schema<
   WorkflowExecutionTraceSummaryResponse,
   WorkflowExecutionTraceSummaryResponse.Encoded
-> = Schema.Struct({
-  workflow_name: Schema.String,
-  workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  execution_id: Schema.String,
-  parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-  root_execution_id: Schema.String,
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.NullOr(WorkflowExecutionStatus),
-  start_time: Schema.String,
-  end_time: Schema.NullOr(Schema.String),
-  total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
-  result: Schema.Unknown,
-  span_tree: Schema.optional(Schema.NullOr(WorkflowExecutionTraceSummarySpan))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_name: Schema.String,
+    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    execution_id: Schema.String,
+    parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+    root_execution_id: Schema.String,
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.NullOr(WorkflowExecutionStatus),
+    start_time: Schema.String,
+    end_time: Schema.NullOr(Schema.String),
+    total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number)),
+    result: Schema.Unknown,
+    span_tree: Schema.optional(Schema.NullOr(WorkflowExecutionTraceSummarySpan))
+  })
+)
 
 /** batch_cancel_workflow_executions_v1_workflows_executions_cancel_post — POST /v1/workflows/executions/cancel */
 export const batch_cancel_workflow_executions_v1_workflows_executions_cancel_post = Operation.make({

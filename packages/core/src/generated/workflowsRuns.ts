@@ -13,7 +13,7 @@ export declare namespace GetRunHistoryV1WorkflowsRunsRunIdHistoryGetPathParamete
 export const GetRunHistoryV1WorkflowsRunsRunIdHistoryGetPathParameters: Schema.Schema<
   GetRunHistoryV1WorkflowsRunsRunIdHistoryGetPathParameters,
   GetRunHistoryV1WorkflowsRunsRunIdHistoryGetPathParameters.Encoded
-> = Schema.Struct({ run_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ run_id: Schema.String }))
 
 export interface GetRunHistoryV1WorkflowsRunsRunIdHistoryGetQuery {
   readonly decode_payloads?: boolean | undefined
@@ -24,7 +24,7 @@ export declare namespace GetRunHistoryV1WorkflowsRunsRunIdHistoryGetQuery {
 export const GetRunHistoryV1WorkflowsRunsRunIdHistoryGetQuery: Schema.Schema<
   GetRunHistoryV1WorkflowsRunsRunIdHistoryGetQuery,
   GetRunHistoryV1WorkflowsRunsRunIdHistoryGetQuery.Encoded
-> = Schema.Struct({ decode_payloads: Schema.optional(Schema.Boolean) })
+> = MistralSchema.lazy(() => Schema.Struct({ decode_payloads: Schema.optional(Schema.Boolean) }))
 
 export type GetRunHistoryV1WorkflowsRunsRunIdHistoryGetResponse = unknown
 export declare namespace GetRunHistoryV1WorkflowsRunsRunIdHistoryGetResponse {
@@ -44,7 +44,7 @@ export declare namespace GetRunV1WorkflowsRunsRunIdGetPathParameters {
 export const GetRunV1WorkflowsRunsRunIdGetPathParameters: Schema.Schema<
   GetRunV1WorkflowsRunsRunIdGetPathParameters,
   GetRunV1WorkflowsRunsRunIdGetPathParameters.Encoded
-> = Schema.Struct({ run_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ run_id: Schema.String }))
 
 export interface ListRunsV1WorkflowsRunsGetQuery {
   readonly workflow_identifier?: string | null | undefined
@@ -71,25 +71,29 @@ export declare namespace ListRunsV1WorkflowsRunsGetQuery {
 export const ListRunsV1WorkflowsRunsGetQuery: Schema.Schema<
   ListRunsV1WorkflowsRunsGetQuery,
   ListRunsV1WorkflowsRunsGetQuery.Encoded
-> = Schema.Struct({
-  workflow_identifier: Schema.optional(Schema.NullOr(Schema.String)),
-  root_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.optional(Schema.NullOr(Schema.Union(WorkflowExecutionStatus, Schema.Array(WorkflowExecutionStatus)))),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  sort_by: Schema.optional(Schema.NullOr(MistralSchema.openEnum("start_time", "end_time"))),
-  order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
-  start_time_after: Schema.optional(Schema.NullOr(Schema.String)),
-  start_time_before: Schema.optional(Schema.NullOr(Schema.String)),
-  end_time_after: Schema.optional(Schema.NullOr(Schema.String)),
-  end_time_before: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  workflow_tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  include_internal: Schema.optional(Schema.Boolean),
-  page_size: Schema.optional(Schema.Number),
-  next_page_token: Schema.optional(Schema.NullOr(Schema.String)),
-  search_key: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_identifier: Schema.optional(Schema.NullOr(Schema.String)),
+    root_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.optional(
+      Schema.NullOr(Schema.Union(WorkflowExecutionStatus, Schema.Array(WorkflowExecutionStatus)))
+    ),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    sort_by: Schema.optional(Schema.NullOr(MistralSchema.openEnum("start_time", "end_time"))),
+    order: Schema.optional(MistralSchema.openEnum("asc", "desc")),
+    start_time_after: Schema.optional(Schema.NullOr(Schema.String)),
+    start_time_before: Schema.optional(Schema.NullOr(Schema.String)),
+    end_time_after: Schema.optional(Schema.NullOr(Schema.String)),
+    end_time_before: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    workflow_tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    include_internal: Schema.optional(Schema.Boolean),
+    page_size: Schema.optional(Schema.Number),
+    next_page_token: Schema.optional(Schema.NullOr(Schema.String)),
+    search_key: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+  })
+)
 
 export interface WorkflowExecutionWithoutResultResponse {
   readonly workflow_name: string
@@ -111,20 +115,22 @@ export declare namespace WorkflowExecutionWithoutResultResponse {
 export const WorkflowExecutionWithoutResultResponse: Schema.Schema<
   WorkflowExecutionWithoutResultResponse,
   WorkflowExecutionWithoutResultResponse.Encoded
-> = Schema.Struct({
-  workflow_name: Schema.String,
-  workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
-  deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-  execution_id: Schema.String,
-  parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
-  root_execution_id: Schema.String,
-  run_id: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.NullOr(WorkflowExecutionStatus),
-  start_time: Schema.String,
-  end_time: Schema.NullOr(Schema.String),
-  total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_name: Schema.String,
+    workflow_id: Schema.optional(Schema.NullOr(Schema.String)),
+    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+    execution_id: Schema.String,
+    parent_execution_id: Schema.optional(Schema.NullOr(Schema.String)),
+    root_execution_id: Schema.String,
+    run_id: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.NullOr(WorkflowExecutionStatus),
+    start_time: Schema.String,
+    end_time: Schema.NullOr(Schema.String),
+    total_duration_ms: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 
 export interface WorkflowExecutionListResponse {
   readonly executions: ReadonlyArray<WorkflowExecutionWithoutResultResponse>
@@ -136,10 +142,12 @@ export declare namespace WorkflowExecutionListResponse {
 export const WorkflowExecutionListResponse: Schema.Schema<
   WorkflowExecutionListResponse,
   WorkflowExecutionListResponse.Encoded
-> = Schema.Struct({
-  executions: Schema.Array(WorkflowExecutionWithoutResultResponse),
-  next_page_token: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    executions: Schema.Array(WorkflowExecutionWithoutResultResponse),
+    next_page_token: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 /** get_run_history_v1_workflows_runs__run_id__history_get — GET /v1/workflows/runs/{run_id}/history */
 export const get_run_history_v1_workflows_runs__run_id__history_get = Operation.make({

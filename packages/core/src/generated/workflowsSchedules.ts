@@ -13,7 +13,7 @@ export declare namespace GetScheduleV1WorkflowsSchedulesScheduleIdGetPathParamet
 export const GetScheduleV1WorkflowsSchedulesScheduleIdGetPathParameters: Schema.Schema<
   GetScheduleV1WorkflowsSchedulesScheduleIdGetPathParameters,
   GetScheduleV1WorkflowsSchedulesScheduleIdGetPathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface GetSchedulesV1WorkflowsSchedulesGetQuery {
   readonly workflow_name?: string | null | undefined
@@ -29,14 +29,16 @@ export declare namespace GetSchedulesV1WorkflowsSchedulesGetQuery {
 export const GetSchedulesV1WorkflowsSchedulesGetQuery: Schema.Schema<
   GetSchedulesV1WorkflowsSchedulesGetQuery,
   GetSchedulesV1WorkflowsSchedulesGetQuery.Encoded
-> = Schema.Struct({
-  workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
-  user_id: Schema.optional(Schema.NullOr(Schema.String)),
-  status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "paused"))),
-  search: Schema.optional(Schema.NullOr(Schema.String)),
-  page_size: Schema.optional(Schema.NullOr(Schema.Number)),
-  next_page_token: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    workflow_name: Schema.optional(Schema.NullOr(Schema.String)),
+    user_id: Schema.optional(Schema.NullOr(Schema.String)),
+    status: Schema.optional(Schema.NullOr(MistralSchema.openEnum("active", "paused"))),
+    search: Schema.optional(Schema.NullOr(Schema.String)),
+    page_size: Schema.optional(Schema.NullOr(Schema.Number)),
+    next_page_token: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ScheduleRange {
   readonly start: number
@@ -46,11 +48,9 @@ export interface ScheduleRange {
 export declare namespace ScheduleRange {
   export type Encoded = ScheduleRange
 }
-export const ScheduleRange: Schema.Schema<ScheduleRange, ScheduleRange.Encoded> = Schema.Struct({
-  start: Schema.Number,
-  end: Schema.optional(Schema.Number),
-  step: Schema.optional(Schema.Number)
-})
+export const ScheduleRange: Schema.Schema<ScheduleRange, ScheduleRange.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ start: Schema.Number, end: Schema.optional(Schema.Number), step: Schema.optional(Schema.Number) })
+)
 
 export interface ScheduleCalendar {
   readonly second?: ReadonlyArray<ScheduleRange> | undefined
@@ -65,16 +65,18 @@ export interface ScheduleCalendar {
 export declare namespace ScheduleCalendar {
   export type Encoded = ScheduleCalendar
 }
-export const ScheduleCalendar: Schema.Schema<ScheduleCalendar, ScheduleCalendar.Encoded> = Schema.Struct({
-  second: Schema.optional(Schema.Array(ScheduleRange)),
-  minute: Schema.optional(Schema.Array(ScheduleRange)),
-  hour: Schema.optional(Schema.Array(ScheduleRange)),
-  day_of_month: Schema.optional(Schema.Array(ScheduleRange)),
-  month: Schema.optional(Schema.Array(ScheduleRange)),
-  year: Schema.optional(Schema.Array(ScheduleRange)),
-  day_of_week: Schema.optional(Schema.Array(ScheduleRange)),
-  comment: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ScheduleCalendar: Schema.Schema<ScheduleCalendar, ScheduleCalendar.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    second: Schema.optional(Schema.Array(ScheduleRange)),
+    minute: Schema.optional(Schema.Array(ScheduleRange)),
+    hour: Schema.optional(Schema.Array(ScheduleRange)),
+    day_of_month: Schema.optional(Schema.Array(ScheduleRange)),
+    month: Schema.optional(Schema.Array(ScheduleRange)),
+    year: Schema.optional(Schema.Array(ScheduleRange)),
+    day_of_week: Schema.optional(Schema.Array(ScheduleRange)),
+    comment: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface ScheduleInterval {
   readonly every: string
@@ -83,17 +85,16 @@ export interface ScheduleInterval {
 export declare namespace ScheduleInterval {
   export type Encoded = ScheduleInterval
 }
-export const ScheduleInterval: Schema.Schema<ScheduleInterval, ScheduleInterval.Encoded> = Schema.Struct({
-  every: Schema.String,
-  offset: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ScheduleInterval: Schema.Schema<ScheduleInterval, ScheduleInterval.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({ every: Schema.String, offset: Schema.optional(Schema.NullOr(Schema.String)) })
+)
 
 export type ScheduleOverlapPolicy = MistralSchema.OpenNumericEnum<1 | 2 | 3 | 4 | 5 | 6>
 export declare namespace ScheduleOverlapPolicy {
   export type Encoded = ScheduleOverlapPolicy
 }
 export const ScheduleOverlapPolicy: Schema.Schema<ScheduleOverlapPolicy, ScheduleOverlapPolicy.Encoded> =
-  MistralSchema.openNumericEnum(1, 2, 3, 4, 5, 6)
+  MistralSchema.lazy(() => MistralSchema.openNumericEnum(1, 2, 3, 4, 5, 6))
 
 export interface SchedulePolicy {
   readonly catchup_window_seconds?: number | undefined
@@ -103,11 +104,13 @@ export interface SchedulePolicy {
 export declare namespace SchedulePolicy {
   export type Encoded = SchedulePolicy
 }
-export const SchedulePolicy: Schema.Schema<SchedulePolicy, SchedulePolicy.Encoded> = Schema.Struct({
-  catchup_window_seconds: Schema.optional(Schema.Number),
-  overlap: Schema.optional(ScheduleOverlapPolicy),
-  pause_on_failure: Schema.optional(Schema.Boolean)
-})
+export const SchedulePolicy: Schema.Schema<SchedulePolicy, SchedulePolicy.Encoded> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    catchup_window_seconds: Schema.optional(Schema.Number),
+    overlap: Schema.optional(ScheduleOverlapPolicy),
+    pause_on_failure: Schema.optional(Schema.Boolean)
+  })
+)
 
 export interface PartialScheduleDefinition {
   readonly input?: unknown | undefined
@@ -126,19 +129,21 @@ export declare namespace PartialScheduleDefinition {
   export type Encoded = PartialScheduleDefinition
 }
 export const PartialScheduleDefinition: Schema.Schema<PartialScheduleDefinition, PartialScheduleDefinition.Encoded> =
-  Schema.Struct({
-    input: Schema.optional(Schema.Unknown),
-    calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
-    intervals: Schema.optional(Schema.Array(ScheduleInterval)),
-    cron_expressions: Schema.optional(Schema.Array(Schema.String)),
-    skip: Schema.optional(Schema.Array(ScheduleCalendar)),
-    start_at: Schema.optional(Schema.NullOr(Schema.String)),
-    end_at: Schema.optional(Schema.NullOr(Schema.String)),
-    jitter: Schema.optional(Schema.NullOr(Schema.String)),
-    time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
-    policy: Schema.optional(SchedulePolicy),
-    max_executions: Schema.optional(Schema.NullOr(Schema.Number))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      input: Schema.optional(Schema.Unknown),
+      calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
+      intervals: Schema.optional(Schema.Array(ScheduleInterval)),
+      cron_expressions: Schema.optional(Schema.Array(Schema.String)),
+      skip: Schema.optional(Schema.Array(ScheduleCalendar)),
+      start_at: Schema.optional(Schema.NullOr(Schema.String)),
+      end_at: Schema.optional(Schema.NullOr(Schema.String)),
+      jitter: Schema.optional(Schema.NullOr(Schema.String)),
+      time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
+      policy: Schema.optional(SchedulePolicy),
+      max_executions: Schema.optional(Schema.NullOr(Schema.Number))
+    })
+  )
 
 export interface WorkflowSchedulePauseRequest {
   readonly note?: string | null | undefined
@@ -149,7 +154,7 @@ export declare namespace WorkflowSchedulePauseRequest {
 export const WorkflowSchedulePauseRequest: Schema.Schema<
   WorkflowSchedulePauseRequest,
   WorkflowSchedulePauseRequest.Encoded
-> = Schema.Struct({ note: Schema.optional(Schema.NullOr(Schema.String)) })
+> = MistralSchema.lazy(() => Schema.Struct({ note: Schema.optional(Schema.NullOr(Schema.String)) }))
 
 export type PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBody = WorkflowSchedulePauseRequest | null
 export declare namespace PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBody {
@@ -158,7 +163,7 @@ export declare namespace PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBod
 export const PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBody: Schema.Schema<
   PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBody,
   PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostBody.Encoded
-> = Schema.NullOr(WorkflowSchedulePauseRequest)
+> = MistralSchema.lazy(() => Schema.NullOr(WorkflowSchedulePauseRequest))
 
 export interface PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostPathParameters {
   readonly schedule_id: string
@@ -169,7 +174,7 @@ export declare namespace PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostPat
 export const PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostPathParameters: Schema.Schema<
   PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostPathParameters,
   PauseScheduleV1WorkflowsSchedulesScheduleIdPausePostPathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export type ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostBody = WorkflowSchedulePauseRequest | null
 export declare namespace ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostBody {
@@ -178,7 +183,7 @@ export declare namespace ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostB
 export const ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostBody: Schema.Schema<
   ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostBody,
   ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostBody.Encoded
-> = Schema.NullOr(WorkflowSchedulePauseRequest)
+> = MistralSchema.lazy(() => Schema.NullOr(WorkflowSchedulePauseRequest))
 
 export interface ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostPathParameters {
   readonly schedule_id: string
@@ -189,7 +194,7 @@ export declare namespace ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostP
 export const ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostPathParameters: Schema.Schema<
   ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostPathParameters,
   ResumeScheduleV1WorkflowsSchedulesScheduleIdResumePostPathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface ScheduleDefinition {
   readonly input: unknown
@@ -208,20 +213,23 @@ export interface ScheduleDefinition {
 export declare namespace ScheduleDefinition {
   export type Encoded = ScheduleDefinition
 }
-export const ScheduleDefinition: Schema.Schema<ScheduleDefinition, ScheduleDefinition.Encoded> = Schema.Struct({
-  input: Schema.Unknown,
-  calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
-  intervals: Schema.optional(Schema.Array(ScheduleInterval)),
-  cron_expressions: Schema.optional(Schema.Array(Schema.String)),
-  skip: Schema.optional(Schema.Array(ScheduleCalendar)),
-  start_at: Schema.optional(Schema.NullOr(Schema.String)),
-  end_at: Schema.optional(Schema.NullOr(Schema.String)),
-  jitter: Schema.optional(Schema.NullOr(Schema.String)),
-  time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
-  policy: Schema.optional(SchedulePolicy),
-  max_executions: Schema.optional(Schema.NullOr(Schema.Number)),
-  schedule_id: Schema.optional(Schema.NullOr(Schema.String))
-})
+export const ScheduleDefinition: Schema.Schema<ScheduleDefinition, ScheduleDefinition.Encoded> = MistralSchema.lazy(
+  () =>
+    Schema.Struct({
+      input: Schema.Unknown,
+      calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
+      intervals: Schema.optional(Schema.Array(ScheduleInterval)),
+      cron_expressions: Schema.optional(Schema.Array(Schema.String)),
+      skip: Schema.optional(Schema.Array(ScheduleCalendar)),
+      start_at: Schema.optional(Schema.NullOr(Schema.String)),
+      end_at: Schema.optional(Schema.NullOr(Schema.String)),
+      jitter: Schema.optional(Schema.NullOr(Schema.String)),
+      time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
+      policy: Schema.optional(SchedulePolicy),
+      max_executions: Schema.optional(Schema.NullOr(Schema.Number)),
+      schedule_id: Schema.optional(Schema.NullOr(Schema.String))
+    })
+)
 
 export interface ScheduleFutureExecution {
   readonly scheduled_at: string
@@ -230,7 +238,7 @@ export declare namespace ScheduleFutureExecution {
   export type Encoded = ScheduleFutureExecution
 }
 export const ScheduleFutureExecution: Schema.Schema<ScheduleFutureExecution, ScheduleFutureExecution.Encoded> =
-  Schema.Struct({ scheduled_at: Schema.String })
+  MistralSchema.lazy(() => Schema.Struct({ scheduled_at: Schema.String }))
 
 export interface ScheduleRecentExecution {
   readonly scheduled_at: string
@@ -241,7 +249,9 @@ export declare namespace ScheduleRecentExecution {
   export type Encoded = ScheduleRecentExecution
 }
 export const ScheduleRecentExecution: Schema.Schema<ScheduleRecentExecution, ScheduleRecentExecution.Encoded> =
-  Schema.Struct({ scheduled_at: Schema.String, started_at: Schema.String, execution_id: Schema.String })
+  MistralSchema.lazy(() =>
+    Schema.Struct({ scheduled_at: Schema.String, started_at: Schema.String, execution_id: Schema.String })
+  )
 
 export interface ScheduleDefinitionOutput {
   readonly input: unknown
@@ -267,26 +277,28 @@ export declare namespace ScheduleDefinitionOutput {
   export type Encoded = ScheduleDefinitionOutput
 }
 export const ScheduleDefinitionOutput: Schema.Schema<ScheduleDefinitionOutput, ScheduleDefinitionOutput.Encoded> =
-  Schema.Struct({
-    input: Schema.Unknown,
-    calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
-    intervals: Schema.optional(Schema.Array(ScheduleInterval)),
-    cron_expressions: Schema.optional(Schema.Array(Schema.String)),
-    skip: Schema.optional(Schema.Array(ScheduleCalendar)),
-    start_at: Schema.optional(Schema.NullOr(Schema.String)),
-    end_at: Schema.optional(Schema.NullOr(Schema.String)),
-    jitter: Schema.optional(Schema.NullOr(Schema.String)),
-    time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
-    policy: Schema.optional(SchedulePolicy),
-    schedule_id: Schema.String,
-    remaining_executions: Schema.optional(Schema.NullOr(Schema.Number)),
-    workflow_name: Schema.String,
-    deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
-    paused: Schema.Boolean,
-    note: Schema.optional(Schema.NullOr(Schema.String)),
-    future_executions: Schema.optional(Schema.Array(ScheduleFutureExecution)),
-    recent_executions: Schema.optional(Schema.Array(ScheduleRecentExecution))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      input: Schema.Unknown,
+      calendars: Schema.optional(Schema.Array(ScheduleCalendar)),
+      intervals: Schema.optional(Schema.Array(ScheduleInterval)),
+      cron_expressions: Schema.optional(Schema.Array(Schema.String)),
+      skip: Schema.optional(Schema.Array(ScheduleCalendar)),
+      start_at: Schema.optional(Schema.NullOr(Schema.String)),
+      end_at: Schema.optional(Schema.NullOr(Schema.String)),
+      jitter: Schema.optional(Schema.NullOr(Schema.String)),
+      time_zone_name: Schema.optional(Schema.NullOr(Schema.String)),
+      policy: Schema.optional(SchedulePolicy),
+      schedule_id: Schema.String,
+      remaining_executions: Schema.optional(Schema.NullOr(Schema.Number)),
+      workflow_name: Schema.String,
+      deployment_name: Schema.optional(Schema.NullOr(Schema.String)),
+      paused: Schema.Boolean,
+      note: Schema.optional(Schema.NullOr(Schema.String)),
+      future_executions: Schema.optional(Schema.Array(ScheduleFutureExecution)),
+      recent_executions: Schema.optional(Schema.Array(ScheduleRecentExecution))
+    })
+  )
 
 export interface WorkflowScheduleTriggerRequest {
   readonly overlap?: ScheduleOverlapPolicy | null | undefined
@@ -297,7 +309,7 @@ export declare namespace WorkflowScheduleTriggerRequest {
 export const WorkflowScheduleTriggerRequest: Schema.Schema<
   WorkflowScheduleTriggerRequest,
   WorkflowScheduleTriggerRequest.Encoded
-> = Schema.Struct({ overlap: Schema.optional(Schema.NullOr(ScheduleOverlapPolicy)) })
+> = MistralSchema.lazy(() => Schema.Struct({ overlap: Schema.optional(Schema.NullOr(ScheduleOverlapPolicy)) }))
 
 export type TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostBody = WorkflowScheduleTriggerRequest | null
 export declare namespace TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostBody {
@@ -306,7 +318,7 @@ export declare namespace TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPos
 export const TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostBody: Schema.Schema<
   TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostBody,
   TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostBody.Encoded
-> = Schema.NullOr(WorkflowScheduleTriggerRequest)
+> = MistralSchema.lazy(() => Schema.NullOr(WorkflowScheduleTriggerRequest))
 
 export interface TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostPathParameters {
   readonly schedule_id: string
@@ -317,7 +329,7 @@ export declare namespace TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPos
 export const TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostPathParameters: Schema.Schema<
   TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostPathParameters,
   TriggerScheduleV1WorkflowsSchedulesScheduleIdTriggerPostPathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface UnscheduleWorkflowV1WorkflowsSchedulesScheduleIdDeletePathParameters {
   readonly schedule_id: string
@@ -328,7 +340,7 @@ export declare namespace UnscheduleWorkflowV1WorkflowsSchedulesScheduleIdDeleteP
 export const UnscheduleWorkflowV1WorkflowsSchedulesScheduleIdDeletePathParameters: Schema.Schema<
   UnscheduleWorkflowV1WorkflowsSchedulesScheduleIdDeletePathParameters,
   UnscheduleWorkflowV1WorkflowsSchedulesScheduleIdDeletePathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface UpdateScheduleV1WorkflowsSchedulesScheduleIdPatchPathParameters {
   readonly schedule_id: string
@@ -339,7 +351,7 @@ export declare namespace UpdateScheduleV1WorkflowsSchedulesScheduleIdPatchPathPa
 export const UpdateScheduleV1WorkflowsSchedulesScheduleIdPatchPathParameters: Schema.Schema<
   UpdateScheduleV1WorkflowsSchedulesScheduleIdPatchPathParameters,
   UpdateScheduleV1WorkflowsSchedulesScheduleIdPatchPathParameters.Encoded
-> = Schema.Struct({ schedule_id: Schema.String })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface WorkflowScheduleListResponse {
   readonly schedules: ReadonlyArray<ScheduleDefinitionOutput>
@@ -351,10 +363,12 @@ export declare namespace WorkflowScheduleListResponse {
 export const WorkflowScheduleListResponse: Schema.Schema<
   WorkflowScheduleListResponse,
   WorkflowScheduleListResponse.Encoded
-> = Schema.Struct({
-  schedules: Schema.Array(ScheduleDefinitionOutput),
-  next_page_token: Schema.optional(Schema.NullOr(Schema.String))
-})
+> = MistralSchema.lazy(() =>
+  Schema.Struct({
+    schedules: Schema.Array(ScheduleDefinitionOutput),
+    next_page_token: Schema.optional(Schema.NullOr(Schema.String))
+  })
+)
 
 export interface WorkflowScheduleRequest {
   readonly schedule: ScheduleDefinition
@@ -369,15 +383,17 @@ export declare namespace WorkflowScheduleRequest {
   export type Encoded = WorkflowScheduleRequest
 }
 export const WorkflowScheduleRequest: Schema.Schema<WorkflowScheduleRequest, WorkflowScheduleRequest.Encoded> =
-  Schema.Struct({
-    schedule: ScheduleDefinition,
-    workflow_registration_id: Schema.optional(Schema.NullOr(Schema.String)),
-    workflow_version_id: Schema.optional(Schema.NullOr(Schema.String)),
-    workflow_identifier: Schema.optional(Schema.NullOr(Schema.String)),
-    workflow_task_queue: Schema.optional(Schema.NullOr(Schema.String)),
-    schedule_id: Schema.optional(Schema.NullOr(Schema.String)),
-    deployment_name: Schema.optional(Schema.NullOr(Schema.String))
-  })
+  MistralSchema.lazy(() =>
+    Schema.Struct({
+      schedule: ScheduleDefinition,
+      workflow_registration_id: Schema.optional(Schema.NullOr(Schema.String)),
+      workflow_version_id: Schema.optional(Schema.NullOr(Schema.String)),
+      workflow_identifier: Schema.optional(Schema.NullOr(Schema.String)),
+      workflow_task_queue: Schema.optional(Schema.NullOr(Schema.String)),
+      schedule_id: Schema.optional(Schema.NullOr(Schema.String)),
+      deployment_name: Schema.optional(Schema.NullOr(Schema.String))
+    })
+  )
 
 export interface WorkflowScheduleResponse {
   readonly schedule_id: string
@@ -386,7 +402,7 @@ export declare namespace WorkflowScheduleResponse {
   export type Encoded = WorkflowScheduleResponse
 }
 export const WorkflowScheduleResponse: Schema.Schema<WorkflowScheduleResponse, WorkflowScheduleResponse.Encoded> =
-  Schema.Struct({ schedule_id: Schema.String })
+  MistralSchema.lazy(() => Schema.Struct({ schedule_id: Schema.String }))
 
 export interface WorkflowScheduleUpdateRequest {
   readonly schedule: PartialScheduleDefinition
@@ -397,7 +413,7 @@ export declare namespace WorkflowScheduleUpdateRequest {
 export const WorkflowScheduleUpdateRequest: Schema.Schema<
   WorkflowScheduleUpdateRequest,
   WorkflowScheduleUpdateRequest.Encoded
-> = Schema.Struct({ schedule: PartialScheduleDefinition })
+> = MistralSchema.lazy(() => Schema.Struct({ schedule: PartialScheduleDefinition }))
 
 /** get_schedule_v1_workflows_schedules__schedule_id__get — GET /v1/workflows/schedules/{schedule_id} */
 export const get_schedule_v1_workflows_schedules__schedule_id__get = Operation.make({

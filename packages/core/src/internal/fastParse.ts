@@ -182,6 +182,27 @@ const makeCompiler = (isDecoding: boolean): ((ast: AST.AST) => Fast) => {
     return fast
   }
 
+  /**
+   * Parsers for `asts`, each compiled the first time its slot is called, which the slot then holds: the parts of a
+   * schema no input reaches (the tools a request does not use, the entry kinds an answer does not have) are never
+   * compiled, and a compiled slot is called as directly as an eager one.
+   */
+  const slots = (asts: ReadonlyArray<AST.AST>): Array<Fast> => {
+    const parsers: Array<Fast> = []
+    for (let i = 0; i < asts.length; i++) {
+      const ast = asts[i]
+      parsers.push(
+        compiled.get(ast) ??
+          ((input) => {
+            const fast = compile(ast)
+            parsers[i] = fast
+            return fast(input)
+          })
+      )
+    }
+    return parsers
+  }
+
   const build = (ast: AST.AST): Fast => {
     // a primitive (or a union of primitives and literals) is checked in place, whatever ParseResult's member order
     const primitive = primitiveOf(ast)
@@ -221,10 +242,10 @@ const makeCompiler = (isDecoding: boolean): ((ast: AST.AST) => Fast) => {
     const optional = signatures.map((signature) => signature.isOptional)
     // an absent key reads as undefined unless Object.prototype has it: only then is `hasOwn` asked first
     const inherited = names.map((name) => name in Object.prototype)
-    const values = signatures.map((signature) => compile(signature.type))
+    const values = slots(signatures.map((signature) => signature.type))
     // primitive properties are checked in place, without a call
     const primitives = signatures.map((signature) => primitiveOf(signature.type))
-    const indexValues = indexSignatures.map((signature) => compile(signature.type))
+    const indexValues = slots(indexSignatures.map((signature) => signature.type))
     const expected = new Set<PropertyKey>(names)
     const count = names.length
     return (input) => {
@@ -317,7 +338,7 @@ const makeCompiler = (isDecoding: boolean): ((ast: AST.AST) => Fast) => {
 
   /** The same choice of members as the declaration's own decoder: {@link MistralSchema.selectMembers}. */
   const taggedUnion = (ast: AST.Declaration, table: MistralSchema.TaggedUnionAnnotation): Fast => {
-    const members = ast.typeParameters.map(compile)
+    const members = slots(ast.typeParameters)
     return (input) => {
       const selection = MistralSchema.selectMembers(table, input)
       if (typeof selection === "string") {
@@ -347,6 +368,18 @@ const withFallback =
     return value === Fail ? full(input) : Either.right(value)
   }
 
+/**
+ * A parser compiled on its first call: `ParseResult` compiles a whole schema when asked for a parser, and the fast
+ * path leaves it the inputs it fails on only, so a client that never sees a bad answer never pays for it.
+ */
+const onFirstCall = (make: () => Parser): Parser => {
+  let parser: Parser | undefined
+  return (input) => {
+    if (parser === undefined) parser = make()
+    return parser(input)
+  }
+}
+
 const compileDecoding = makeCompiler(true)
 const compileEncodingPreserved = makeCompiler(false)
 
@@ -356,7 +389,10 @@ const compileEncodingPreserved = makeCompiler(false)
  * @internal
  */
 export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser =>
-  withFallback(compileDecoding(schema.ast), Schema.decodeUnknownEither(schema))
+  withFallback(
+    compileDecoding(schema.ast),
+    onFirstCall(() => Schema.decodeUnknownEither(schema))
+  )
 
 /**
  * `Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })`, faster.
@@ -366,7 +402,7 @@ export const decodeUnknownEither = (schema: Schema.Schema.AnyNoContext): Parser 
 export const encodeUnknownEitherPreserving = (schema: Schema.Schema.AnyNoContext): Parser =>
   withFallback(
     compileEncodingPreserved(schema.ast),
-    Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" })
+    onFirstCall(() => Schema.encodeUnknownEither(schema, { onExcessProperty: "preserve" }))
   )
 
 const memo = (make: (schema: Schema.Schema.AnyNoContext) => Parser) => {
