@@ -14,7 +14,16 @@ const pick = <A>(next: () => number, items: ReadonlyArray<A>): A => items[Math.f
 
 /** A body of lines of every kind, with mixed line endings. */
 const body = (next: () => number): string => {
-  const values = ["", " ", "x", ' {"type":"a","content":"héllo 🌍"}', ":colon:inside", "  two spaces", "[DONE]", "\u0000id"]
+  const values = [
+    "",
+    " ",
+    "x",
+    ' {"type":"a","content":"héllo 🌍"}',
+    ":colon:inside",
+    "  two spaces",
+    "[DONE]",
+    "\u0000id"
+  ]
   const lines = [
     () => `data:${pick(next, values)}`,
     () => `data${pick(next, ["", ":"])}`,

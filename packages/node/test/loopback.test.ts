@@ -345,6 +345,9 @@ describe("whole answers over undici's handler API", () => {
           read: "bytes"
         })
         const body = yield* bytes.bytes
+        // a buffer of its own, not a view into undici's
+        expect(body.byteOffset).toBe(0)
+        expect(body.buffer.byteLength).toBe(body.length)
         expect([...body.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
         expect(new TextDecoder().decode(body.slice(3))).toBe('{"ok":true}')
       })

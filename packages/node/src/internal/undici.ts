@@ -327,13 +327,20 @@ export const sendWhole = <A, E>(
           if (settled) return
           settled = true
           finish()
-          const body = concat(chunks, length)
-          chunks = []
           const answerHeaders = headers ?? Headers.empty
           if (read === "bytes") {
-            resume(Effect.succeed(onAnswer({ status, headers: answerHeaders, bytes: new Uint8Array(body.buffer, body.byteOffset, body.length) })))
+            // a buffer of its own: undici's chunks are views into larger ones
+            const bytes = new Uint8Array(length)
+            let offset = 0
+            for (const chunk of chunks) {
+              bytes.set(chunk, offset)
+              offset += chunk.length
+            }
+            chunks = []
+            resume(Effect.succeed(onAnswer({ status, headers: answerHeaders, bytes })))
           } else {
-            const text = body.toString("utf8")
+            const text = concat(chunks, length).toString("utf8")
+            chunks = []
             resume(
               Effect.succeed(
                 onAnswer({ status, headers: answerHeaders, text: text.charCodeAt(0) === BOM ? text.slice(1) : text })
