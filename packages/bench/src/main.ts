@@ -5,7 +5,8 @@
  *
  * Environment: `BENCH_QUICK=1` (small counts, 2 rounds), `BENCH_ROUNDS=n`, `BENCH_CLIENTS=a,b` and
  * `BENCH_SCENARIOS=S1,S5` (subsets; `curves` for the scale curves, or their ids `concurrency`, `stream-length`,
- * `history`; `BENCH_CURVE_ROUNDS=n`, `BENCH_CURVE_BUDGET_S=s` — see `curves.ts`, which writes `results/<id>.json` and
+ * `history`, and `batch` for `Batch.run`'s memory against its size, which `batchMemory.ts` measures;
+ * `BENCH_CURVE_ROUNDS=n`, `BENCH_CURVE_BUDGET_S=s` — see `curves.ts`, which writes `results/<id>.json` and
  * `.svg`, or for a quick run into a temporary directory; `BENCH_CURVE_DIR=<dir>` sets it), `BENCH_PROFILE=<dir>` (each client process writes a CPU profile of its measured run there; read one with
  * `node dist/profile.js <file>`),
  * `BENCH_OUT=<file>` (where to write the results; `-` for nowhere).
@@ -18,6 +19,8 @@ import * as Os from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type ClientName, clientNames, observabilityClients, supports } from "./BenchClient.js"
+import * as BatchMemory from "./batchMemory.js"
+import { writeChart } from "./charts.js"
 import { chartTable, defaultDir, runCurves, selectedCurves } from "./curves.js"
 import { type Measurement, type Scenario, type ScenarioId, scenarios } from "./scenarios.js"
 
@@ -28,6 +31,7 @@ const clients = (env.BENCH_CLIENTS?.split(",") ?? clientNames).filter((name): na
   (clientNames as ReadonlyArray<string>).includes(name)
 )
 const wanted = new Set(env.BENCH_SCENARIOS?.split(",") ?? ["S1", "S2", "S3", "S4", "S5", "curves"])
+const batchWanted = wanted.has("curves") || wanted.has("batch")
 const curvePlan = selectedCurves(wanted, quick)
 const curveRounds = Math.max(1, Number(env.BENCH_CURVE_ROUNDS ?? (quick ? 1 : 3)))
 // a quick run's tiny curves do not replace the committed ones
@@ -142,6 +146,7 @@ const main = async () => {
   const cold = new Map<string, Array<number>>()
   const started = Date.now()
   let curveRun: Awaited<ReturnType<typeof runCurves>> | undefined
+  let batchChart: BatchMemory.Chart | undefined
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [index, scenario] of plan.entries()) {
@@ -195,6 +200,20 @@ const main = async () => {
         budgetSeconds: env.BENCH_CURVE_BUDGET_S === undefined ? undefined : Number(env.BENCH_CURVE_BUDGET_S)
       })
       failures.push(...curveRun.failures)
+    }
+    if (batchWanted) {
+      try {
+        const report = await BatchMemory.measure({
+          sizes: quick ? [200, 1_000] : undefined,
+          runs: quick ? 1 : 2,
+          out: out === "-" ? undefined : join(curveDir, "batch-memory.json"),
+          log
+        })
+        batchChart = report.chart
+        if (out !== "-") writeChart(report.chart, curveDir)
+      } catch (error) {
+        failures.push(`batch memory: ${String(error instanceof Error ? error.message : error)}`)
+      }
     }
   } finally {
     server.disconnect()
@@ -362,6 +381,23 @@ const main = async () => {
       `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`${curveDir}\` (\`node dist/charts.js <dir>\` draws the charts again from the JSON).`
     )
     for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
+  }
+  if (batchChart !== undefined) {
+    const points = batchChart.series[0]?.points ?? []
+    const first = points[0]
+    const last = points.at(-1)
+    lines.push(
+      "",
+      "`Batch.run` memory: each size in a fresh process (median of its runs), against the emulator in a process of its own (`batchMemory.ts`).",
+      "",
+      ...chartTable(batchChart)
+    )
+    if (first !== undefined && last !== undefined && points.length > 1) {
+      lines.push(
+        "",
+        `Growth at ${last[0].toLocaleString("en-US")} requests / at ${first[0].toLocaleString("en-US")}: ${(last[1] / Math.max(first[1], 0.1)).toFixed(1)}× (goal ≤ 2×, informational).`
+      )
+    }
   }
   if (failures.length > 0) lines.push("", "Failures:", "", ...failures.map((failure) => `- ${failure}`))
 
