@@ -45,8 +45,9 @@ describe("generated schemas are built on first use", () => {
     await import("@effect/platform")
     const before = await liveStructs()
     const Core = await import("../src/index.js")
-    // the hand-written modules may declare a few small structs of their own (`Batch.BatchResult`), not hundreds
-    expect((await liveStructs()) - before).toBeLessThan(10)
+    // the hand-written modules declare a few small structs of their own (`Batch.BatchResult`, the progress values of
+    // `Batch` and `Files`: 10 in all), not hundreds
+    expect((await liveStructs()) - before).toBeLessThanOrEqual(12)
     expect(Object.keys(Core.Operations).length).toBeGreaterThan(200)
   })
 })
