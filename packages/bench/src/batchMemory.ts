@@ -9,7 +9,9 @@
  *
  *   node dist/batchMemory.js [--sizes=1000,10000,100000] [--runs=2] [--out=results/batch-memory.json]
  *
- * Prints a table (every run, and the median per size) and writes the chart file (`batch-memory.json`, the medians).
+ * Each size also runs with V8's heap capped (`cappedHeap`): what the client holds fits in it, so the default heap's
+ * growth is V8 letting garbage accumulate. Prints a table (every run, and the median per size) and writes the chart
+ * file (`batch-memory.json`, the medians of both).
  * Goal: the growth at 100,000 requests at most twice the growth at 1,000 (the upload is streamed, the results too).
  */
 import { fork } from "node:child_process"
@@ -118,6 +120,18 @@ const chartJson = (chart: Chart): string => {
 }
 
 /** Measures every size `runs` times, each in a fresh process, against one emulator process. */
+/**
+ * The V8 flags of the second series: a heap capped well below the batch's size. What the client holds while a batch
+ * runs fits in it; the default heap grows because V8 lets garbage accumulate while memory is plentiful.
+ */
+export const cappedHeap: ReadonlyArray<string> = ["--max-old-space-size=64", "--max-semi-space-size=2"]
+
+const series = [
+  { name: "effect-mistral Batch.run", flags: [] as ReadonlyArray<string> },
+  { name: "the same, V8 heap capped (old space 64 MB)", flags: cappedHeap }
+] as const
+
+/** Measures every size `runs` times with the default heap and with a capped one, each in a fresh process. */
 export const measure = async (options: Options = {}): Promise<Report> => {
   const sizes = options.sizes ?? [1_000, 10_000, 100_000]
   const runs = options.runs ?? 2
@@ -125,38 +139,49 @@ export const measure = async (options: Options = {}): Promise<Report> => {
   const emulator = child<{ readonly url: string }>("emulator", [])
   try {
     const { url } = await emulator.message
-    const measured: Array<RunMeasurement> = []
+    const measured: Array<RunMeasurement & { readonly series: number }> = []
     for (const size of sizes) {
       for (let run = 0; run < runs; run++) {
-        const worker = child<RunMeasurement>("worker", [url, String(size)], ["--expose-gc"])
-        const result = await worker.message
-        worker.process.kill()
-        measured.push(result)
-        log(
-          `${size.toLocaleString("en-US")} requests, run ${run + 1}: +${result.growthMb.toFixed(1)} MB ` +
-            `(baseline ${result.baselineMb.toFixed(1)} MB, peak ${result.peakMb.toFixed(1)} MB, ${result.seconds.toFixed(1)} s)`
-        )
+        for (const [index, { name, flags }] of series.entries()) {
+          const worker = child<RunMeasurement>("worker", [url, String(size)], ["--expose-gc", ...flags])
+          const result = await worker.message
+          worker.process.kill()
+          measured.push({ ...result, series: index })
+          log(
+            `${size.toLocaleString("en-US")} requests, ${name}, run ${run + 1}: +${result.growthMb.toFixed(1)} MB ` +
+              `(baseline ${result.baselineMb.toFixed(1)} MB, peak ${result.peakMb.toFixed(1)} MB, ${result.seconds.toFixed(1)} s)`
+          )
+        }
       }
     }
-    const medians = sizes.map(
-      (size) => [size, round(median(measured.filter((m) => m.requests === size).map((m) => m.growthMb)))] as const
-    )
+    const mediansOf = (index: number) =>
+      sizes.map(
+        (size) =>
+          [
+            size,
+            round(median(measured.filter((m) => m.requests === size && m.series === index).map((m) => m.growthMb)))
+          ] as const
+      )
+    const medians = mediansOf(0)
     const chart: Chart = {
       id: "batch-memory",
       title: "Batch.run peak RSS growth vs requests",
       x: { label: "requests", log: true },
       y: { label: "peak RSS growth", unit: "MB" },
-      series: [{ name: "effect-mistral Batch.run", points: medians }]
+      series: series.map(({ name }, index) => ({ name, points: mediansOf(index) }))
     }
     log("")
-    log("| requests | RSS growth, each run (MB) | median (MB) | seconds |")
-    log("| ---: | ---: | ---: | ---: |")
-    for (const [size, growth] of medians) {
-      const these = measured.filter((m) => m.requests === size)
-      log(
-        `| ${size.toLocaleString("en-US")} | ${these.map((m) => m.growthMb.toFixed(1)).join(", ")} | ${growth.toFixed(1)} | ` +
-          `${these.map((m) => m.seconds.toFixed(1)).join(", ")} |`
-      )
+    log("| requests | heap | RSS growth, each run (MB) | median (MB) | seconds |")
+    log("| ---: | --- | ---: | ---: | ---: |")
+    for (const size of sizes) {
+      for (const [index, { flags }] of series.entries()) {
+        const these = measured.filter((m) => m.requests === size && m.series === index)
+        const growth = mediansOf(index).find(([x]) => x === size)?.[1] ?? 0
+        log(
+          `| ${size.toLocaleString("en-US")} | ${flags.length === 0 ? "default" : flags.join(" ")} | ${these.map((m) => m.growthMb.toFixed(1)).join(", ")} | ${growth.toFixed(1)} | ` +
+            `${these.map((m) => m.seconds.toFixed(1)).join(", ")} |`
+        )
+      }
     }
     if (options.out !== undefined) {
       fs.mkdirSync(path.dirname(options.out), { recursive: true })

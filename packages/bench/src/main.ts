@@ -383,19 +383,19 @@ const main = async () => {
     for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
   }
   if (batchChart !== undefined) {
-    const points = batchChart.series[0]?.points ?? []
-    const first = points[0]
-    const last = points.at(-1)
     lines.push(
       "",
-      "`Batch.run` memory: each size in a fresh process (median of its runs), against the emulator in a process of its own (`batchMemory.ts`).",
+      "`Batch.run` memory: each size in a fresh process (median of its runs), against the emulator in a process of its own (`batchMemory.ts`); the second line runs with V8's heap capped (`--max-old-space-size=64 --max-semi-space-size=2`).",
       "",
       ...chartTable(batchChart)
     )
-    if (first !== undefined && last !== undefined && points.length > 1) {
+    for (const series of batchChart.series) {
+      const first = series.points[0]
+      const last = series.points.at(-1)
+      if (first === undefined || last === undefined || series.points.length < 2) continue
       lines.push(
         "",
-        `Growth at ${last[0].toLocaleString("en-US")} requests / at ${first[0].toLocaleString("en-US")}: ${(last[1] / Math.max(first[1], 0.1)).toFixed(1)}× (goal ≤ 2×, informational).`
+        `${series.name}: growth at ${last[0].toLocaleString("en-US")} requests / at ${first[0].toLocaleString("en-US")}: ${(last[1] / Math.max(first[1], 0.1)).toFixed(1)}× (goal ≤ 2×, informational).`
       )
     }
   }
