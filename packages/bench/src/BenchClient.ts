@@ -55,6 +55,28 @@ export const isExpectedChat = (id: unknown, content: unknown): boolean =>
 export const unsupported = (what: string) => (): Promise<never> =>
   Promise.reject(new Error(`not supported by this client: ${what}`))
 
+/** A chat stream read through `deltas` (which calls back with each content delta), its text kept. */
+export const collectDeltas = async (deltas: (onDelta: (content: string) => void) => Promise<void>) => {
+  let events = 0
+  let text = ""
+  await deltas((content) => {
+    events++
+    text += content
+  })
+  return { events, text }
+}
+
+/** A chat stream read through `deltas`, counted but not kept. */
+export const tallyDeltas = async (deltas: (onDelta: (content: string) => void) => Promise<void>) => {
+  let events = 0
+  let characters = 0
+  await deltas((content) => {
+    events++
+    characters += content.length
+  })
+  return { events, characters }
+}
+
 /** Runs `task` `count` times, `concurrency` at a time, counting the `true` answers. */
 export const pool = async (count: number, concurrency: number, task: () => Promise<boolean>): Promise<number> => {
   let started = 0

@@ -5,7 +5,16 @@
  */
 import { createMistral } from "@ai-sdk/mistral"
 import { generateText, streamText } from "ai"
-import { apiKey, type BenchClient, isExpectedChat, type MakeClient, pool, unsupported } from "../BenchClient.js"
+import {
+  apiKey,
+  type BenchClient,
+  collectDeltas,
+  isExpectedChat,
+  type MakeClient,
+  pool,
+  tallyDeltas,
+  unsupported
+} from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 // the SDK prints a warning per call for settings a provider ignores; none apply here, and none may reach the output
@@ -20,29 +29,16 @@ export const make: MakeClient = async (baseUrl) => {
     return isExpectedChat(result.response.id, result.text)
   }
   const stream = () => streamText({ model, messages, onError: () => {} })
+  const deltasOf = async (onDelta: (content: string) => void) => {
+    for await (const delta of stream().textStream) onDelta(delta)
+  }
   const client: BenchClient = {
     sequential: unsupported("conversations"),
     concurrent: unsupported("conversations"),
     conversationStream: unsupported("conversations"),
-    chatStream: async () => {
-      let events = 0
-      let text = ""
-      for await (const delta of stream().textStream) {
-        events++
-        text += delta
-      }
-      return { events, text }
-    },
+    chatStream: () => collectDeltas(deltasOf),
     chat: (count, concurrency) => pool(count, concurrency, complete),
-    chatStreamTally: async () => {
-      let events = 0
-      let characters = 0
-      for await (const delta of stream().textStream) {
-        events++
-        characters += delta.length
-      }
-      return { events, characters }
-    },
+    chatStreamTally: () => tallyDeltas(deltasOf),
     close: async () => {}
   }
   return client

@@ -3,7 +3,16 @@
  * streams, the bytes cut into events by a minimal SSE parser.
  */
 import { request } from "undici"
-import { apiKey, type BenchClient, isExpectedChat, isExpectedReply, type MakeClient, pool } from "../BenchClient.js"
+import {
+  apiKey,
+  type BenchClient,
+  collectDeltas,
+  isExpectedChat,
+  isExpectedReply,
+  type MakeClient,
+  pool,
+  tallyDeltas
+} from "../BenchClient.js"
 import * as Payloads from "../payloads.js"
 
 const headers = {
@@ -132,25 +141,9 @@ export const make: MakeClient = async (baseUrl) => {
       })
       return { events, text }
     },
-    chatStream: async () => {
-      let events = 0
-      let text = ""
-      await chatDeltas((content) => {
-        events++
-        text += content
-      })
-      return { events, text }
-    },
+    chatStream: () => collectDeltas(chatDeltas),
     chat: (count, concurrency) => pool(count, concurrency, complete),
-    chatStreamTally: async () => {
-      let events = 0
-      let characters = 0
-      await chatDeltas((content) => {
-        events++
-        characters += content.length
-      })
-      return { events, characters }
-    },
+    chatStreamTally: () => tallyDeltas(chatDeltas),
     history: async (count, entries) => {
       let ok = 0
       for (let i = 0; i < count; i++) if (await history(entries)) ok++
