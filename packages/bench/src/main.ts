@@ -16,7 +16,7 @@
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type ClientName, clientNames, observabilityClients, supports } from "./BenchClient.js"
 import * as BatchMemory from "./batchMemory.js"
@@ -378,7 +378,7 @@ const main = async () => {
       "",
       `## Scale curves`,
       "",
-      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`${curveDir}\` (\`node dist/charts.js <dir>\` draws the charts again from the JSON).`
+      `Each point: one client in a fresh process, median of ${curveRun.rounds} round(s) (the 1M-event stream: one); ${curveRun.seconds} s in all. The data and the charts are in \`${relative(fileURLToPath(new URL("..", import.meta.url)), curveDir) || "."}\` (\`node dist/charts.js <dir>\` draws the charts again from the JSON).`
     )
     for (const chart of curveRun.charts) lines.push("", ...chartTable(chart))
   }
