@@ -150,6 +150,14 @@ export * as Schemas from "./generated/index.js"
 export * as StreamedFile from "./StreamedFile.js"
 
 /**
+ * The text of a `multipart/form-data` body (boundary, part heads, closing line), as every form writer of the client
+ * writes it.
+ *
+ * @since 0.3.0
+ */
+export * as Multipart from "./Multipart.js"
+
+/**
  * @since 0.2.0
  */
 export * as StructuredOutput from "./StructuredOutput.js"

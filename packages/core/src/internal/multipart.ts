@@ -1,11 +1,12 @@
 /**
  * A `multipart/form-data` body written as a `Stream` of bytes, for a form with a `StreamedFile` part: the parts are
  * produced as the transport pulls them, so the file is never held whole. Its length is known when every part's is
- * (then the request carries a `content-length`), and unknown otherwise (chunked transfer encoding). Field names,
- * file names and values are escaped as the WHATWG `FormData` encoding does (undici's and browsers').
+ * (then the request carries a `content-length`), and unknown otherwise (chunked transfer encoding). The text between
+ * the contents is `Multipart`'s, as the Node transport writes it.
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import * as Multipart from "../Multipart.js"
 import * as StreamedFile from "../StreamedFile.js"
 
 /** A form body as a stream. */
@@ -27,10 +28,6 @@ export class SizeMismatch extends Error {
 }
 
 const encoder = new TextEncoder()
-
-const escapeQuoted = (value: string) => value.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22")
-const normalizeLinebreaks = (value: string) => value.replace(/\r?\n|\r/g, "\r\n")
-const printableAscii = /^[\x20-\x7e]+$/
 
 type Part =
   | { readonly _tag: "Text"; readonly name: string; readonly value: string }
@@ -104,19 +101,11 @@ const partsOf = (parts: Array<Part>, key: string, value: unknown): void => {
   }
 }
 
-const randomBoundary = (): string => {
-  const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
-  let hex = ""
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0")
-  return `----effect-mistral-${hex}`
-}
-
 /** The form of `value` (a body record already encoded through its schema) as a stream of bytes. */
 export const streamedForm = (value: Readonly<Record<string, unknown>>): StreamedForm => {
   const parts: Array<Part> = []
   for (const [key, item] of Object.entries(value)) partsOf(parts, key, item)
-  const boundary = randomBoundary()
+  const boundary = Multipart.boundary()
   // the text between the file contents, joined: one chunk before each file, one at the end
   const segments: Array<Uint8Array | Extract<Part, { _tag: "File" }>> = []
   let text = ""
@@ -128,24 +117,22 @@ export const streamedForm = (value: Readonly<Record<string, unknown>>): Streamed
     text = ""
   }
   for (const part of parts) {
-    text += `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(normalizeLinebreaks(part.name))}"`
     if (part._tag === "Text") {
-      text += `\r\n\r\n${normalizeLinebreaks(part.value)}\r\n`
+      text += Multipart.textPart(boundary, part.name, part.value)
       continue
     }
-    const type = printableAscii.test(part.type) ? part.type : "application/octet-stream"
-    text += `${part.fileName ? `; filename="${escapeQuoted(part.fileName)}"` : ""}\r\nContent-Type: ${type}\r\n\r\n`
+    text += Multipart.fileHead(boundary, part.name, part.fileName, part.type)
     flush()
     segments.push(part)
     contentLength = part.size === undefined || contentLength === undefined ? undefined : contentLength + part.size
-    text += "\r\n"
+    text += Multipart.fileEnd
   }
-  text += `--${boundary}--\r\n`
+  text += Multipart.closing(boundary)
   flush()
   const stream = Stream.flatMap(
     Stream.fromIterable(segments),
     (segment) => (segment instanceof Uint8Array ? Stream.make(segment) : segment.bytes()),
     { concurrency: 1 }
   )
-  return { contentType: `multipart/form-data; boundary=${boundary}`, contentLength, stream }
+  return { contentType: Multipart.contentType(boundary), contentLength, stream }
 }

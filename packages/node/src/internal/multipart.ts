@@ -11,9 +11,9 @@
  *
  * @internal
  */
-import { randomBytes } from "node:crypto"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as fs from "node:fs"
+import * as Multipart from "@effect-mistral/core/Multipart"
 import { globalValue } from "effect/GlobalValue"
 
 /** A file on disk behind a `File`, as `NodeFiles.uploadFromPath` opened it. */
@@ -239,11 +239,6 @@ export interface EncodedForm {
 
 const encoder = new TextEncoder()
 
-// The same escaping as undici and browsers (the WHATWG multipart/form-data encoding)
-const escapeQuoted = (value: string) => value.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22")
-const normalizeLinebreaks = (value: string) => value.replace(/\r?\n|\r/g, "\r\n")
-const printableAscii = /^[\x20-\x7e]+$/
-
 const noop = () => {}
 
 /**
@@ -252,7 +247,7 @@ const noop = () => {}
  * @internal
  */
 export const encode = (form: FormData): EncodedForm => {
-  const boundary = `----effect-mistral-${randomBytes(16).toString("hex")}`
+  const boundary = Multipart.boundary()
   const segments: Array<Segment> = []
   let contentLength = 0
   let text = ""
@@ -264,21 +259,19 @@ export const encode = (form: FormData): EncodedForm => {
     text = ""
   }
   for (const [name, value] of form) {
-    text += `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(normalizeLinebreaks(name))}"`
     if (typeof value === "string") {
-      text += `\r\n\r\n${normalizeLinebreaks(value)}\r\n`
+      text += Multipart.textPart(boundary, name, value)
       continue
     }
-    const type = printableAscii.test(value.type) ? value.type : "application/octet-stream"
-    text += `${value.name ? `; filename="${escapeQuoted(value.name)}"` : ""}\r\nContent-Type: ${type}\r\n\r\n`
+    text += Multipart.fileHead(boundary, name, value.name, value.type)
     if (value.size > 0) {
       flush()
       segments.push({ blob: value, source: fileSources.get(value) })
       contentLength += value.size
     }
-    text += "\r\n"
+    text += Multipart.fileEnd
   }
-  text += `--${boundary}--\r\n`
+  text += Multipart.closing(boundary)
   flush()
   let socket: SocketState | undefined
   let stopListening = noop
@@ -293,5 +286,5 @@ export const encode = (form: FormData): EncodedForm => {
     })
     return stopListening
   }
-  return { contentType: `multipart/form-data; boundary=${boundary}`, contentLength, body, listen }
+  return { contentType: Multipart.contentType(boundary), contentLength, body, listen }
 }
