@@ -4,6 +4,7 @@
  */
 import { pathToFileURL } from "node:url"
 import { type BenchClient, clientModules, type ClientName, type MakeClient } from "./BenchClient.js"
+import { reportToParent, sampleRss } from "./childProcess.js"
 import * as Payloads from "./payloads.js"
 
 export type CurveId = "concurrency" | "stream-length" | "history"
@@ -54,20 +55,13 @@ const checkCount = (what: string, ok: number, expected: number) => {
 /** Runs `run` with CPU, wall time and the RSS peak measured around it. */
 const measured = async (ops: number, run: () => Promise<void>): Promise<CurveMeasurement> => {
   gc()
-  const baseline = process.memoryUsage.rss()
-  let peak = baseline
-  const sampler = setInterval(() => {
-    const rss = process.memoryUsage.rss()
-    if (rss > peak) peak = rss
-  }, 5)
+  const rss = sampleRss()
   const cpu = process.cpuUsage()
   const started = performance.now()
   await run()
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
-  clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage.rss())
-  return { ops, cpuMicros: used.user + used.system, wallMs, peakRssGrowth: peak - baseline }
+  return { ops, cpuMicros: used.user + used.system, wallMs, peakRssGrowth: rss.stop() }
 }
 
 /** Measures one point; throws unless every answer checks out. */
@@ -120,15 +114,5 @@ export const runCurvePoint = async (job: CurveJob): Promise<CurveMeasurement> =>
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const job = JSON.parse(process.argv[2] ?? "{}") as CurveJob
-  runCurvePoint(job).then(
-    (measurement) => {
-      process.send?.({ measurement }, () => process.exit(0))
-    },
-    (error: unknown) => {
-      process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () =>
-        process.exit(1)
-      )
-    }
-  )
+  reportToParent(runCurvePoint(JSON.parse(process.argv[2] ?? "{}") as CurveJob))
 }

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
+import { reportToParent, sampleRss } from "./childProcess.js"
 import { clientModules, type ClientName, type MakeClient } from "./BenchClient.js"
 import { baseUrlFor, type Measurement, runScenario, type Scenario } from "./scenarios.js"
 
@@ -35,12 +36,8 @@ const main = async (job: Job): Promise<Measurement> => {
   const { make } = (await import(clientModules[job.client])) as { make: MakeClient }
   const client = await make(baseUrlFor(job.origin, job.scenario))
   gc()
-  const baseline = process.memoryUsage.rss()
-  let peak = baseline
-  const sampler = setInterval(() => {
-    const rss = process.memoryUsage.rss()
-    if (rss > peak) peak = rss
-  }, 5)
+  // the warm-up's growth counts too
+  const rss = sampleRss()
   await runScenario(client, job.scenario, job.scenario.warmup)
   gc()
   const stopProfiler = job.profile === undefined ? undefined : await startProfiler(job.profile)
@@ -50,25 +47,14 @@ const main = async (job: Job): Promise<Measurement> => {
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
   await stopProfiler?.()
-  clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage.rss())
+  const peakRssGrowth = rss.stop()
   await client.close()
   return {
     ops: job.scenario.count,
     cpuMicros: used.user + used.system,
     wallMs,
-    peakRssGrowth: peak - baseline
+    peakRssGrowth
   }
 }
 
-const job = JSON.parse(process.argv[2] ?? "{}") as Job
-main(job).then(
-  (measurement) => {
-    process.send?.({ measurement }, () => process.exit(0))
-  },
-  (error: unknown) => {
-    process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () =>
-      process.exit(1)
-    )
-  }
-)
+reportToParent(main(JSON.parse(process.argv[2] ?? "{}") as Job))
